@@ -1,0 +1,66 @@
+"""The public surface for check authors, built-in and third-party alike.
+
+A check is a module (or any object) with three attributes:
+
+* `META`: a `CheckMeta`;
+* `evaluate(estate, options) -> Iterable[Outcome]`: a pure function of the estate;
+* a docstring with the sections **What it checks**, **Why it matters**, **How to fix**.
+
+It registers through the `aksaudit.checks` entry-point group, with the check id as the name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Protocol
+
+from .egress import (
+    FIREWALL, FIREWALL_PUBLIC_IP, UNKNOWN, UNRESOLVED, EgressPath, Hop, NextHop, reachable_firewall_ips,
+    reachable_firewalls,
+)
+from .findings import Finding, Outcome, Severity, Status, fail, fingerprint, passed, skipped
+from .firewall_rules import (
+    APPLICATION, NAT, NETWORK, FirewallRule, is_full_port_range, is_unrestricted_address,
+)
+from .model import Estate
+from .resources import (
+    T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_VNET,
+    AgentPool, Firewall, FirewallPolicy, IpGroup, ManagedCluster, Peering, PublicIp, Route, RouteTable,
+    RuleCollectionGroup, Subnet, VirtualNetwork, parse_network,
+)
+from .routing import RouteDecision
+from .rulesets import RuleSet, effective_rules
+
+DOC_SECTIONS = ("What it checks", "Why it matters", "How to fix")
+
+
+@dataclass(frozen=True)
+class CheckMeta:
+    """What a check declares about itself. `id` is permanent and never reused."""
+
+    id: str
+    slug: str
+    title: str
+    severity: Severity
+    requires: tuple[str, ...]  # ARG resource types (lower-case); the collector queries their union
+    references: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # former ids or slugs that still select this check
+    options: Mapping[str, Any] = field(default_factory=dict)  # option name -> default value
+
+
+class Check(Protocol):
+    META: CheckMeta
+    __doc__: str | None
+
+    def evaluate(self, estate: Estate, options: Mapping[str, Any]) -> Iterable[Outcome]: ...
+
+
+__all__ = [
+    "APPLICATION", "DOC_SECTIONS", "FIREWALL", "FIREWALL_PUBLIC_IP", "NAT", "NETWORK", "UNKNOWN", "UNRESOLVED",
+    "T_CLUSTER", "T_FIREWALL", "T_IP_GROUP", "T_POLICY", "T_PUBLIC_IP", "T_RCG", "T_ROUTE_TABLE", "T_VNET",
+    "AgentPool", "Check", "CheckMeta", "EgressPath", "Estate", "Finding", "Firewall", "FirewallPolicy",
+    "FirewallRule", "Hop", "IpGroup", "ManagedCluster", "NextHop", "Outcome", "Peering", "PublicIp", "Route",
+    "RouteDecision", "RouteTable", "RuleCollectionGroup", "RuleSet", "Severity", "Status", "Subnet",
+    "VirtualNetwork", "effective_rules", "fail", "fingerprint", "is_full_port_range", "is_unrestricted_address",
+    "parse_network", "passed", "reachable_firewall_ips", "reachable_firewalls", "skipped",
+]

@@ -1,0 +1,96 @@
+"""Reading estates from files: raw ARG rows, `az graph query -o json` output, or our snapshots.
+
+A file that is not one of those is an input error naming the file (exit 2). Single rows with
+the wrong shape are not: the model rejects them one by one and the scan goes on, incomplete.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+SNAPSHOT_FORMAT = "aksaudit-snapshot"
+MAX_SNAPSHOT_BYTES = 8 * 1024 ** 3  # refuse, with a clear error, what cannot sensibly be parsed
+
+
+class InputError(Exception):
+    """The input cannot be used at all; the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    rows: list[Any]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+    @property
+    def complete(self) -> bool:
+        """Our own snapshots record whether collection saw everything; other formats cannot say."""
+        return bool(self.meta.get("complete", True))
+
+    @property
+    def gaps(self) -> tuple[str, ...]:
+        return tuple(str(e) for e in self.meta.get("errors", ()) or ())
+
+
+def _table_rows(data: Mapping[str, Any], path: str) -> list[dict[str, Any]]:
+    """ARG's `resultFormat: table` shape: columns + rows of values."""
+    try:
+        names = [column["name"] for column in data["columns"]]
+        return [dict(zip(names, values)) for values in data["rows"]]
+    except (KeyError, TypeError) as error:
+        raise InputError(f"{path}: 'data' looks like a table result but is malformed ({error})") from error
+
+
+def parse_snapshot(document: Any, path: str) -> Snapshot:
+    if isinstance(document, list):
+        return Snapshot(document, {}, path)
+    if not isinstance(document, dict):
+        raise InputError(f"{path}: expected a JSON array of Resource Graph rows or an object holding them, "
+                         f"found {type(document).__name__}")
+    if "rows" in document:
+        rows, meta = document["rows"], document.get("meta") or {}
+        if not isinstance(rows, list):
+            raise InputError(f"{path}: 'rows' is {type(rows).__name__}, expected an array of rows")
+        if not isinstance(meta, dict):
+            raise InputError(f"{path}: 'meta' is {type(meta).__name__}, expected an object")
+        return Snapshot(rows, meta, path)
+    if "data" in document:
+        data = document["data"]
+        if isinstance(data, dict):
+            return Snapshot(_table_rows(data, path), {}, path)
+        if not isinstance(data, list):
+            raise InputError(f"{path}: 'data' is {type(data).__name__}, expected an array of rows")
+        meta = {}
+        if str(document.get("resultTruncated", "false")).lower() == "true" or document.get("skip_token"):
+            meta = {"complete": False, "errors": [f"{path}: the query result was truncated or has more pages"]}
+        return Snapshot(data, meta, path)
+    raise InputError(f"{path}: JSON object has neither 'rows' (aksaudit snapshot) nor 'data' "
+                     f"(az graph query output); keys found: {', '.join(sorted(document)) or 'none'}")
+
+
+def load_snapshot(path: str | Path) -> Snapshot:
+    name = str(path)
+    file = Path(path)
+    try:
+        size = file.stat().st_size
+        if size > MAX_SNAPSHOT_BYTES:
+            raise InputError(f"{name}: {size} bytes is larger than the {MAX_SNAPSHOT_BYTES} bytes a snapshot may be")
+        with file.open("rb") as handle:
+            document = json.load(handle)
+    except FileNotFoundError as error:
+        raise InputError(f"{name}: no such file") from error
+    except IsADirectoryError as error:
+        raise InputError(f"{name}: is a directory, expected a JSON file") from error
+    except PermissionError as error:
+        raise InputError(f"{name}: cannot be read (permission denied)") from error
+    except UnicodeDecodeError as error:
+        raise InputError(f"{name}: is not UTF-8 text ({error.reason})") from error
+    except json.JSONDecodeError as error:
+        raise InputError(f"{name}: is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from error
+    except RecursionError as error:
+        raise InputError(f"{name}: JSON is nested too deeply to read") from error
+    except OSError as error:
+        raise InputError(f"{name}: cannot be read ({error.strerror or error})") from error
+    return parse_snapshot(document, name)

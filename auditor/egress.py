@@ -1,0 +1,130 @@
+"""Resolve, for every AKS subnet, the egress path: subnet -> route table -> next hop -> firewall.
+
+Private IPs repeat across isolated VNets, so a next hop IP is resolved only among firewalls of
+the subnet's own VNet and of VNets peered to it (and vWAN hub firewalls), never globally.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .resources import Firewall, ManagedCluster, Peering, Route, RouteTable, Subnet, VirtualNetwork
+from .routing import RouteDecision, decide
+from .rows import id_key, parent_id
+
+if TYPE_CHECKING:
+    from .model import Estate
+
+FIREWALL = "firewall"  # a firewall's private IP (same VNet, peered VNet or vWAN hub)
+FIREWALL_PUBLIC_IP = "firewall-public-ip"
+UNKNOWN = "unknown"  # nothing known has that IP
+UNRESOLVED = "unresolved"  # a firewall could be hiding in data we could not read
+
+
+@dataclass(frozen=True)
+class NextHop:
+    kind: str
+    ip: str
+    firewall: Firewall | None = None
+    peering: Peering | None = None  # the peering that reaches the firewall's VNet, if any
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Hop:
+    route: Route
+    next_hop: NextHop | None  # None when the route's next hop type is not an appliance
+
+
+@dataclass(frozen=True)
+class EgressPath:
+    cluster: ManagedCluster
+    pools: tuple[str, ...]  # pools whose node or pod subnet this is
+    subnet_id: str  # as the cluster references it
+    subnet: Subnet | None
+    vnet: VirtualNetwork | None
+    route_table: RouteTable | None
+    decision: RouteDecision | None
+    hops: tuple[Hop, ...]  # one per deciding route
+    gap: str  # why the path could not be fully resolved ('' when it could)
+
+    @property
+    def firewalls(self) -> tuple[Firewall, ...]:
+        seen = {}
+        for hop in self.hops:
+            if hop.next_hop and hop.next_hop.firewall and hop.next_hop.kind == FIREWALL:
+                seen.setdefault(id_key(hop.next_hop.firewall.id), hop.next_hop.firewall)
+        return tuple(seen.values())
+
+
+def resolve_next_hop(estate: "Estate", vnet_id: str, vnet: VirtualNetwork | None, ip: str) -> NextHop:
+    try:
+        ipaddress.ip_address(ip)
+    except ValueError:
+        return NextHop(UNKNOWN, ip, reason=f"next hop '{ip}' is not an IP address")
+    for firewall in estate.firewalls_in_vnet(vnet_id):
+        if ip in firewall.private_ips:
+            return NextHop(FIREWALL, ip, firewall)
+    gaps = []
+    for peering in vnet.peerings if vnet else ():
+        remote = estate.firewalls_in_vnet(peering.remote_vnet_id)
+        for firewall in remote:
+            if ip in firewall.private_ips:
+                return NextHop(FIREWALL, ip, firewall, peering)
+        if not remote and estate.vnet(peering.remote_vnet_id) is None:
+            gaps.append(estate.gap(peering.remote_vnet_id))
+    for firewall in estate.hub_firewalls_with_ip(ip):
+        return NextHop(FIREWALL, ip, firewall)
+    owner = estate.firewall_owning_public_ip(ip)
+    if owner is not None:
+        return NextHop(FIREWALL_PUBLIC_IP, ip, owner)
+    if gaps:
+        return NextHop(UNRESOLVED, ip, reason="; ".join(gaps))
+    return NextHop(UNKNOWN, ip)
+
+
+def _path(estate: "Estate", cluster: ManagedCluster, subnet_id: str) -> EgressPath:
+    pools = tuple(p.name for p in cluster.pools if id_key(subnet_id) in (id_key(p.vnet_subnet_id), id_key(p.pod_subnet_id)))
+    subnet = estate.subnet(subnet_id)
+    vnet_id = subnet.vnet_id if subnet else parent_id(subnet_id)
+    vnet = estate.vnet(vnet_id)
+    if subnet is None:
+        gap = estate.gap(vnet_id) if vnet is None else f"{subnet_id} is not a subnet of {vnet.id}"
+        return EgressPath(cluster, pools, subnet_id, None, vnet, None, None, (), gap)
+    if not subnet.route_table_id:
+        return EgressPath(cluster, pools, subnet.id, subnet, vnet, None, None, (), "")
+    table = estate.route_table(subnet.route_table_id)
+    if table is None:
+        return EgressPath(cluster, pools, subnet.id, subnet, vnet, None, None, (), estate.gap(subnet.route_table_id))
+    decision = decide(table.routes)
+    hops = tuple(
+        Hop(route, resolve_next_hop(estate, vnet_id, vnet, route.next_hop_ip) if route.to_appliance else None)
+        for route in decision.deciding
+    )
+    return EgressPath(cluster, pools, subnet.id, subnet, vnet, table, decision, hops, "")
+
+
+def resolve_egress_paths(estate: "Estate") -> tuple[EgressPath, ...]:
+    paths = []
+    for cluster in sorted(estate.clusters.values(), key=lambda c: c.id.lower()):
+        for subnet_id in cluster.subnet_ids():
+            subnet = estate.subnet(subnet_id)
+            if subnet is not None and subnet.is_special:
+                continue
+            paths.append(_path(estate, cluster, subnet_id))
+    return tuple(paths)
+
+
+def reachable_firewalls(estate: "Estate", vnet: VirtualNetwork) -> tuple[Firewall, ...]:
+    """Firewalls a UDR in this VNet can use: same VNet, or a VNet behind a Connected peering."""
+    found = {id_key(f.id): f for f in estate.firewalls_in_vnet(vnet.id)}
+    for peering in vnet.peerings:
+        if peering.connected:
+            for firewall in estate.firewalls_in_vnet(peering.remote_vnet_id):
+                found.setdefault(id_key(firewall.id), firewall)
+    return tuple(found.values())
+
+
+def reachable_firewall_ips(estate: "Estate", vnet: VirtualNetwork) -> tuple[str, ...]:
+    return tuple(ip for firewall in reachable_firewalls(estate, vnet) for ip in firewall.private_ips)

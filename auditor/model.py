@@ -1,0 +1,160 @@
+"""ARG rows -> a read-only, indexed estate.
+
+Every join is a hash lookup on lower-cased ids, so the estate builds in linear time. Rows that
+cannot be read are remembered by id: a check that needs one reports `skipped` for what depends
+on it instead of `pass` (fail closed).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping
+
+from .resources import (
+    PARSERS, T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_VNET,
+    Firewall, FirewallPolicy, IpGroup, ManagedCluster, PublicIp, RouteTable, RuleCollectionGroup, Subnet,
+    VirtualNetwork,
+)
+from .rows import RowError, id_key, parent_id
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A row the model could not use, and why: reported as a warning and as a data gap."""
+
+    index: int
+    resource_id: str
+    reason: str
+    source: str = ""
+
+    def describe(self) -> str:
+        where = f"{self.source} " if self.source else ""
+        name = f" ({self.resource_id})" if self.resource_id else ""
+        return f"{where}row {self.index}{name}: {self.reason}; row skipped"
+
+
+class Estate:
+    """The resources of one scan, indexed for the joins the egress path needs."""
+
+    def __init__(self, resources: Iterable[Any], rejected: Iterable[RejectedRow] = (),
+                 unreadable_scopes: Iterable[str] = ()) -> None:
+        by_type: dict[type, dict[str, Any]] = defaultdict(dict)
+        for resource in resources:
+            by_type[type(resource)].setdefault(id_key(resource.id), resource)
+        self.clusters: Mapping[str, ManagedCluster] = MappingProxyType(by_type[ManagedCluster])
+        self.vnets: Mapping[str, VirtualNetwork] = MappingProxyType(by_type[VirtualNetwork])
+        self.route_tables: Mapping[str, RouteTable] = MappingProxyType(by_type[RouteTable])
+        self.firewalls: Mapping[str, Firewall] = MappingProxyType(by_type[Firewall])
+        self.policies: Mapping[str, FirewallPolicy] = MappingProxyType(by_type[FirewallPolicy])
+        self.rule_collection_groups: Mapping[str, RuleCollectionGroup] = MappingProxyType(by_type[RuleCollectionGroup])
+        self.ip_groups: Mapping[str, IpGroup] = MappingProxyType(by_type[IpGroup])
+        self.public_ips: Mapping[str, PublicIp] = MappingProxyType(by_type[PublicIp])
+        self.rejected: tuple[RejectedRow, ...] = tuple(rejected)
+        self._rejected_ids = {id_key(r.resource_id): r.reason for r in self.rejected if r.resource_id}
+        # Subscriptions (lower-cased ids) whose data could not be read at all: anything in them is a gap.
+        self.unreadable_scopes = frozenset(s.lower() for s in unreadable_scopes)
+
+        subnets: dict[str, Subnet] = {}
+        for vnet in self.vnets.values():
+            for subnet in vnet.subnets:
+                subnets[id_key(subnet.id)] = subnet
+        self.subnets: Mapping[str, Subnet] = MappingProxyType(subnets)
+
+        firewalls_by_vnet: dict[str, list[Firewall]] = defaultdict(list)
+        for firewall in self.firewalls.values():
+            for vnet_key in {id_key(parent_id(c.subnet_id)) for c in firewall.ip_configs if c.subnet_id}:
+                firewalls_by_vnet[vnet_key].append(firewall)
+        self._firewalls_by_vnet = {k: tuple(v) for k, v in firewalls_by_vnet.items()}
+
+        groups_by_policy: dict[str, list[RuleCollectionGroup]] = defaultdict(list)
+        for group in self.rule_collection_groups.values():
+            groups_by_policy[id_key(group.policy_id)].append(group)
+        self._groups_by_policy = {k: tuple(v) for k, v in groups_by_policy.items()}
+
+        public_ip_owners: dict[str, Firewall] = {}
+        for firewall in self.firewalls.values():
+            for config in firewall.ip_configs:
+                public_ip = self.public_ips.get(id_key(config.public_ip_id)) if config.public_ip_id else None
+                if public_ip and public_ip.address:
+                    public_ip_owners.setdefault(public_ip.address, firewall)
+            for address in firewall.hub_public_ips:
+                public_ip_owners.setdefault(address, firewall)
+        self._public_ip_owners = public_ip_owners
+
+        hub_firewalls: dict[str, list[Firewall]] = defaultdict(list)
+        for firewall in self.firewalls.values():
+            if firewall.hub_private_ip:
+                hub_firewalls[firewall.hub_private_ip].append(firewall)
+        self._hub_firewalls = {k: tuple(v) for k, v in hub_firewalls.items()}
+
+    # --- lookups -------------------------------------------------------------------------------
+
+    def subnet(self, subnet_id: str) -> Subnet | None:
+        return self.subnets.get(id_key(subnet_id))
+
+    def vnet(self, vnet_id: str) -> VirtualNetwork | None:
+        return self.vnets.get(id_key(vnet_id))
+
+    def route_table(self, table_id: str) -> RouteTable | None:
+        return self.route_tables.get(id_key(table_id))
+
+    def firewalls_in_vnet(self, vnet_id: str) -> tuple[Firewall, ...]:
+        return self._firewalls_by_vnet.get(id_key(vnet_id), ())
+
+    def firewall_owning_public_ip(self, address: str) -> Firewall | None:
+        """Public IPs are globally unique, so a global lookup is sound (private IPs are not)."""
+        return self._public_ip_owners.get(address)
+
+    def hub_firewalls_with_ip(self, address: str) -> tuple[Firewall, ...]:
+        """vWAN secured-hub firewalls answer on hubIPAddresses.privateIPAddress."""
+        return self._hub_firewalls.get(address, ())
+
+    def rule_collection_groups_of(self, policy_id: str) -> tuple[RuleCollectionGroup, ...]:
+        return self._groups_by_policy.get(id_key(policy_id), ())
+
+    def gap(self, resource_id: str) -> str:
+        """Why a referenced resource is not available: rejected, unreadable scope, or absent."""
+        key = id_key(resource_id)
+        if key in self._rejected_ids:
+            return f"{resource_id} could not be read: {self._rejected_ids[key]}"
+        sub = key.split("/")[2] if key.startswith("/subscriptions/") else ""
+        if sub and sub in self.unreadable_scopes:
+            return f"{resource_id} is in subscription {sub}, which could not be read"
+        return f"{resource_id} is not in the scanned estate"
+
+    def is_rejected(self, resource_id: str) -> bool:
+        return id_key(resource_id) in self._rejected_ids
+
+    @cached_property
+    def egress_paths(self):  # -> tuple[EgressPath, ...]; imported lazily to keep modules acyclic
+        from .egress import resolve_egress_paths
+        return resolve_egress_paths(self)
+
+
+def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: Iterable[str] = ()) -> Estate:
+    """Parse rows of the types the model knows; reject malformed ones with a reason, never crash."""
+    resources: list[Any] = []
+    rejected: list[RejectedRow] = []
+    for index, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            rejected.append(RejectedRow(index, "", f"is {type(row).__name__}, expected an object", source))
+            continue
+        raw_id = row.get("id")
+        resource_id = raw_id if isinstance(raw_id, str) else ""
+        raw_type = row.get("type")
+        if not isinstance(raw_type, str):
+            rejected.append(RejectedRow(index, resource_id, "'type' is missing or not a string", source))
+            continue
+        parser = PARSERS.get(raw_type.lower())
+        if parser is None:
+            continue  # a type no check needs: ignored, not an error
+        try:
+            resources.append(parser(row))
+        except RowError as error:
+            rejected.append(RejectedRow(index, resource_id, str(error), source))
+    return Estate(resources, rejected, unreadable_scopes)
+
+
+KNOWN_TYPES = frozenset({T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_PUBLIC_IP})

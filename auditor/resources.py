@@ -1,0 +1,492 @@
+"""Typed, immutable views of the ARG resource types aksaudit reasons about.
+
+Each parser takes one ARG row (ARM body as Resource Graph returns it) and raises RowError naming
+the key when the row's shape is wrong. Networks are kept as `ipaddress` objects so all CIDR math
+uses the standard library.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .firewall_rules import FirewallRule, classic_rules, policy_rules
+from .rows import RowError, arr, flag, id_key, last_segment, obj, ref_id, strings, text
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+T_CLUSTER = "microsoft.containerservice/managedclusters"
+T_VNET = "microsoft.network/virtualnetworks"
+T_ROUTE_TABLE = "microsoft.network/routetables"
+T_FIREWALL = "microsoft.network/azurefirewalls"
+T_POLICY = "microsoft.network/firewallpolicies"
+T_RCG = "microsoft.network/firewallpolicies/rulecollectiongroups"
+T_IP_GROUP = "microsoft.network/ipgroups"
+T_PUBLIC_IP = "microsoft.network/publicipaddresses"
+
+SPECIAL_SUBNETS = frozenset(
+    name.lower()
+    for name in ("GatewaySubnet", "AzureFirewallSubnet", "AzureFirewallManagementSubnet",
+                 "RouteServerSubnet", "AzureBastionSubnet")
+)
+
+
+def parse_network(value: str) -> IPNetwork | None:
+    """A CIDR or bare address as a network; None for service tags and other non-CIDR strings."""
+    try:
+        return ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        return None
+
+
+def parse_networks(values: tuple[str, ...], key: str) -> tuple[IPNetwork, ...]:
+    """Prefixes that must be CIDRs (address spaces, subnet prefixes): a bad one rejects the row."""
+    networks = []
+    for value in values:
+        network = parse_network(value)
+        if network is None:
+            raise RowError(f"'{key}' holds '{value}', which is not a CIDR prefix")
+        networks.append(network)
+    return tuple(networks)
+
+
+@dataclass(frozen=True)
+class Header:
+    """The columns every ARG row has."""
+
+    id: str
+    name: str
+    type: str
+    location: str
+    resource_group: str
+    subscription_id: str
+    tags: Mapping[str, Any]
+
+    @property
+    def key(self) -> str:
+        return id_key(self.id)
+
+
+def parse_header(row: Mapping[str, Any]) -> Header:
+    resource_id = text(row.get("id"), "id")
+    if not resource_id.startswith("/"):
+        raise RowError("'id' is missing or is not an ARM id")
+    return Header(
+        id=resource_id,
+        name=text(row.get("name"), "name") or last_segment(resource_id),
+        type=text(row.get("type"), "type").lower(),
+        location=text(row.get("location"), "location"),
+        resource_group=text(row.get("resourceGroup"), "resourceGroup"),
+        subscription_id=text(row.get("subscriptionId"), "subscriptionId"),
+        tags=dict(obj(row.get("tags"), "tags")),
+    )
+
+
+def properties(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    return obj(row.get("properties"), "properties")
+
+
+# --- virtual networks -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Subnet:
+    id: str
+    name: str
+    vnet_id: str
+    prefixes: tuple[IPNetwork, ...]
+    route_table_id: str
+    nat_gateway_id: str
+
+    @property
+    def is_special(self) -> bool:
+        """Platform subnets (gateway, firewall, bastion ...) are never AKS subnets."""
+        return self.name.lower() in SPECIAL_SUBNETS
+
+
+@dataclass(frozen=True)
+class Peering:
+    id: str
+    name: str
+    remote_vnet_id: str
+    state: str
+    remote_prefixes: tuple[IPNetwork, ...]
+    allow_forwarded_traffic: bool
+
+    @property
+    def connected(self) -> bool:
+        return self.state.lower() == "connected"
+
+
+@dataclass(frozen=True)
+class VirtualNetwork:
+    header: Header
+    address_prefixes: tuple[IPNetwork, ...]
+    subnets: tuple[Subnet, ...]
+    peerings: tuple[Peering, ...]
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+
+def _subnet(vnet_id: str, index: int, raw: Any) -> Subnet:
+    where = f"properties.subnets[{index}]"
+    raw = obj(raw, where)
+    name = text(raw.get("name"), f"{where}.name")
+    props = obj(raw.get("properties"), f"{where}.properties")
+    prefixes = strings(props.get("addressPrefixes"), f"{where}.properties.addressPrefixes")
+    single = text(props.get("addressPrefix"), f"{where}.properties.addressPrefix")
+    if single:
+        prefixes = (single, *prefixes)
+    return Subnet(
+        id=text(raw.get("id"), f"{where}.id") or f"{vnet_id}/subnets/{name}",
+        name=name,
+        vnet_id=vnet_id,
+        prefixes=parse_networks(prefixes, f"{where}.properties.addressPrefix"),
+        route_table_id=ref_id(props.get("routeTable"), f"{where}.properties.routeTable"),
+        nat_gateway_id=ref_id(props.get("natGateway"), f"{where}.properties.natGateway"),
+    )
+
+
+def _peering(vnet_id: str, index: int, raw: Any) -> Peering:
+    where = f"properties.virtualNetworkPeerings[{index}]"
+    raw = obj(raw, where)
+    name = text(raw.get("name"), f"{where}.name")
+    props = obj(raw.get("properties"), f"{where}.properties")
+    remote = obj(props.get("remoteAddressSpace"), f"{where}.properties.remoteAddressSpace")
+    return Peering(
+        id=text(raw.get("id"), f"{where}.id") or f"{vnet_id}/virtualNetworkPeerings/{name}",
+        name=name,
+        remote_vnet_id=ref_id(props.get("remoteVirtualNetwork"), f"{where}.properties.remoteVirtualNetwork"),
+        state=text(props.get("peeringState"), f"{where}.properties.peeringState"),
+        remote_prefixes=parse_networks(
+            strings(remote.get("addressPrefixes"), f"{where}.properties.remoteAddressSpace.addressPrefixes"),
+            f"{where}.properties.remoteAddressSpace.addressPrefixes"),
+        allow_forwarded_traffic=flag(props.get("allowForwardedTraffic"), f"{where}.properties.allowForwardedTraffic"),
+    )
+
+
+def parse_vnet(row: Mapping[str, Any]) -> VirtualNetwork:
+    header = parse_header(row)
+    props = properties(row)
+    space = obj(props.get("addressSpace"), "properties.addressSpace")
+    return VirtualNetwork(
+        header=header,
+        address_prefixes=parse_networks(strings(space.get("addressPrefixes"), "properties.addressSpace.addressPrefixes"),
+                                        "properties.addressSpace.addressPrefixes"),
+        subnets=tuple(_subnet(header.id, i, s) for i, s in enumerate(arr(props.get("subnets"), "properties.subnets"))),
+        peerings=tuple(_peering(header.id, i, p) for i, p in
+                       enumerate(arr(props.get("virtualNetworkPeerings"), "properties.virtualNetworkPeerings"))),
+    )
+
+
+# --- route tables -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Route:
+    id: str
+    name: str
+    address_prefix: str
+    network: IPNetwork | None  # None for service-tag prefixes such as 'AzureCloud'
+    next_hop_type: str
+    next_hop_ip: str
+
+    @property
+    def to_appliance(self) -> bool:
+        return self.next_hop_type.lower() in ("virtualappliance", "virtualapplianceecmp")
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    header: Header
+    routes: tuple[Route, ...]
+    disable_bgp_route_propagation: bool
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+
+def _route(table_id: str, index: int, raw: Any) -> Route:
+    where = f"properties.routes[{index}]"
+    raw = obj(raw, where)
+    name = text(raw.get("name"), f"{where}.name")
+    props = obj(raw.get("properties"), f"{where}.properties")
+    prefix = text(props.get("addressPrefix"), f"{where}.properties.addressPrefix")
+    return Route(
+        id=text(raw.get("id"), f"{where}.id") or f"{table_id}/routes/{name}",
+        name=name,
+        address_prefix=prefix,
+        network=parse_network(prefix),
+        next_hop_type=text(props.get("nextHopType"), f"{where}.properties.nextHopType"),
+        next_hop_ip=text(props.get("nextHopIpAddress"), f"{where}.properties.nextHopIpAddress").strip(),
+    )
+
+
+def parse_route_table(row: Mapping[str, Any]) -> RouteTable:
+    header = parse_header(row)
+    props = properties(row)
+    return RouteTable(
+        header=header,
+        routes=tuple(_route(header.id, i, r) for i, r in enumerate(arr(props.get("routes"), "properties.routes"))),
+        disable_bgp_route_propagation=flag(props.get("disableBgpRoutePropagation"),
+                                           "properties.disableBgpRoutePropagation"),
+    )
+
+
+# --- firewalls, policies, rule collection groups, IP groups, public IPs ------------------------
+
+@dataclass(frozen=True)
+class FirewallIpConfig:
+    name: str
+    private_ip: str
+    subnet_id: str
+    public_ip_id: str
+    management: bool  # the managementIpConfiguration (forced-tunnelling / management NIC)
+
+
+@dataclass(frozen=True)
+class Firewall:
+    header: Header
+    sku_name: str
+    ip_configs: tuple[FirewallIpConfig, ...]
+    hub_private_ip: str
+    hub_public_ips: tuple[str, ...]
+    virtual_hub_id: str
+    policy_id: str
+    threat_intel_mode: str
+    classic_rules: tuple[FirewallRule, ...]
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+    @property
+    def private_ips(self) -> tuple[str, ...]:
+        ips = [c.private_ip for c in self.ip_configs if c.private_ip and not c.management]
+        if self.hub_private_ip:
+            ips.append(self.hub_private_ip)
+        return tuple(ips)
+
+
+def _ip_config(index: int, raw: Any, where: str, management: bool) -> FirewallIpConfig:
+    raw = obj(raw, where)
+    props = obj(raw.get("properties"), f"{where}.properties")
+    return FirewallIpConfig(
+        name=text(raw.get("name"), f"{where}.name") or str(index),
+        private_ip=text(props.get("privateIPAddress"), f"{where}.properties.privateIPAddress").strip(),
+        subnet_id=ref_id(props.get("subnet"), f"{where}.properties.subnet"),
+        public_ip_id=ref_id(props.get("publicIPAddress"), f"{where}.properties.publicIPAddress"),
+        management=management,
+    )
+
+
+def parse_firewall(row: Mapping[str, Any]) -> Firewall:
+    header = parse_header(row)
+    props = properties(row)
+    configs = [_ip_config(i, c, f"properties.ipConfigurations[{i}]", False)
+               for i, c in enumerate(arr(props.get("ipConfigurations"), "properties.ipConfigurations"))]
+    if props.get("managementIpConfiguration") is not None:
+        configs.append(_ip_config(0, props.get("managementIpConfiguration"), "properties.managementIpConfiguration", True))
+    hub = obj(props.get("hubIPAddresses"), "properties.hubIPAddresses")
+    public = obj(hub.get("publicIPs"), "properties.hubIPAddresses.publicIPs")
+    hub_public = tuple(
+        text(obj(a, f"properties.hubIPAddresses.publicIPs.addresses[{i}]").get("address"),
+             f"properties.hubIPAddresses.publicIPs.addresses[{i}].address")
+        for i, a in enumerate(arr(public.get("addresses"), "properties.hubIPAddresses.publicIPs.addresses")))
+    sku = obj(props.get("sku"), "properties.sku")
+    return Firewall(
+        header=header,
+        sku_name=text(sku.get("name"), "properties.sku.name"),
+        ip_configs=tuple(configs),
+        hub_private_ip=text(hub.get("privateIPAddress"), "properties.hubIPAddresses.privateIPAddress").strip(),
+        hub_public_ips=tuple(ip for ip in hub_public if ip),
+        virtual_hub_id=ref_id(props.get("virtualHub"), "properties.virtualHub"),
+        policy_id=ref_id(props.get("firewallPolicy"), "properties.firewallPolicy"),
+        threat_intel_mode=text(props.get("threatIntelMode"), "properties.threatIntelMode"),
+        classic_rules=classic_rules(header.id, props),
+    )
+
+
+@dataclass(frozen=True)
+class FirewallPolicy:
+    header: Header
+    base_policy_id: str
+    rule_collection_group_ids: tuple[str, ...]
+    threat_intel_mode: str
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+
+def parse_policy(row: Mapping[str, Any]) -> FirewallPolicy:
+    header = parse_header(row)
+    props = properties(row)
+    groups = arr(props.get("ruleCollectionGroups"), "properties.ruleCollectionGroups")
+    return FirewallPolicy(
+        header=header,
+        base_policy_id=ref_id(props.get("basePolicy"), "properties.basePolicy"),
+        rule_collection_group_ids=tuple(ref_id(g, f"properties.ruleCollectionGroups[{i}]")
+                                        for i, g in enumerate(groups)),
+        threat_intel_mode=text(props.get("threatIntelMode"), "properties.threatIntelMode"),
+    )
+
+
+@dataclass(frozen=True)
+class RuleCollectionGroup:
+    header: Header
+    policy_id: str
+    priority: int
+    rules: tuple[FirewallRule, ...]
+    rules_readable: bool  # False when the row came without properties.ruleCollections
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+
+def parse_rule_collection_group(row: Mapping[str, Any]) -> RuleCollectionGroup:
+    header = parse_header(row)
+    props = properties(row)
+    priority = props.get("priority", 0)
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        raise RowError(f"'properties.priority' is {type(priority).__name__}, expected an integer")
+    parts = header.id.rstrip("/").split("/")
+    return RuleCollectionGroup(
+        header=header,
+        policy_id="/".join(parts[:-2]),
+        priority=priority,
+        rules=policy_rules(header.id, props),
+        rules_readable="ruleCollections" in props,
+    )
+
+
+@dataclass(frozen=True)
+class IpGroup:
+    header: Header
+    addresses: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+
+def parse_ip_group(row: Mapping[str, Any]) -> IpGroup:
+    return IpGroup(parse_header(row), strings(properties(row).get("ipAddresses"), "properties.ipAddresses"))
+
+
+@dataclass(frozen=True)
+class PublicIp:
+    header: Header
+    address: str
+    ip_configuration_id: str
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+
+def parse_public_ip(row: Mapping[str, Any]) -> PublicIp:
+    props = properties(row)
+    return PublicIp(parse_header(row), text(props.get("ipAddress"), "properties.ipAddress").strip(),
+                    ref_id(props.get("ipConfiguration"), "properties.ipConfiguration"))
+
+
+# --- managed clusters -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AgentPool:
+    name: str
+    vnet_subnet_id: str
+    pod_subnet_id: str
+    enable_node_public_ip: bool
+    mode: str
+
+
+@dataclass(frozen=True)
+class ManagedCluster:
+    header: Header
+    pools: tuple[AgentPool, ...]
+    network_plugin: str
+    network_plugin_mode: str
+    outbound_type: str
+    service_cidrs: tuple[str, ...]
+    pod_cidrs: tuple[str, ...]
+    dns_service_ip: str
+    private_cluster: bool
+    fqdn: str
+    node_resource_group: str
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+    def subnet_ids(self) -> tuple[str, ...]:
+        """Node and pod subnets, each once, in pool order (pod subnets are AKS subnets too)."""
+        seen: dict[str, str] = {}
+        for pool in self.pools:
+            for subnet_id in (pool.vnet_subnet_id, pool.pod_subnet_id):
+                if subnet_id:
+                    seen.setdefault(id_key(subnet_id), subnet_id)
+        return tuple(seen.values())
+
+    @property
+    def uses_managed_vnet(self) -> bool:
+        """No pool names a subnet: AKS created the VNet itself, so no UDR can be attached."""
+        return not any(pool.vnet_subnet_id for pool in self.pools)
+
+
+def _pool(index: int, raw: Any) -> AgentPool:
+    where = f"properties.agentPoolProfiles[{index}]"
+    raw = obj(raw, where)
+    return AgentPool(
+        name=text(raw.get("name"), f"{where}.name") or str(index),
+        vnet_subnet_id=text(raw.get("vnetSubnetID"), f"{where}.vnetSubnetID"),
+        pod_subnet_id=text(raw.get("podSubnetID"), f"{where}.podSubnetID"),
+        enable_node_public_ip=flag(raw.get("enableNodePublicIP"), f"{where}.enableNodePublicIP"),
+        mode=text(raw.get("mode"), f"{where}.mode"),
+    )
+
+
+def parse_cluster(row: Mapping[str, Any]) -> ManagedCluster:
+    header = parse_header(row)
+    props = properties(row)
+    net = obj(props.get("networkProfile"), "properties.networkProfile")
+    api = obj(props.get("apiServerAccessProfile"), "properties.apiServerAccessProfile")
+    service = strings(net.get("serviceCidrs"), "properties.networkProfile.serviceCidrs")
+    single_service = text(net.get("serviceCidr"), "properties.networkProfile.serviceCidr")
+    pods = strings(net.get("podCidrs"), "properties.networkProfile.podCidrs")
+    single_pod = text(net.get("podCidr"), "properties.networkProfile.podCidr")
+    return ManagedCluster(
+        header=header,
+        pools=tuple(_pool(i, p) for i, p in enumerate(arr(props.get("agentPoolProfiles"),
+                                                          "properties.agentPoolProfiles"))),
+        network_plugin=text(net.get("networkPlugin"), "properties.networkProfile.networkPlugin"),
+        network_plugin_mode=text(net.get("networkPluginMode"), "properties.networkProfile.networkPluginMode"),
+        outbound_type=text(net.get("outboundType"), "properties.networkProfile.outboundType"),
+        service_cidrs=_merge(single_service, service),
+        pod_cidrs=_merge(single_pod, pods),
+        dns_service_ip=text(net.get("dnsServiceIP"), "properties.networkProfile.dnsServiceIP"),
+        private_cluster=flag(api.get("enablePrivateCluster"), "properties.apiServerAccessProfile.enablePrivateCluster"),
+        fqdn=text(props.get("fqdn"), "properties.fqdn"),
+        node_resource_group=text(props.get("nodeResourceGroup"), "properties.nodeResourceGroup"),
+    )
+
+
+def _merge(single: str, many: tuple[str, ...]) -> tuple[str, ...]:
+    """serviceCidr and serviceCidrs (likewise pod) say the same thing twice; keep each once."""
+    merged = ([single] if single else []) + [value for value in many if value != single]
+    return tuple(merged)
+
+
+PARSERS = {
+    T_CLUSTER: parse_cluster,
+    T_VNET: parse_vnet,
+    T_ROUTE_TABLE: parse_route_table,
+    T_FIREWALL: parse_firewall,
+    T_POLICY: parse_policy,
+    T_RCG: parse_rule_collection_group,
+    T_IP_GROUP: parse_ip_group,
+    T_PUBLIC_IP: parse_public_ip,
+}

@@ -1,0 +1,67 @@
+"""The rules a firewall actually applies, with firewall-policy inheritance resolved.
+
+Azure evaluates DNAT, then network, then application rules; within a type, collections
+inherited from the base policy come before the child's, then by group and collection priority.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .firewall_rules import APPLICATION, NAT, NETWORK, FirewallRule
+from .model import Estate
+from .resources import Firewall
+from .rows import id_key
+
+_KIND_ORDER = {NAT: 0, NETWORK: 1, APPLICATION: 2}
+MAX_POLICY_DEPTH = 16
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    firewall_id: str
+    rules: tuple[FirewallRule, ...]  # in processing order
+    owner_ids: tuple[str, ...]  # policies and rule collection groups the rules came from
+    gaps: tuple[str, ...]  # what could not be read: any gap means the verdict is unknown
+    threat_intel_mode: str  # effective mode (the policy's when a policy is attached)
+
+
+def policy_chain(estate: Estate, policy_id: str) -> tuple[list, list[str]]:
+    """[base ..., child] policies and the gaps met while walking basePolicy links."""
+    chain, gaps, seen = [], [], set()
+    current = policy_id
+    while current and len(chain) < MAX_POLICY_DEPTH:
+        if id_key(current) in seen:
+            gaps.append(f"base policy cycle at {current}")
+            break
+        seen.add(id_key(current))
+        policy = estate.policies.get(id_key(current))
+        if policy is None:
+            gaps.append(estate.gap(current))
+            break
+        chain.append(policy)
+        current = policy.base_policy_id
+    chain.reverse()
+    return chain, gaps
+
+
+def effective_rules(estate: Estate, firewall: Firewall) -> RuleSet:
+    if not firewall.policy_id:
+        ordered = sorted(firewall.classic_rules, key=lambda r: (_KIND_ORDER.get(r.kind, 3), r.collection_priority))
+        return RuleSet(firewall.id, tuple(ordered), (firewall.id,), (), firewall.threat_intel_mode)
+    chain, gaps = policy_chain(estate, firewall.policy_id)
+    keyed: list[tuple[tuple, FirewallRule]] = []
+    owners: list[str] = [p.id for p in chain]
+    for depth, policy in enumerate(chain):
+        for group_id in policy.rule_collection_group_ids:
+            group = estate.rule_collection_groups.get(id_key(group_id))
+            if group is None:
+                gaps.append(estate.gap(group_id))
+                continue
+            owners.append(group.id)
+            if not group.rules_readable:
+                gaps.append(f"{group.id} came without its rule collections")
+            for rule in group.rules:
+                keyed.append(((_KIND_ORDER.get(rule.kind, 3), depth, group.priority, rule.collection_priority), rule))
+    keyed.sort(key=lambda item: item[0])
+    mode = chain[-1].threat_intel_mode if chain else ""
+    return RuleSet(firewall.id, tuple(r for _, r in keyed), tuple(owners), tuple(gaps), mode)

@@ -1,0 +1,1 @@
+"""Checks on the managed cluster itself (network profile, pools)."""

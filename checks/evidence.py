@@ -1,0 +1,50 @@
+"""Evidence shared by the routing checks: what a reader needs to see, and a fix needs to act."""
+from __future__ import annotations
+
+from typing import Any
+
+from aksaudit.api import EgressPath, Estate, reachable_firewall_ips, skipped
+
+
+def path_evidence(estate: Estate, path: EgressPath) -> dict[str, Any]:
+    vnet = path.vnet
+    evidence: dict[str, Any] = {
+        "cluster": path.cluster.id,
+        "pools": list(path.pools),
+        "subnet": path.subnet_id,
+        "subnet_name": path.subnet.name if path.subnet else "",
+        "subnet_prefixes": [str(p) for p in path.subnet.prefixes] if path.subnet else [],
+        "vnet": vnet.id if vnet else "",
+        "vnet_resource_group": vnet.header.resource_group if vnet else "",
+        "location": vnet.header.location if vnet else "",
+        "network_plugin": path.cluster.network_plugin,
+        "firewall_private_ips": list(reachable_firewall_ips(estate, vnet)) if vnet else [],
+    }
+    if path.route_table:
+        evidence["route_table"] = path.route_table.id
+    return evidence
+
+
+def route_evidence(estate: Estate, path: EgressPath, route) -> dict[str, Any]:
+    evidence = path_evidence(estate, path)
+    evidence.update({
+        "route": route.id,
+        "route_name": route.name,
+        "address_prefix": route.address_prefix,
+        "next_hop_type": route.next_hop_type,
+        "next_hop_ip": route.next_hop_ip,
+    })
+    return evidence
+
+
+def path_gap(path: EgressPath):
+    """A `skipped` outcome when the path to the route table could not be read, else None.
+
+    Routing checks all need the subnet and its route table; when either is unreadable, each of
+    them says so instead of passing silently.
+    """
+    if path.subnet is None:
+        return skipped(path.subnet_id, path.gap)
+    if path.subnet.route_table_id and path.route_table is None:
+        return skipped(path.subnet.route_table_id, path.gap)
+    return None

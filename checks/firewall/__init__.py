@@ -1,0 +1,1 @@
+"""Checks on Azure Firewall placement and rules."""

@@ -1,0 +1,24 @@
+"""Every place rules live: policy rule collection groups and classic firewalls."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from aksaudit.api import Estate, FirewallRule
+
+
+def rule_owners(estate: Estate) -> Iterator[tuple[str, tuple[FirewallRule, ...], str]]:
+    """(owner id, its rules, gap) for every rule collection group and classic firewall.
+
+    Every group is judged once, so rules inherited from a base policy are judged where they are
+    defined. A policy that names a group we could not read yields that group as a gap.
+    """
+    for group in estate.rule_collection_groups.values():
+        gap = "" if group.rules_readable else "the rule collection group came without its rule collections"
+        yield group.id, group.rules, gap
+    for policy in estate.policies.values():
+        for group_id in policy.rule_collection_group_ids:
+            if group_id.lower() not in estate.rule_collection_groups:
+                yield group_id, (), estate.gap(group_id)
+    for firewall in estate.firewalls.values():
+        if firewall.classic_rules:
+            yield firewall.id, firewall.classic_rules, ""

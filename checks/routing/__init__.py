@@ -1,0 +1,1 @@
+"""Checks on route tables and the next hop of Internet-bound traffic."""

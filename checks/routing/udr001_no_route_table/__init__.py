@@ -1,0 +1,50 @@
+"""AKS subnet without a route table.
+
+**What it checks**
+Every subnet an AKS agent pool uses for nodes (`vnetSubnetID`) or pods (`podSubnetID`) must
+have a route table associated. A cluster whose pools name no subnet at all runs in a VNet that
+AKS created and manages; it is reported against the cluster itself.
+
+**Why it matters**
+Without a route table, Azure's system routes send Internet-bound traffic straight out through
+the platform's default outbound path: nothing forces it through the firewall, whatever the
+firewall's rules say. An AKS-managed VNet cannot be given a route table at all.
+
+**How to fix**
+Create a route table with `0.0.0.0/0` -> `VirtualAppliance` <firewall private IP> and associate
+it with the subnet (`az network vnet subnet update --route-table`). For kubenet clusters the
+association cannot change after the cluster is created: plan a new node pool or cluster. A
+cluster in an AKS-managed VNet must be redeployed into your own VNet (`--vnet-subnet-id`).
+"""
+from aksaudit.api import T_CLUSTER, T_VNET, CheckMeta, Severity, fail, passed, skipped
+from aksaudit.checks.evidence import path_evidence
+
+META = CheckMeta(
+    id="UDR001",
+    slug="aks-subnet-without-route-table",
+    title="AKS subnet has no route table",
+    severity=Severity.HIGH,
+    requires=(T_CLUSTER, T_VNET),
+    references=("https://learn.microsoft.com/azure/aks/egress-udr",
+                "https://learn.microsoft.com/azure/aks/limit-egress-traffic"),
+    tags=("egress", "routing"),
+)
+
+
+def evaluate(estate, options):
+    for cluster in estate.clusters.values():
+        if cluster.uses_managed_vnet:
+            yield fail(cluster.id, f"Cluster '{cluster.header.name}' runs in an AKS-managed VNet: its egress "
+                       "cannot be routed through a firewall.",
+                       evidence={"cluster": cluster.id, "node_resource_group": cluster.node_resource_group,
+                                 "managed_vnet": True})
+    for path in estate.egress_paths:
+        if path.subnet is None:
+            yield skipped(path.subnet_id, path.gap)
+        elif path.subnet.route_table_id:
+            yield passed(path.subnet.id)
+        else:
+            yield fail(path.subnet.id,
+                       f"AKS subnet '{path.subnet.name}' (cluster '{path.cluster.header.name}', pools "
+                       f"{', '.join(path.pools)}) has no route table: Internet-bound traffic bypasses the firewall.",
+                       evidence=path_evidence(estate, path))

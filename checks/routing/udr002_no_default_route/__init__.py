@@ -1,0 +1,48 @@
+"""Route table does not steer Internet-bound traffic.
+
+**What it checks**
+The route table of every AKS subnet must cover the whole public IPv4 space with its own
+routes: a `0.0.0.0/0` route, or more specific routes that together cover it (for example
+`0.0.0.0/1` + `128.0.0.0/1`). Any public destination left to Azure's system routes fails.
+
+**Why it matters**
+Azure's system route for `0.0.0.0/0` sends traffic to the Internet. A route table that is empty,
+or that holds only private prefixes, is associated but does nothing for egress: the cluster
+still reaches the Internet directly, while the association makes it look controlled.
+
+**How to fix**
+Add `az network route-table route create --address-prefix 0.0.0.0/0 --next-hop-type
+VirtualAppliance --next-hop-ip-address <firewall private IP>` to the route table.
+"""
+from aksaudit.api import T_CLUSTER, T_ROUTE_TABLE, T_VNET, CheckMeta, Severity, fail, passed
+from aksaudit.checks.evidence import path_evidence, path_gap
+
+META = CheckMeta(
+    id="UDR002",
+    slug="route-table-without-default-route",
+    title="Route table does not steer Internet-bound traffic",
+    severity=Severity.HIGH,
+    requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE),
+    references=("https://learn.microsoft.com/azure/aks/egress-outboundtype",
+                "https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview"),
+    tags=("egress", "routing"),
+)
+
+
+def evaluate(estate, options):
+    for path in estate.egress_paths:
+        gap = path_gap(path)
+        if gap:
+            yield gap
+        elif path.route_table is None:
+            continue  # no route table at all: UDR001's business
+        elif path.decision.uncovered:
+            evidence = path_evidence(estate, path)
+            evidence["routes"] = [f"{r.address_prefix} -> {r.next_hop_type} {r.next_hop_ip}".strip()
+                                  for r in path.route_table.routes]
+            yield fail(path.route_table.id,
+                       f"Route table '{path.route_table.header.name}' on AKS subnet '{path.subnet.name}' has no "
+                       "route covering Internet destinations (no 0.0.0.0/0 or covering set): they fall through "
+                       "to the system route to the Internet.", evidence=evidence)
+        else:
+            yield passed(path.route_table.id)

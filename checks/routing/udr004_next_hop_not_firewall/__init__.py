@@ -1,0 +1,57 @@
+"""Next hop IP is not a reachable firewall.
+
+**What it checks**
+A `VirtualAppliance` route that decides Internet-bound traffic for an AKS subnet must name the
+private IP of an Azure Firewall in the subnet's own VNet, in a VNet peered to it (a hub in
+another subscription counts), a vWAN secured hub's firewall (`hubIPAddresses.privateIPAddress`),
+or an appliance IP approved in configuration (`approved_appliances`). Private IPs repeat across
+isolated VNets, so the IP is looked up only where the subnet can reach.
+
+**Why it matters**
+A stale IP after a firewall redeploy, a typo, or an IP of some other VM either blackholes the
+cluster's egress (upgrades and image pulls fail) or sends it through a box that does not filter.
+
+**How to fix**
+Update the route's next hop to the firewall's current private IP (`az network firewall show
+--query "ipConfigurations[0].privateIPAddress"`), or approve the appliance in configuration if
+it is a sanctioned network virtual appliance.
+"""
+from aksaudit.api import (
+    T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, UNKNOWN, UNRESOLVED, CheckMeta, Severity, fail, passed, skipped,
+)
+from aksaudit.checks.evidence import path_gap, route_evidence
+
+META = CheckMeta(
+    id="UDR004",
+    slug="next-hop-not-firewall",
+    title="Next hop IP is not a reachable firewall",
+    severity=Severity.HIGH,
+    requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL),
+    references=("https://learn.microsoft.com/azure/aks/limit-egress-traffic",
+                "https://learn.microsoft.com/azure/virtual-network/virtual-network-peering-overview"),
+    tags=("egress", "routing", "firewall"),
+    options={"approved_appliances": ()},
+)
+
+
+def evaluate(estate, options):
+    approved = {str(ip).strip() for ip in options.get("approved_appliances", ())}
+    for path in estate.egress_paths:
+        gap = path_gap(path)
+        if gap:
+            yield gap
+            continue
+        for hop in path.hops:
+            next_hop = hop.next_hop
+            if next_hop is None:
+                continue  # not an appliance route: UDR003's business
+            if next_hop.kind == UNRESOLVED and next_hop.ip not in approved:
+                yield skipped(hop.route.id, f"cannot tell what {next_hop.ip} is: {next_hop.reason}")
+            elif next_hop.kind == UNKNOWN and next_hop.ip not in approved:
+                evidence = route_evidence(estate, path, hop.route)
+                yield fail(hop.route.id,
+                           f"Route '{hop.route.name}' sends AKS subnet '{path.subnet.name}' Internet traffic to "
+                           f"{next_hop.ip or '(no IP)'}, which is not the private IP of any firewall reachable from "
+                           f"its VNet{' (' + next_hop.reason + ')' if next_hop.reason else ''}.", evidence=evidence)
+            else:
+                yield passed(hop.route.id)

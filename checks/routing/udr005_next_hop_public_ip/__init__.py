@@ -1,0 +1,51 @@
+"""Next hop is a firewall's public IP.
+
+**What it checks**
+A `VirtualAppliance` route that decides Internet-bound traffic for an AKS subnet must not name
+one of a firewall's public IPs (its public IP address resources, or a secured hub's
+`hubIPAddresses.publicIPs`).
+
+**Why it matters**
+Azure only forwards to an appliance's private IP; a public IP as next hop is a classic
+copy-paste mistake (`az network firewall show` prints both). Traffic is dropped or leaves
+without filtering, while the route table looks as if it points at the firewall.
+
+**How to fix**
+Use the firewall's private IP: `az network route-table route update --next-hop-ip-address
+<firewall private IP>` (`ipConfigurations[0].privateIPAddress`).
+"""
+from aksaudit.api import (
+    FIREWALL_PUBLIC_IP, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, CheckMeta, Severity, fail,
+    passed,
+)
+from aksaudit.checks.evidence import path_gap, route_evidence
+
+META = CheckMeta(
+    id="UDR005",
+    slug="next-hop-is-firewall-public-ip",
+    title="Next hop is a firewall's public IP",
+    severity=Severity.CRITICAL,
+    requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_PUBLIC_IP),
+    references=("https://learn.microsoft.com/azure/aks/limit-egress-traffic",),
+    tags=("egress", "routing", "firewall"),
+)
+
+
+def evaluate(estate, options):
+    for path in estate.egress_paths:
+        gap = path_gap(path)
+        if gap:
+            yield gap
+            continue
+        for hop in path.hops:
+            if hop.next_hop is None:
+                continue
+            if hop.next_hop.kind == FIREWALL_PUBLIC_IP:
+                evidence = route_evidence(estate, path, hop.route)
+                evidence["firewall"] = hop.next_hop.firewall.id
+                yield fail(hop.route.id,
+                           f"Route '{hop.route.name}' sends AKS subnet '{path.subnet.name}' Internet traffic to "
+                           f"{hop.next_hop.ip}, the PUBLIC IP of firewall '{hop.next_hop.firewall.header.name}'; "
+                           "a next hop must be the firewall's private IP.", evidence=evidence)
+            else:
+                yield passed(hop.route.id)
