@@ -115,16 +115,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Keep stdout clean for '--json -': the summary then goes to stderr.
     to_stderr = getattr(args, "json", None) == "-"
     console = Console(stderr=to_stderr, highlight=False, soft_wrap=False)
-    errors = Console(stderr=True, highlight=False)
     try:
         registry = load_registry()
         handler = {"scan": cmd_scan, "checks": cmd_checks}[args.command]
         return handler(args, registry, console)
     except (UsageError, InputError, RegistryError) as error:
-        errors.print(f"aksaudit: error: {error}", markup=False, highlight=False)
+        print(f"aksaudit: error: {error}", file=sys.stderr)  # plain: no wrapping inside paths
         return EXIT_USAGE
     except KeyboardInterrupt:
-        errors.print("aksaudit: interrupted", markup=False)
+        print("aksaudit: interrupted", file=sys.stderr)
         return 130
 
 

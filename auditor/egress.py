@@ -9,9 +9,9 @@ import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .resources import Firewall, ManagedCluster, Peering, Route, RouteTable, Subnet, VirtualNetwork
+from .resources import SPECIAL_SUBNETS, Firewall, ManagedCluster, Peering, Route, RouteTable, Subnet, VirtualNetwork
 from .routing import RouteDecision, decide
-from .rows import id_key, parent_id
+from .rows import id_key, last_segment, parent_id
 
 if TYPE_CHECKING:
     from .model import Estate
@@ -109,8 +109,7 @@ def resolve_egress_paths(estate: "Estate") -> tuple[EgressPath, ...]:
     paths = []
     for cluster in sorted(estate.clusters.values(), key=lambda c: c.id.lower()):
         for subnet_id in cluster.subnet_ids():
-            subnet = estate.subnet(subnet_id)
-            if subnet is not None and subnet.is_special:
+            if last_segment(subnet_id).lower() in SPECIAL_SUBNETS:
                 continue
             paths.append(_path(estate, cluster, subnet_id))
     return tuple(paths)
