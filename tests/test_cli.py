@@ -12,7 +12,7 @@ from aksaudit.testing import key
 
 from conftest import EXAMPLES, ROOT, aksaudit_cmd
 
-SCHEMA = json.loads((ROOT / "reports" / "schema" / "aksaudit-v1.schema.json").read_text())
+SCHEMA = json.loads((ROOT / "reports" / "aksaudit-v1.schema.json").read_text())
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -18,7 +18,7 @@ def test_wheel_has_only_the_aksaudit_package(tmp_path):
     for required in ("aksaudit/checks/routing/udr001_no_route_table/__init__.py",
                      "aksaudit/checks/routing/udr001_no_route_table/bad.json",
                      "aksaudit/checks/firewall/fw003_any_network_rule/good.json",
-                     "aksaudit/reports/schema/aksaudit-v1.schema.json",
+                     "aksaudit/reports/aksaudit-v1.schema.json",
                      "aksaudit/reports/json_report.py"):
         assert required in names, required
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
