@@ -1,4 +1,4 @@
-"""JSON output v1: a frozen, versioned contract (schema in reports/schema/aksaudit-v1.schema.json).
+"""JSON output v1: a frozen, versioned contract (schema in reports/aksaudit-v1.schema.json).
 
 Additions are backwards compatible (new optional keys); anything else bumps schema_version.
 """
