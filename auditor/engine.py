@@ -14,9 +14,9 @@ from typing import Any, Iterable, Mapping
 from . import __version__
 from .findings import Finding, Outcome, Severity, Status, fingerprint, subscription_of
 from .model import Estate
+from .paths import PathSummary, summarize_paths
 from .registry import LoadedCheck, Registry
 from .rows import id_key
-from .rulesets import effective_rules
 
 _STATUS_WEIGHT = {Status.PASS: 0, Status.SKIPPED: 1, Status.ERROR: 2, Status.FAIL: 3}
 
@@ -44,6 +44,11 @@ class ScanResult:
     clusters_total: int
     clusters_compliant: int
     meta: Mapping[str, Any] = field(default_factory=dict)
+    # Plain-data egress paths and the subscriptions seen, so renderers never need the estate:
+    # the HTML report draws the paths, and per-subscription SARIF writes an empty run for a
+    # clean subscription (which closes its fixed alerts) but never for one it could not read.
+    paths: tuple[PathSummary, ...] = ()
+    subscriptions: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -96,23 +101,20 @@ def _merge(outcomes: Iterable[Outcome]) -> list[Outcome]:
     return list(best.values())
 
 
-def _cluster_resources(estate: Estate) -> dict[str, set[str]]:
+def _cluster_resources(paths: Iterable[PathSummary]) -> dict[str, set[str]]:
     """Lower-cased ids on each cluster's egress path: a finding on any of them concerns it."""
-    on_path: dict[str, set[str]] = {id_key(c.id): {id_key(c.id)} for c in estate.clusters.values()}
-    for path in estate.egress_paths:
-        ids = on_path[id_key(path.cluster.id)]
-        ids.add(id_key(path.subnet_id))
-        if path.vnet:
-            ids.add(id_key(path.vnet.id))
-            ids.update(id_key(p.id) for p in path.vnet.peerings)
-        if path.subnet and path.subnet.route_table_id:
-            ids.add(id_key(path.subnet.route_table_id))
-        if path.route_table:
-            ids.update(id_key(r.id) for r in path.route_table.routes)
-        for firewall in path.firewalls:
-            ids.add(id_key(firewall.id))
-            ids.update(id_key(owner) for owner in effective_rules(estate, firewall).owner_ids)
+    on_path: dict[str, set[str]] = {}
+    for path in paths:
+        on_path.setdefault(id_key(path.cluster_id), set()).update(path.resource_ids)
     return on_path
+
+
+def _subscriptions(estate: Estate, findings: Iterable[Finding]) -> tuple[str, ...]:
+    """Subscriptions the scan read resources of (or found problems in), lower-cased and sorted."""
+    indexes = (estate.clusters, estate.vnets, estate.route_tables, estate.firewalls, estate.policies,
+               estate.rule_collection_groups, estate.ip_groups, estate.public_ips)
+    seen = {subscription_of(key) for index in indexes for key in index} | {f.subscription_id for f in findings}
+    return tuple(sorted(s for s in seen - estate.unreadable_scopes if s))
 
 
 def run_scan(estate: Estate, checks: Iterable[LoadedCheck], *, options: Mapping[str, Mapping[str, Any]] | None = None,
@@ -146,11 +148,13 @@ def run_scan(estate: Estate, checks: Iterable[LoadedCheck], *, options: Mapping[
         all_errors.append(f"{len(estate.rejected)} row(s) could not be read; results that depend on them are skipped")
 
     touched = {id_key(f.resource_id) for f in findings} | {id_key(s.resource_id) for s in skipped}
-    on_path = _cluster_resources(estate)
+    paths = summarize_paths(estate)
+    on_path = _cluster_resources(paths)
     compliant = sum(1 for ids in on_path.values() if not ids & touched)
     return ScanResult(
         tool_version=__version__, started_at=started, finished_at=now_iso(), scopes=tuple(scopes),
         warnings=tuple(all_warnings), errors=tuple(all_errors), findings=tuple(findings), skipped=tuple(skipped),
         checks_run=checks, resources_evaluated=len(evaluated), clusters_total=len(on_path),
-        clusters_compliant=compliant, meta=dict(meta or {}),
+        clusters_compliant=compliant, meta=dict(meta or {}), paths=paths,
+        subscriptions=_subscriptions(estate, findings),
     )
