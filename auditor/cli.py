@@ -6,12 +6,15 @@ start (usage, unreadable input, configuration); 3 the scan is incomplete (result
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Callable, Sequence
 
 from rich.console import Console
 
 from . import __version__
+from .approval import approval_document, diff_estates, diff_text, load_approval
+from .baseline import apply_baseline, load_baseline
 from .collect.snapshot import InputError, load_snapshot
 from .engine import ScanResult, now_iso, run_scan, select_checks
 from .findings import Severity
@@ -27,14 +30,19 @@ class UsageError(Exception):
     """Bad arguments or configuration: exit 2 with the message."""
 
 
-def exit_code(result: ScanResult, fail_on: str) -> int:
-    """Incomplete wins over findings: a partial scan must never look like a clean or ordinary one."""
+def exit_code(result: ScanResult, fail_on: str, *, only_new: bool = False) -> int:
+    """Incomplete wins over findings: a partial scan must never look like a clean or ordinary one.
+
+    With `only_new`, findings a baseline already knew (unchanged) do not fail the run: adoption on
+    an estate with existing debt. Reappeared findings count as new: they are regressions.
+    """
     if not result.complete:
         return EXIT_INCOMPLETE
     if fail_on == "never":
         return EXIT_OK
     threshold = Severity(fail_on).rank
-    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in result.findings) else EXIT_OK
+    counted = [f for f in result.findings if not only_new or f.baseline_state != "unchanged"]
+    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in counted) else EXIT_OK
 
 
 def _split(values: Sequence[str] | None) -> list[str]:
@@ -58,6 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--select", action="append", metavar="IDS", help="only these checks (ids or slugs, comma-separated)")
     scan.add_argument("--ignore", action="append", metavar="IDS", help="skip these checks (ids or slugs, comma-separated)")
     scan.add_argument("--quiet", action="store_true", help="no terminal summary")
+    scan.add_argument("--baseline", metavar="PREVIOUS.json", help="a previous JSON v1 result: mark findings new/unchanged/reappeared and list resolved ones")
+    scan.add_argument("--fail-on-new", action="store_true", help="with --baseline: only new or reappeared findings fail the run")
+    scan.add_argument("--approved", metavar="FILE", help="approved egress baseline (from 'baseline approve'): report drift as DRIFT001")
+
+    baseline = commands.add_parser("baseline", help="approved egress baselines")
+    baseline_sub = baseline.add_subparsers(dest="baseline_command", required=True)
+    approve = baseline_sub.add_parser("approve", help="record every cluster's current egress path as approved")
+    approve.add_argument("--snapshot", metavar="FILE", required=True)
+    approve.add_argument("-o", "--output", metavar="PATH", required=True)
+
+    diff = commands.add_parser("diff", help="egress-relevant changes between two snapshots")
+    diff.add_argument("old", metavar="OLD")
+    diff.add_argument("new", metavar="NEW")
+    diff.add_argument("--json", action="store_true", help="print the changes as JSON")
 
     checks = commands.add_parser("checks", help="list or explain checks")
     checks_sub = checks.add_subparsers(dest="checks_command", required=True)
@@ -74,19 +96,25 @@ def cmd_scan(args: argparse.Namespace, registry: Registry, console: Console) -> 
         checks = select_checks(registry, _split(args.select), _split(args.ignore))
     except ValueError as error:
         raise UsageError(str(error)) from error
+    if args.fail_on_new and not args.baseline:
+        raise UsageError("--fail-on-new needs --baseline PREVIOUS.json")
+    baseline = load_baseline(args.baseline) if args.baseline else None
+    options = {"DRIFT001": {"approved": load_approval(args.approved)}} if args.approved else {}
     started = now_iso()
     snapshot = load_snapshot(args.snapshot)
     estate = build_estate(snapshot.rows, source=snapshot.source)
     result = run_scan(estate, checks, scopes=(f"snapshot:{snapshot.source}",), started_at=started,
                       warnings=registry.problems, errors=snapshot.gaps if not snapshot.complete else (),
-                      meta=snapshot.meta)
+                      meta=snapshot.meta, options=options)
+    if baseline is not None:
+        result = apply_baseline(result, baseline)
     renderers = _outputs()
     if args.json:
         write_atomic(args.json, renderers["json"](result))
     if not args.quiet:
         from .reports import terminal
         terminal.render(result, console)
-    return exit_code(result, args.fail_on)
+    return exit_code(result, args.fail_on, only_new=args.fail_on_new)
 
 
 def cmd_checks(args: argparse.Namespace, registry: Registry, console: Console) -> int:
@@ -109,6 +137,40 @@ def cmd_checks(args: argparse.Namespace, registry: Registry, console: Console) -
     return EXIT_OK
 
 
+def _estate_of(path: str):
+    snapshot = load_snapshot(path)
+    estate = build_estate(snapshot.rows, source=snapshot.source)
+    gaps = list(snapshot.gaps if not snapshot.complete else ()) + [r.describe() for r in estate.rejected]
+    return estate, gaps
+
+
+def cmd_baseline(args: argparse.Namespace, registry: Registry, console: Console) -> int:
+    estate, gaps = _estate_of(args.snapshot)
+    if gaps:
+        for gap in gaps:
+            print(f"aksaudit: gap: {gap}", file=sys.stderr)
+        print("aksaudit: refusing to approve an egress baseline from incomplete data", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    document = approval_document(estate, source=args.snapshot, approved_at=now_iso())
+    write_atomic(args.output, json.dumps(document, indent=2, sort_keys=True) + "\n")
+    console.print(f"approved the egress paths of {len(document['clusters'])} cluster(s) -> {args.output}",
+                  markup=False, highlight=False)
+    return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace, registry: Registry, console: Console) -> int:
+    (old, old_gaps), (new, new_gaps) = _estate_of(args.old), _estate_of(args.new)
+    changes = diff_estates(old, new)
+    if args.json:
+        print(json.dumps({"old": args.old, "new": args.new, "complete": not (old_gaps or new_gaps),
+                          "gaps": old_gaps + new_gaps, "clusters": changes}, indent=2))
+    else:
+        sys.stdout.write(diff_text(changes))
+        for gap in old_gaps + new_gaps:
+            print(f"gap: {gap}", file=sys.stderr)
+    return EXIT_INCOMPLETE if old_gaps or new_gaps else EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -117,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(stderr=to_stderr, highlight=False, soft_wrap=False)
     try:
         registry = load_registry()
-        handler = {"scan": cmd_scan, "checks": cmd_checks}[args.command]
+        handler = {"scan": cmd_scan, "checks": cmd_checks, "baseline": cmd_baseline, "diff": cmd_diff}[args.command]
         return handler(args, registry, console)
     except (UsageError, InputError, RegistryError) as error:
         print(f"aksaudit: error: {error}", file=sys.stderr)  # plain: no wrapping inside paths

@@ -49,6 +49,8 @@ class ScanResult:
     # clean subscription (which closes its fixed alerts) but never for one it could not read.
     paths: tuple[PathSummary, ...] = ()
     subscriptions: tuple[str, ...] = ()
+    resolved: tuple[Mapping[str, Any], ...] | None = None  # baseline findings gone now (None: no baseline)
+    baseline_source: str = ""
 
     @property
     def complete(self) -> bool:

@@ -98,6 +98,7 @@ class Finding:
     message: str
     evidence: Mapping[str, Any]
     fingerprint: str
+    baseline_state: str = ""  # new | unchanged | reappeared, when scanned against a baseline
 
     @property
     def key(self) -> tuple[str, str, str]:

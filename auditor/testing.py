@@ -24,6 +24,7 @@ class Fixture:
     description: str
     rows: list[Any]
     expected: frozenset[FindingKey]
+    options: Mapping[str, Mapping[str, Any]]  # per check id, as configuration would give them
 
 
 def key(check_id: str, resource_id: str, locus: str = "") -> FindingKey:
@@ -34,7 +35,7 @@ def load_fixture(path: str | Path) -> Fixture:
     path = Path(path)
     document = json.loads(path.read_text(encoding="utf-8"))
     expected = frozenset(key(*item) for item in document.get("expected", ()))
-    return Fixture(path, document.get("description", ""), document["estate"], expected)
+    return Fixture(path, document.get("description", ""), document["estate"], expected, document.get("options", {}))
 
 
 def run_checks(checks: Iterable[LoadedCheck], rows: list[Any],
@@ -53,7 +54,7 @@ def assert_fixture(check: LoadedCheck, name: str) -> ScanResult:
     """
     assert check.folder is not None, f"{check.id} has no folder holding fixtures"
     fixture = load_fixture(check.folder / name)
-    result = run_checks([check], fixture.rows)
+    result = run_checks([check], fixture.rows, fixture.options)
     assert not result.errors, f"{check.id} {name}: {result.errors}"
     assert not result.skipped, f"{check.id} {name}: skipped {result.skipped}"
     got = failures(result)

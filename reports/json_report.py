@@ -14,7 +14,7 @@ SCHEMA_VERSION = 1
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
-    return {
+    item = {
         "check_id": finding.check_id,
         "title": finding.title,
         "severity": finding.severity.value,
@@ -26,6 +26,9 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "evidence": _plain(finding.evidence),
         "fingerprint": finding.fingerprint,
     }
+    if finding.baseline_state:
+        item["baseline_state"] = finding.baseline_state
+    return item
 
 
 def _plain(value: Any) -> Any:
@@ -38,7 +41,7 @@ def _plain(value: Any) -> Any:
 
 
 def document(result: ScanResult) -> dict[str, Any]:
-    return {
+    doc = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "aksaudit", "version": result.tool_version},
         "scan": {
@@ -59,6 +62,10 @@ def document(result: ScanResult) -> dict[str, Any]:
         },
         "findings": [finding_dict(f) for f in result.findings],
     }
+    if result.resolved is not None:
+        doc["baseline"] = {"source": result.baseline_source}
+        doc["resolved"] = [_plain(item) for item in result.resolved]
+    return doc
 
 
 def render(result: ScanResult) -> str:

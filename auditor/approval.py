@@ -1,0 +1,60 @@
+"""Approved egress baselines and snapshot diffs, both built on the canonical egress view."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .collect.snapshot import InputError
+from .egress_view import cluster_views, diff_cluster_view
+from .model import Estate
+
+FORMAT = "aksaudit-egress-baseline"
+VERSION = 1
+
+
+def approval_document(estate: Estate, *, source: str, approved_at: str) -> dict[str, Any]:
+    return {"format": FORMAT, "version": VERSION, "approved_at": approved_at, "source": source,
+            "clusters": cluster_views(estate)}
+
+
+def load_approval(path: str | Path) -> dict[str, Any]:
+    name = str(path)
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise InputError(f"{name}: no such file") from error
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"{name}: cannot be read as JSON ({error})") from error
+    if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("version") != VERSION:
+        raise InputError(f"{name}: not an aksaudit egress baseline ('format': '{FORMAT}', 'version': {VERSION})")
+    if not isinstance(document.get("clusters"), dict):
+        raise InputError(f"{name}: 'clusters' is missing or not an object")
+    return document
+
+
+def diff_estates(old: Estate, new: Estate) -> list[dict[str, Any]]:
+    """Per cluster, the egress-relevant changes from OLD to NEW (clusters added/removed included)."""
+    before, after = cluster_views(old), cluster_views(new)
+    changes = []
+    for key in sorted(before.keys() | after.keys()):
+        if key not in after:
+            lines = ["cluster removed"]
+        elif key not in before:
+            lines = ["cluster added"]
+        else:
+            lines = diff_cluster_view(before[key], after[key])
+        if lines:
+            view = after.get(key) or before[key]
+            changes.append({"cluster": view["cluster"], "name": view["name"], "changes": lines})
+    return changes
+
+
+def diff_text(changes: list[dict[str, Any]]) -> str:
+    if not changes:
+        return "No egress-relevant changes.\n"
+    out = []
+    for item in changes:
+        out.append(f"{item['name']} ({item['cluster']})")
+        out.extend(f"  - {line}" for line in item["changes"])
+    return "\n".join(out) + "\n"

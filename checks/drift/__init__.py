@@ -1,0 +1,1 @@
+"""Checks that compare the estate with an approved state."""

@@ -1,0 +1,67 @@
+"""Egress path differs from the approved baseline.
+
+**What it checks**
+With `--approved egress-baseline.json` (written by `aksaudit baseline approve`), every cluster's
+egress path — its subnets, their route tables and routes, the next hops that decide Internet
+traffic, the firewall they land on and a digest of that firewall's effective rules — must equal
+the approved one. Clusters missing from the approval and approved clusters that disappeared are
+reported too. Without an approved baseline the check has nothing to compare and reports nothing.
+
+**Why it matters**
+A path can change and stay "compliant" — a next hop moved to another firewall, a new rule that
+is narrow today — and still be a change nobody reviewed. Drift is how a locked-down estate
+decays: the approval turns every such change into a visible, reviewable event.
+
+**How to fix**
+Review the change in the finding. If it was intended, re-approve (`aksaudit baseline approve
+--snapshot NEW -o egress-baseline.json`) and commit the file; otherwise revert the change.
+"""
+from aksaudit.api import (
+    T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_VNET, CheckMeta, Severity,
+    cluster_views, diff_cluster_view, fail, passed, skipped,
+)
+
+META = CheckMeta(
+    id="DRIFT001",
+    slug="egress-path-drift",
+    title="Egress path differs from the approved baseline",
+    severity=Severity.MEDIUM,
+    requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_PUBLIC_IP),
+    references=("https://learn.microsoft.com/azure/aks/limit-egress-traffic",),
+    tags=("drift", "egress"),
+    options={"approved": None},
+)
+
+
+def evaluate(estate, options):
+    approved = options.get("approved")
+    if not approved:
+        return
+    approved_clusters = approved.get("clusters", {})
+    current = cluster_views(estate)
+    gaps = {path.cluster.id.lower(): path.gap for path in estate.egress_paths if path.gap}
+    for key, view in sorted(current.items()):
+        cluster_id = view["cluster"]
+        if key in gaps:
+            yield skipped(cluster_id, f"egress path not fully readable: {gaps[key]}")
+        elif key not in approved_clusters:
+            yield fail(cluster_id, f"Cluster '{view['name']}' is not in the approved egress baseline.",
+                       locus="unapproved", evidence={"changes": ["cluster not approved"], "current": view})
+        else:
+            changes = diff_cluster_view(approved_clusters[key], view)
+            if changes:
+                yield fail(cluster_id, f"Cluster '{view['name']}' egress path changed: " + "; ".join(changes),
+                           evidence={"changes": changes})
+            else:
+                yield passed(cluster_id)
+    seen_subscriptions = {key.split("/")[2] for key in (*estate.vnets, *estate.clusters) if key.count("/") > 2}
+    for key, view in sorted(approved_clusters.items()):
+        if key in current:
+            continue
+        subscription = key.split("/")[2] if key.count("/") > 2 else ""
+        if estate.is_rejected(view["cluster"]) or subscription not in seen_subscriptions:
+            yield skipped(view["cluster"], f"cannot tell whether it still exists: {estate.gap(view['cluster'])}",
+                          locus="disappeared")
+        else:
+            yield fail(view["cluster"], f"Approved cluster '{view['name']}' is no longer in the estate.",
+                       locus="disappeared", evidence={"changes": ["cluster disappeared"]})
