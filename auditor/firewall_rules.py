@@ -6,7 +6,7 @@ a `locus` that says where the rule lives inside its resource.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .rows import RowError, arr, obj, strings, text
@@ -40,6 +40,10 @@ class FirewallRule:
     target_urls: tuple[str, ...]
     fqdn_tags: tuple[str, ...]
     web_categories: tuple[str, ...]
+    # The rule object and its collection's action exactly as read: a remediation script compares
+    # them with what Azure holds at apply time and refuses to edit a rule that has changed since.
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    raw_action: str = field(default="", compare=False, repr=False)
 
     @property
     def allows(self) -> bool:
@@ -76,7 +80,7 @@ def _protocols(raw: Any, key: str) -> tuple[str, ...]:
 
 
 def _rule(raw: Any, where: str, *, kind: str, action: str, collection: str, collection_priority: int,
-          group_priority: int, owner_id: str, locus: str) -> FirewallRule:
+          group_priority: int, owner_id: str, locus: str, raw_action: str = "") -> FirewallRule:
     raw = obj(raw, where)
     protocols_key = "ipProtocols" if "ipProtocols" in raw else "protocols"
     return FirewallRule(
@@ -99,6 +103,8 @@ def _rule(raw: Any, where: str, *, kind: str, action: str, collection: str, coll
         target_urls=strings(raw.get("targetUrls"), f"{where}.targetUrls"),
         fqdn_tags=strings(raw.get("fqdnTags"), f"{where}.fqdnTags"),
         web_categories=strings(raw.get("webCategories"), f"{where}.webCategories"),
+        raw=dict(raw),
+        raw_action=raw_action,
     )
 
 
@@ -113,7 +119,8 @@ def policy_rules(group_id: str, props: Mapping[str, Any]) -> tuple[FirewallRule,
         where = f"properties.ruleCollections[{c_index}]"
         collection = obj(raw, where)
         name = text(collection.get("name"), f"{where}.name")
-        action = text(obj(collection.get("action"), f"{where}.action").get("type"), f"{where}.action.type").lower()
+        raw_action = text(obj(collection.get("action"), f"{where}.action").get("type"), f"{where}.action.type")
+        action = raw_action.lower()
         nat_collection = text(collection.get("ruleCollectionType"), f"{where}.ruleCollectionType").lower() \
             == "firewallpolicynatrulecollection"
         priority = _priority(collection.get("priority"), f"{where}.priority")
@@ -124,7 +131,7 @@ def policy_rules(group_id: str, props: Mapping[str, Any]) -> tuple[FirewallRule,
             rule_name = text(obj(rule, rule_where).get("name"), f"{rule_where}.name")
             rules.append(_rule(rule, rule_where, kind=kind, action=action, collection=name,
                                collection_priority=priority, group_priority=group_priority, owner_id=group_id,
-                               locus=f"ruleCollections/{name}/rules/{rule_name}"))
+                               locus=f"ruleCollections/{name}/rules/{rule_name}", raw_action=raw_action))
     return tuple(rules)
 
 
@@ -144,13 +151,14 @@ def classic_rules(firewall_id: str, props: Mapping[str, Any]) -> tuple[FirewallR
             collection = obj(raw, where)
             name = text(collection.get("name"), f"{where}.name")
             c_props = obj(collection.get("properties"), f"{where}.properties")
-            action = text(obj(c_props.get("action"), f"{where}.properties.action").get("type"),
-                          f"{where}.properties.action.type").lower()
+            raw_action = text(obj(c_props.get("action"), f"{where}.properties.action").get("type"),
+                              f"{where}.properties.action.type")
+            action = raw_action.lower()
             priority = _priority(c_props.get("priority"), f"{where}.properties.priority")
             for r_index, rule in enumerate(arr(c_props.get("rules"), f"{where}.properties.rules")):
                 rule_where = f"{where}.properties.rules[{r_index}]"
                 rule_name = text(obj(rule, rule_where).get("name"), f"{rule_where}.name")
                 rules.append(_rule(rule, rule_where, kind=kind, action=action, collection=name,
                                    collection_priority=priority, group_priority=0, owner_id=firewall_id,
-                                   locus=f"{key}/{name}/rules/{rule_name}"))
+                                   locus=f"{key}/{name}/rules/{rule_name}", raw_action=raw_action))
     return tuple(rules)

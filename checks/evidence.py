@@ -22,6 +22,10 @@ def path_evidence(estate: Estate, path: EgressPath) -> dict[str, Any]:
     }
     if path.route_table:
         evidence["route_table"] = path.route_table.id
+        # Every route as the scan saw it: a fix re-reads the table and acts only if it still matches.
+        evidence["route_table_routes"] = [
+            {"name": r.name, "address_prefix": r.address_prefix, "next_hop_type": r.next_hop_type,
+             "next_hop_ip": r.next_hop_ip} for r in path.route_table.routes]
     return evidence
 
 

@@ -16,7 +16,7 @@ A firewall cannot be moved between subnets. Create an `AzureFirewallSubnet` (at 
 the VNet, redeploy the firewall into it, then update every route's next hop to the new private
 IP.
 """
-from aksaudit.api import T_FIREWALL, CheckMeta, Severity, fail, passed
+from aksaudit.api import T_FIREWALL, CheckMeta, Severity, fail, parse_network, passed
 
 META = CheckMeta(
     id="FW001",
@@ -30,6 +30,43 @@ META = CheckMeta(
 )
 
 EXPECTED = {False: "AzureFirewallSubnet", True: "AzureFirewallManagementSubnet"}
+FIREWALL_SUBNET_PREFIXLEN = 26  # "Azure Firewall doesn't need a subnet bigger than /26"
+
+
+def free_prefix(estate, vnet) -> str:
+    """The first /26 of the VNet's address space that no subnet and no cluster range uses.
+
+    A remediation script creates AzureFirewallSubnet there. Cluster service and pod CIDRs are
+    avoided too: a service CIDR inside the VNet (the tutorial's mistake) has no subnet of its
+    own, so a subnet placed on it would collide with ClusterIPs. '' when nothing is free.
+    """
+    taken = [n for subnet in vnet.subnets for n in subnet.prefixes]
+    vnet_subnets = {subnet.id.lower() for subnet in vnet.subnets}
+    for cluster in estate.clusters.values():
+        if any(subnet_id.lower() in vnet_subnets for subnet_id in cluster.subnet_ids()):
+            taken.extend(n for n in map(parse_network, (*cluster.service_cidrs, *cluster.pod_cidrs)) if n is not None)
+    for space in vnet.address_prefixes:
+        if space.version != 4 or space.prefixlen > FIREWALL_SUBNET_PREFIXLEN:
+            continue
+        for candidate in space.subnets(new_prefix=FIREWALL_SUBNET_PREFIXLEN):
+            if not any(candidate.version == other.version and candidate.overlaps(other) for other in taken):
+                return str(candidate)
+    return ""
+
+
+def placement_evidence(estate, vnet_id: str) -> dict:
+    """What a fix needs to add AzureFirewallSubnet to the VNet, as the scan saw it."""
+    vnet = estate.vnet(vnet_id)
+    if vnet is None:
+        return {"vnet_readable": False}
+    names = sorted(subnet.name for subnet in vnet.subnets)
+    return {
+        "vnet_readable": True,
+        "vnet_address_prefixes": sorted(str(n) for n in vnet.address_prefixes),
+        "vnet_subnet_names": names,
+        "firewall_subnet_exists": any(n.lower() == EXPECTED[False].lower() for n in names),
+        "proposed_subnet_prefix": free_prefix(estate, vnet),
+    }
 
 
 def evaluate(estate, options):
@@ -50,4 +87,5 @@ def evaluate(estate, options):
                        "vnet": wrong[0].subnet_id.rsplit("/subnets/", 1)[0],
                        "resource_group": firewall.header.resource_group,
                        "location": firewall.header.location,
+                       **placement_evidence(estate, wrong[0].subnet_id.rsplit("/subnets/", 1)[0]),
                    })

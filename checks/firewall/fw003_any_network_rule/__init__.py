@@ -17,6 +17,7 @@ application rules with FQDNs (and the `AzureKubernetesService` FQDN tag) for web
 """
 from aksaudit.api import T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, NETWORK, CheckMeta, Severity, fail, passed, skipped
 from aksaudit.checks.firewall.scope import all_ports, expand_addresses, reaches_everywhere
+from aksaudit.checks.firewall.rule_evidence import rule_evidence
 from aksaudit.checks.firewall.rule_owners import rule_owners
 
 META = CheckMeta(
@@ -45,7 +46,7 @@ def evaluate(estate, options):
                            f"Network rule '{rule.name}' in collection '{rule.collection}' allows "
                            f"{', '.join(rule.protocols) or 'any protocol'} to any destination on every port.",
                            locus=rule.locus,
-                           evidence={"rule": rule.name, "collection": rule.collection,
+                           evidence={**rule_evidence(rule),
                                      "collection_priority": rule.collection_priority,
                                      "protocols": list(rule.protocols), "sources": list(rule.source_addresses),
                                      "source_ip_groups": list(rule.source_ip_groups),

@@ -15,6 +15,7 @@ Replace the wildcard with the FQDNs the workload needs; allow AKS's own dependen
 `AzureKubernetesService` FQDN tag.
 """
 from aksaudit.api import T_FIREWALL, T_POLICY, T_RCG, APPLICATION, CheckMeta, Severity, fail, passed, skipped
+from aksaudit.checks.firewall.rule_evidence import rule_evidence
 from aksaudit.checks.firewall.rule_owners import rule_owners
 
 META = CheckMeta(
@@ -61,7 +62,7 @@ def evaluate(estate, options):
                        f"Application rule '{rule.name}' in collection '{rule.collection}' allows {targets}: "
                        "FQDN filtering is effectively off for its sources.",
                        locus=rule.locus, severity=severity,
-                       evidence={"rule": rule.name, "collection": rule.collection,
+                       evidence={**rule_evidence(rule),
                                  "wildcards": [t for t, _ in broad], "protocols": list(rule.protocols),
                                  "sources": list(rule.source_addresses),
                                  "source_ip_groups": list(rule.source_ip_groups)})

@@ -43,6 +43,8 @@ def evaluate(estate, options):
             if hop.next_hop.kind == FIREWALL_PUBLIC_IP:
                 evidence = route_evidence(estate, path, hop.route)
                 evidence["firewall"] = hop.next_hop.firewall.id
+                # The fix points the route at this same firewall's private IP when it is reachable.
+                evidence["target_firewall_private_ips"] = list(hop.next_hop.firewall.private_ips)
                 yield fail(hop.route.id,
                            f"Route '{hop.route.name}' sends AKS subnet '{path.subnet.name}' Internet traffic to "
                            f"{hop.next_hop.ip}, the PUBLIC IP of firewall '{hop.next_hop.firewall.header.name}'; "
