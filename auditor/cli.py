@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from typing import Callable, Sequence
 
 from rich.console import Console
@@ -16,6 +17,8 @@ from . import __version__
 from .approval import approval_document, diff_estates, diff_text, load_approval
 from .baseline import apply_baseline, load_baseline
 from .collect.snapshot import InputError, load_snapshot
+from .config import Config, ConfigError, load_config
+from .suppress import apply_suppressions
 from .engine import ScanResult, now_iso, run_scan, select_checks
 from .findings import Severity
 from .model import build_estate
@@ -41,7 +44,8 @@ def exit_code(result: ScanResult, fail_on: str, *, only_new: bool = False) -> in
     if fail_on == "never":
         return EXIT_OK
     threshold = Severity(fail_on).rank
-    counted = [f for f in result.findings if not only_new or f.baseline_state != "unchanged"]
+    counted = [f for f in result.findings
+               if not f.suppressed and (not only_new or f.baseline_state != "unchanged")]
     return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in counted) else EXIT_OK
 
 
@@ -62,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser("scan", help="evaluate an estate and write findings")
     scan.add_argument("--snapshot", metavar="FILE", help="Resource Graph rows: JSON array, az graph query output, or an aksaudit snapshot")
     scan.add_argument("--json", metavar="PATH", help="write JSON v1 results ('-' for stdout)")
-    scan.add_argument("--fail-on", choices=FAIL_ON, default="low", help="lowest severity that makes the exit code 1 (default: low)")
+    scan.add_argument("--fail-on", choices=FAIL_ON, default=None, help="lowest severity that makes the exit code 1 (default: the config file's, else low)")
+    scan.add_argument("--config", metavar="PATH", help="configuration file (default: aksaudit.toml or [tool.aksaudit] in pyproject.toml, from here upward)")
+    scan.add_argument("--as-of", metavar="DATE", type=date.fromisoformat, default=None, help="judge suppression expiry as of this date (default: today)")
     scan.add_argument("--select", action="append", metavar="IDS", help="only these checks (ids or slugs, comma-separated)")
     scan.add_argument("--ignore", action="append", metavar="IDS", help="skip these checks (ids or slugs, comma-separated)")
     scan.add_argument("--quiet", action="store_true", help="no terminal summary")
@@ -92,29 +98,43 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_scan(args: argparse.Namespace, registry: Registry, console: Console) -> int:
     if not args.snapshot:
         raise UsageError("scan needs --snapshot FILE (live scans need the live collector)")
+    config = load_config(registry, args.config)
+    _apply_output_defaults(args, config)
     try:
-        checks = select_checks(registry, _split(args.select), _split(args.ignore))
+        checks = select_checks(registry, _split(args.select) or config.select, _split(args.ignore) or config.ignore)
     except ValueError as error:
         raise UsageError(str(error)) from error
+    fail_on = args.fail_on or config.fail_on or "low"
     if args.fail_on_new and not args.baseline:
         raise UsageError("--fail-on-new needs --baseline PREVIOUS.json")
     baseline = load_baseline(args.baseline) if args.baseline else None
-    options = {"DRIFT001": {"approved": load_approval(args.approved)}} if args.approved else {}
+    options = {check_id: dict(values) for check_id, values in config.options.items()}
+    if args.approved:
+        options.setdefault("DRIFT001", {})["approved"] = load_approval(args.approved)
     started = now_iso()
     snapshot = load_snapshot(args.snapshot)
     estate = build_estate(snapshot.rows, source=snapshot.source)
     result = run_scan(estate, checks, scopes=(f"snapshot:{snapshot.source}",), started_at=started,
                       warnings=registry.problems, errors=snapshot.gaps if not snapshot.complete else (),
-                      meta=snapshot.meta, options=options)
+                      meta=snapshot.meta, options=options, severities=config.severity)
     if baseline is not None:
         result = apply_baseline(result, baseline)
+    result = apply_suppressions(result, config.suppressions, args.as_of or date.today())
     renderers = _outputs()
     if args.json:
         write_atomic(args.json, renderers["json"](result))
     if not args.quiet:
         from .reports import terminal
         terminal.render(result, console)
-    return exit_code(result, args.fail_on, only_new=args.fail_on_new)
+    return exit_code(result, fail_on, only_new=args.fail_on_new)
+
+
+def _apply_output_defaults(args: argparse.Namespace, config: Config) -> None:
+    """Output paths from the config file, where the command line did not name one."""
+    for key, path in config.outputs.items():
+        attr = key.replace("-", "_")
+        if getattr(args, attr, None) is None:
+            setattr(args, attr, path)
 
 
 def cmd_checks(args: argparse.Namespace, registry: Registry, console: Console) -> int:
@@ -181,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         registry = load_registry()
         handler = {"scan": cmd_scan, "checks": cmd_checks, "baseline": cmd_baseline, "diff": cmd_diff}[args.command]
         return handler(args, registry, console)
-    except (UsageError, InputError, RegistryError) as error:
+    except (UsageError, InputError, RegistryError, ConfigError) as error:
         print(f"aksaudit: error: {error}", file=sys.stderr)  # plain: no wrapping inside paths
         return EXIT_USAGE
     except KeyboardInterrupt:

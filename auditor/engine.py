@@ -51,6 +51,7 @@ class ScanResult:
     subscriptions: tuple[str, ...] = ()
     resolved: tuple[Mapping[str, Any], ...] | None = None  # baseline findings gone now (None: no baseline)
     baseline_source: str = ""
+    suppression_notices: tuple[Any, ...] = ()  # expired and stale suppressions (SuppressionNotice)
 
     @property
     def complete(self) -> bool:
@@ -121,7 +122,8 @@ def _subscriptions(estate: Estate, findings: Iterable[Finding]) -> tuple[str, ..
 
 def run_scan(estate: Estate, checks: Iterable[LoadedCheck], *, options: Mapping[str, Mapping[str, Any]] | None = None,
              scopes: Iterable[str] = (), warnings: Iterable[str] = (), errors: Iterable[str] = (),
-             started_at: str | None = None, meta: Mapping[str, Any] | None = None) -> ScanResult:
+             started_at: str | None = None, meta: Mapping[str, Any] | None = None,
+             severities: Mapping[str, Severity] | None = None) -> ScanResult:
     started = started_at or now_iso()
     options = options or {}
     checks = tuple(checks)
@@ -138,7 +140,8 @@ def run_scan(estate: Estate, checks: Iterable[LoadedCheck], *, options: Mapping[
             evaluated.add(id_key(outcome.resource_id))
             if outcome.status is Status.FAIL:
                 findings.append(Finding(
-                    check_id=check.id, title=check.meta.title, severity=outcome.severity or check.meta.severity,
+                    check_id=check.id, title=check.meta.title,
+                    severity=(severities or {}).get(check.id) or outcome.severity or check.meta.severity,
                     status=Status.FAIL, resource_id=outcome.resource_id, locus=outcome.locus,
                     subscription_id=subscription_of(outcome.resource_id), message=outcome.message,
                     evidence=outcome.evidence, fingerprint=fingerprint(check.id, outcome.resource_id, outcome.locus)))

@@ -99,6 +99,11 @@ class Finding:
     evidence: Mapping[str, Any]
     fingerprint: str
     baseline_state: str = ""  # new | unchanged | reappeared, when scanned against a baseline
+    suppression: Mapping[str, Any] | None = None  # {reason, source, expires} while an accepted risk
+
+    @property
+    def suppressed(self) -> bool:
+        return self.suppression is not None
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -28,6 +28,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }
     if finding.baseline_state:
         item["baseline_state"] = finding.baseline_state
+    if finding.suppression is not None:
+        item["suppression"] = _plain(finding.suppression)
     return item
 
 
@@ -62,6 +64,9 @@ def document(result: ScanResult) -> dict[str, Any]:
         },
         "findings": [finding_dict(f) for f in result.findings],
     }
+    if result.suppression_notices:
+        doc["suppressions"] = {kind: [_plain(vars(n)) for n in result.suppression_notices if n.kind == kind]
+                               for kind in ("expired", "stale")}
     if result.resolved is not None:
         doc["baseline"] = {"source": result.baseline_source}
         doc["resolved"] = [_plain(item) for item in result.resolved]

@@ -40,6 +40,14 @@ def render(result: ScanResult, console: Console) -> None:
         console.print(table)
         if len(result.findings) > MAX_ROWS:
             console.print(Text(f"... and {len(result.findings) - MAX_ROWS} more (see the JSON output)"))
+    expired = [n for n in result.suppression_notices if n.kind == "expired"]
+    if expired:
+        console.print(Text("EXPIRED SUPPRESSIONS — their findings are reported again:", style="bold yellow"))
+        for notice in expired:
+            console.print(_safe(f"  {notice.check} on {short_id(notice.resource)} expired {notice.expires}: {notice.reason}"))
+    suppressed = sum(1 for f in result.findings if f.suppressed)
+    if suppressed:
+        console.print(Text(f"{suppressed} finding(s) suppressed by configuration (shown, not failing the run)"))
     for warning in result.warnings[:20]:
         console.print(_safe(f"warning: {warning}"), style="yellow")
     if not result.complete:
