@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from datetime import date
+from pathlib import Path
 from typing import Callable, Sequence
 
 from rich.console import Console
@@ -54,8 +55,27 @@ def _split(values: Sequence[str] | None) -> list[str]:
 
 
 def _outputs() -> dict[str, Callable[[ScanResult], str | bytes]]:
-    from .reports import json_report
-    return {"json": json_report.render}
+    from .reports import html, json_report, markdown, sarif
+    return {"json": json_report.render, "sarif": sarif.render, "html": html.render, "markdown": markdown.render}
+
+
+REPORT_FLAGS = ("json", "sarif", "html", "markdown")  # each names a renderer in _outputs()
+
+
+def write_reports(args: argparse.Namespace, result: ScanResult) -> list[str]:
+    """Write every requested report atomically ('-' streams to stdout); return warnings for the user."""
+    renderers = _outputs()
+    for name in REPORT_FLAGS:
+        if getattr(args, name, None):
+            write_atomic(getattr(args, name), renderers[name](result))
+    sarif_dir = getattr(args, "sarif_dir", None)
+    if not (sarif_dir or getattr(args, "sarif", None)):
+        return []
+    from .reports import sarif
+    if sarif_dir:
+        for filename, text in sarif.render_per_subscription(result).items():
+            write_atomic(Path(sarif_dir) / filename, text)
+    return sarif.warnings(result, per_subscription=bool(sarif_dir))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser("scan", help="evaluate an estate and write findings")
     scan.add_argument("--snapshot", metavar="FILE", help="Resource Graph rows: JSON array, az graph query output, or an aksaudit snapshot")
     scan.add_argument("--json", metavar="PATH", help="write JSON v1 results ('-' for stdout)")
+    scan.add_argument("--sarif", metavar="PATH", help="write SARIF 2.1.0 for GitHub code scanning, one run (category aksaudit/all/)")
+    scan.add_argument("--sarif-dir", metavar="DIR", help="write one SARIF file per subscription (category aksaudit/subscription-<id>/)")
+    scan.add_argument("--html", metavar="PATH", help="write the self-contained interactive HTML report")
+    scan.add_argument("--markdown", metavar="PATH", help="write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)")
     scan.add_argument("--fail-on", choices=FAIL_ON, default=None, help="lowest severity that makes the exit code 1 (default: the config file's, else low)")
     scan.add_argument("--config", metavar="PATH", help="configuration file (default: aksaudit.toml or [tool.aksaudit] in pyproject.toml, from here upward)")
     scan.add_argument("--as-of", metavar="DATE", type=date.fromisoformat, default=None, help="judge suppression expiry as of this date (default: today)")
@@ -120,9 +144,8 @@ def cmd_scan(args: argparse.Namespace, registry: Registry, console: Console) -> 
     if baseline is not None:
         result = apply_baseline(result, baseline)
     result = apply_suppressions(result, config.suppressions, args.as_of or date.today())
-    renderers = _outputs()
-    if args.json:
-        write_atomic(args.json, renderers["json"](result))
+    for warning in write_reports(args, result):
+        print(f"aksaudit: warning: {warning}", file=sys.stderr)
     if not args.quiet:
         from .reports import terminal
         terminal.render(result, console)
@@ -194,8 +217,8 @@ def cmd_diff(args: argparse.Namespace, registry: Registry, console: Console) -> 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    # Keep stdout clean for '--json -': the summary then goes to stderr.
-    to_stderr = getattr(args, "json", None) == "-"
+    # Keep stdout clean for a report streamed to '-': the summary then goes to stderr.
+    to_stderr = any(getattr(args, name, None) == "-" for name in REPORT_FLAGS)
     console = Console(stderr=to_stderr, highlight=False, soft_wrap=False)
     try:
         registry = load_registry()

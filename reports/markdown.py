@@ -1,0 +1,98 @@
+"""A Markdown summary for `$GITHUB_STEP_SUMMARY`: totals, the top findings, where to look next.
+
+GitHub caps a step summary at 1 MiB, so the summary lists at most `TOP` findings with clipped
+cells and stays a few tens of KiB whatever the scan size. Resource names, messages and other
+scan text are attacker-controlled: they go into code spans, where Markdown, HTML, autolinks
+and @mentions are all inert, with pipes escaped so they cannot break the table.
+"""
+from __future__ import annotations
+
+import re
+
+from aksaudit.engine import ScanResult
+
+from .terminal import short_id
+
+TOP = 25
+MAX_CELL = 240
+MAX_LISTED = 10
+_BACKTICKS = re.compile(r"`+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+def code(text: str, limit: int = MAX_CELL) -> str:
+    """Untrusted text as an inline code span that is safe inside a table cell."""
+    flat = _CONTROL.sub(" ", text).strip()
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    if not flat:
+        return ""
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat.replace('|', chr(92) + '|')}{pad}{fence}"
+
+
+def _totals(result: ScanResult) -> list[str]:
+    counts = result.by_severity()
+    lines = ["| Severity | Findings |", "| --- | ---: |"]
+    lines += [f"| {severity} | {count} |" for severity, count in counts.items()]
+    lines.append(f"| **total** | **{len(result.findings)}** |")
+    return lines
+
+
+def _status(result: ScanResult) -> str:
+    if not result.complete:
+        return (f"**Scan incomplete**: {len(result.errors)} error(s), {len(result.skipped)} skipped outcome(s). "
+                "Nothing that could not be read is reported as compliant.")
+    if not result.findings:
+        return "**No failures**: every check passed on readable data."
+    return f"**{len(result.findings)} failure(s)** found on readable data."
+
+
+def _top(result: ScanResult) -> list[str]:
+    if not result.findings:
+        return []
+    lines = [f"### Top findings ({min(TOP, len(result.findings))} of {len(result.findings)})", "",
+             "| Severity | Check | Resource | Message |", "| --- | --- | --- | --- |"]
+    for finding in result.findings[:TOP]:
+        resource = code(short_id(finding.resource_id) + (f" {finding.locus}" if finding.locus else ""))
+        lines.append(f"| {finding.severity.value} | {code(finding.check_id, 40)} | {resource} | {code(finding.message)} |")
+    if len(result.findings) > TOP:
+        lines += ["", f"… and {len(result.findings) - TOP} more in the full reports."]
+    return lines
+
+
+def _gaps(result: ScanResult) -> list[str]:
+    if result.complete:
+        return []
+    lines = ["### Gaps", ""]
+    lines += [f"- {code(error)}" for error in result.errors[:MAX_LISTED]]
+    lines += [f"- skipped {code(s.check_id, 40)} on {code(short_id(s.resource_id))}: {code(s.reason)}"
+              for s in result.skipped[:MAX_LISTED]]
+    hidden = max(0, len(result.errors) - MAX_LISTED) + max(0, len(result.skipped) - MAX_LISTED)
+    if hidden:
+        lines.append(f"- … and {hidden} more in the JSON report")
+    return lines
+
+
+def _hints(result: ScanResult) -> list[str]:
+    checks = sorted({f.check_id for f in result.findings})[:3]
+    lines = ["### Where to look next", "",
+             "- Code scanning alerts: the repository's **Security** tab, tool `aksaudit` (from the SARIF upload).",
+             "- The interactive HTML report (`--html`) shows each cluster's egress path with the broken hop; "
+             "attach it as a workflow artifact.",
+             "- The JSON report (`--json`) holds every finding with its evidence and fingerprint."]
+    if checks:
+        lines.append("- Why and how to fix: " + ", ".join(code(f"aksaudit checks explain {c}", 80) for c in checks))
+    return lines
+
+
+def render(result: ScanResult) -> str:
+    blocks = [
+        ["## aksaudit: AKS egress audit", "", _status(result), "",
+         f"Clusters compliant: **{result.clusters_compliant} of {result.clusters_total}** · "
+         f"resources evaluated: {result.resources_evaluated} · checks run: {len(result.checks_run)} · "
+         f"aksaudit {code(result.tool_version, 40)}"],
+        _totals(result), _top(result), _gaps(result), _hints(result),
+    ]
+    return "\n\n".join("\n".join(block) for block in blocks if block) + "\n"

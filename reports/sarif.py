@@ -1,0 +1,165 @@
+"""SARIF 2.1.0 for GitHub code scanning: a pure function of the scan result.
+
+Live Azure resources are not files, and code scanning rejects a whole upload when one result
+lacks a physical location or uses a URI scheme other than the checkout's. So each result points
+at a scheme-less relative pseudo-path `azure/<lower-cased ARM id>` with `startLine: 1`, and
+carries its own `primaryLocationLineHash` (upload-sarif cannot compute one for a file that does
+not exist). Both derive only from the check id, the lower-cased id and the locus, so an alert
+keeps its identity across scans, id casing and rewording.
+
+One run per file: `--sarif` writes the category `aksaudit/all/`, `--sarif-dir` one file per
+subscription (`aksaudit/subscription-<id>/`). A scope with no failures still gets a run with
+`results: []`, which is what closes its fixed alerts.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+from urllib.parse import quote
+
+from aksaudit.engine import ScanResult
+from aksaudit.findings import Finding
+from aksaudit.rows import last_segment
+
+from .sarif_rules import LEVEL, rule
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+MAX_RESULTS = 5000  # GitHub shows only the top 5,000 results of a run; we choose which ones
+ALL_SCOPE = "all"
+NO_SUBSCRIPTION_SCOPE = "tenant"  # findings on ids outside any subscription
+REGION = {"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 2}
+_SAFE_SCOPE = re.compile(r"[^a-z0-9-]")
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one SARIF run holds: its scope and the findings kept after the cap."""
+
+    scope: str
+    findings: tuple[Finding, ...]
+    omitted: int  # failures dropped by the cap (the lowest severities)
+
+
+def artifact_uri(resource_id: str) -> str:
+    """`azure/<lower-cased id>`: relative, no scheme, no leading slash, every odd byte encoded.
+
+    Empty segments are dropped and dot segments encoded, so no hostile id can climb out of
+    `azure/` or turn into something a URI parser would normalise away.
+    """
+    segments = [s for s in resource_id.strip().lower().split("/") if s]
+    return "/".join(["azure", *(("%2E" * len(s)) if set(s) == {"."} else quote(s, safe="") for s in segments)])
+
+
+def line_hash(finding: Finding) -> str:
+    """CodeQL's `<16 hex>:<occurrence>` shape, from the finding's stable fingerprint."""
+    return f"{finding.fingerprint[:16]}:1"
+
+
+def _capped(findings: Iterable[Finding]) -> tuple[tuple[Finding, ...], int]:
+    """Highest severities first, ties broken by stable identity, so the cut is deterministic."""
+    ordered = sorted(findings, key=lambda f: (*f.sort_key(), f.fingerprint))
+    return tuple(ordered[:MAX_RESULTS]), max(0, len(ordered) - MAX_RESULTS)
+
+
+def scope_name(subscription_id: str) -> str:
+    """A category segment and file name: no '/', no path tricks, distinct for distinct inputs."""
+    if not subscription_id:
+        return NO_SUBSCRIPTION_SCOPE
+    safe = _SAFE_SCOPE.sub("-", subscription_id.lower())
+    if safe != subscription_id.lower():
+        safe += "-" + hashlib.sha256(subscription_id.encode("utf-8")).hexdigest()[:8]
+    return f"subscription-{safe}"
+
+
+def plan_runs(result: ScanResult, per_subscription: bool = False) -> tuple[Run, ...]:
+    """The runs to write: one for the whole scan, or one per subscription seen (clean ones too)."""
+    if not per_subscription:
+        kept, omitted = _capped(result.findings)
+        return (Run(ALL_SCOPE, kept, omitted),)
+    groups: dict[str, list[Finding]] = {scope_name(s): [] for s in result.subscriptions}
+    for finding in result.findings:
+        groups.setdefault(scope_name(finding.subscription_id), []).append(finding)
+    return tuple(Run(scope, *_capped(findings)) for scope, findings in sorted(groups.items()))
+
+
+def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
+    return {
+        "ruleId": finding.check_id,
+        "ruleIndex": rule_index[finding.check_id],
+        "level": LEVEL[finding.severity],
+        "message": {"text": finding.message.strip() or finding.title},
+        "locations": [{
+            "physicalLocation": {"artifactLocation": {"uri": artifact_uri(finding.resource_id)}, "region": dict(REGION)},
+            "logicalLocations": [{"name": last_segment(finding.resource_id), "fullyQualifiedName": finding.resource_id,
+                                  "kind": "resource"}],
+        }],
+        "partialFingerprints": {"primaryLocationLineHash": line_hash(finding)},
+        "properties": {
+            "severity": finding.severity.value,
+            "azure": {"resourceId": finding.resource_id, "subscriptionId": finding.subscription_id,
+                      "locus": finding.locus},
+            "fingerprint": finding.fingerprint,
+        },
+    }
+
+
+def _notifications(result: ScanResult, run: Run) -> list[dict[str, Any]]:
+    notes = [{"level": "error", "message": {"text": f"Scan incomplete: {error}"}} for error in result.errors]
+    if result.skipped:
+        notes.append({"level": "warning",
+                      "message": {"text": f"{len(result.skipped)} check outcome(s) skipped for lack of data."}})
+    if run.omitted:
+        notes.append({"level": "warning", "message": {"text": truncation_warning(run)}})
+    return notes
+
+
+def truncation_warning(run: Run) -> str:
+    return (f"SARIF run aksaudit/{run.scope}/ holds the {MAX_RESULTS} most severe of "
+            f"{MAX_RESULTS + run.omitted} failures; {run.omitted} lower-severity ones are only in the other reports.")
+
+
+def run_dict(result: ScanResult, run: Run) -> dict[str, Any]:
+    rules = [rule(check) for check in sorted(result.checks_run, key=lambda c: c.id)]
+    rule_index = {r["id"]: index for index, r in enumerate(rules)}
+    for finding in run.findings:  # a finding of a check that is no longer loaded still needs a rule
+        if finding.check_id not in rule_index:
+            rule_index[finding.check_id] = len(rules)
+            rules.append({"id": finding.check_id, "shortDescription": {"text": finding.title},
+                          "fullDescription": {"text": finding.title}, "help": {"text": finding.title}})
+    return {
+        "tool": {"driver": {"name": "aksaudit", "semanticVersion": result.tool_version, "rules": rules}},
+        "automationDetails": {"id": f"aksaudit/{run.scope}/"},
+        "invocations": [{"executionSuccessful": result.complete, "toolExecutionNotifications": _notifications(result, run)}],
+        "results": [_result(finding, rule_index) for finding in run.findings],
+        "properties": {"complete": result.complete, "omittedResults": run.omitted},
+    }
+
+
+def sarif_log(result: ScanResult, run: Run) -> dict[str, Any]:
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run_dict(result, run)]}
+
+
+def _dump(log: dict[str, Any]) -> str:
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def render(result: ScanResult) -> str:
+    """The whole scan as one run (category `aksaudit/all/`), for `--sarif PATH`."""
+    return _dump(sarif_log(result, plan_runs(result)[0]))
+
+
+def render_per_subscription(result: ScanResult) -> dict[str, str]:
+    """File name -> SARIF text, one per subscription, for `--sarif-dir DIR`."""
+    return {f"{run.scope}.sarif": _dump(sarif_log(result, run)) for run in plan_runs(result, per_subscription=True)}
+
+
+def warnings(result: ScanResult, per_subscription: bool = False) -> list[str]:
+    """What the caller should tell the user: runs cut by the cap, and upload limits at risk."""
+    runs = plan_runs(result, per_subscription)
+    found = [truncation_warning(run) for run in runs if run.omitted]
+    if len(runs) > 20:
+        found.append(f"{len(runs)} SARIF files: upload-sarif takes at most 20 runs per upload; upload them in batches.")
+    return found

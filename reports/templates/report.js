@@ -1,0 +1,410 @@
+// aksaudit HTML report. Every value from the scan reaches the page through textContent or
+// setAttribute, never as markup: resource and rule names are attacker-controlled.
+(function () {
+  "use strict";
+
+  var DATA = JSON.parse(document.getElementById("report-data").textContent);
+  var RANK = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
+  var PAGE_SIZE = 100;
+  var CLUSTERS_PER_PAGE = 20;
+  var SVG = "http://www.w3.org/2000/svg";
+
+  var findings = DATA.findings.map(function (f, index) {
+    return {
+      f: f,
+      index: index,
+      rank: RANK[f.severity] || 0,
+      hay: [f.check_id, f.title, f.severity, f.resource_id, f.locus, f.subscription_id, f.message]
+        .join("\n").toLowerCase()
+    };
+  });
+
+  var state = {
+    severities: {},
+    check: "",
+    subscription: "",
+    terms: [],
+    sort: "severity",
+    descending: true,
+    page: 0,
+    selected: -1,
+    onlyProblems: false,
+    clusterPage: 0
+  };
+  var visible = findings;
+
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function svgEl(tag, attrs, text) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attrs || {}).forEach(function (key) { node.setAttribute(key, String(attrs[key])); });
+    if (text !== undefined) { node.textContent = String(text); }
+    return node;
+  }
+
+  function clip(text, limit) {
+    text = String(text || "");
+    return text.length > limit ? text.slice(0, limit - 1) + "…" : text;
+  }
+
+  function fmt(n) { return Number(n).toLocaleString("en-US"); }
+
+  // Check docs use `code` spans; show them as <code> without interpreting anything else.
+  function richText(parent, text) {
+    String(text || "").split("`").forEach(function (part, i) {
+      parent.appendChild(i % 2 ? el("code", "", part) : document.createTextNode(part));
+    });
+    return parent;
+  }
+
+  // --- findings table ----------------------------------------------------------------------
+
+  var SORTS = {
+    severity: function (a, b) { return a.rank - b.rank || b.index - a.index; },
+    check: function (a, b) { return cmp(a.f.check_id, b.f.check_id) || a.index - b.index; },
+    resource: function (a, b) { return cmp(a.f.short.toLowerCase(), b.f.short.toLowerCase()) || a.index - b.index; },
+    subscription: function (a, b) { return cmp(a.f.subscription_id, b.f.subscription_id) || a.index - b.index; },
+    message: function (a, b) { return cmp(a.f.message.toLowerCase(), b.f.message.toLowerCase()) || a.index - b.index; }
+  };
+
+  function cmp(a, b) { return a < b ? -1 : a > b ? 1 : 0; }
+
+  function matches(item) {
+    var f = item.f;
+    if (!state.severities[f.severity]) { return false; }
+    if (state.check && f.check_id !== state.check) { return false; }
+    if (state.subscription && f.subscription_id !== state.subscription) { return false; }
+    for (var i = 0; i < state.terms.length; i++) {
+      if (item.hay.indexOf(state.terms[i]) < 0) { return false; }
+    }
+    return true;
+  }
+
+  function applyFilters() {
+    var order = SORTS[state.sort];
+    visible = findings.filter(matches);
+    visible.sort(state.descending ? function (a, b) { return order(b, a); } : order);
+    var pages = Math.max(1, Math.ceil(visible.length / PAGE_SIZE));
+    state.page = Math.min(state.page, pages - 1);
+    renderRows();
+  }
+
+  function renderRows() {
+    var start = state.page * PAGE_SIZE;
+    var slice = visible.slice(start, start + PAGE_SIZE);
+    var fragment = document.createDocumentFragment();
+    slice.forEach(function (item) {
+      var f = item.f;
+      var row = el("tr");
+      row.tabIndex = 0;
+      row.dataset.index = String(item.index);
+      row.dataset.severity = f.severity;
+      row.dataset.check = f.check_id;
+      if (item.index === state.selected) { row.className = "selected"; row.setAttribute("aria-selected", "true"); }
+      var sev = el("td");
+      sev.appendChild(el("span", "pill sev-" + f.severity, f.severity));
+      row.appendChild(sev);
+      row.appendChild(el("td", "check", f.check_id));
+      var resource = el("td", "resource");
+      resource.appendChild(el("span", "name", f.short));
+      resource.title = f.resource_id;
+      if (f.locus) { resource.appendChild(el("span", "locus", f.locus)); }
+      row.appendChild(resource);
+      var sub = el("td", "sub", clip(f.subscription_id, 13));
+      sub.title = f.subscription_id;
+      row.appendChild(sub);
+      row.appendChild(el("td", "message", f.message));
+      fragment.appendChild(row);
+    });
+    $("rows").replaceChildren(fragment);
+    var total = findings.length;
+    $("count").textContent = visible.length === total
+      ? fmt(total) + " finding" + (total === 1 ? "" : "s")
+      : fmt(visible.length) + " of " + fmt(total) + " findings match";
+    $("empty").hidden = visible.length > 0;
+    var pages = Math.max(1, Math.ceil(visible.length / PAGE_SIZE));
+    $("page").textContent = visible.length
+      ? fmt(start + 1) + "–" + fmt(start + slice.length) + " of " + fmt(visible.length) + " (page " + (state.page + 1) + " of " + pages + ")"
+      : "";
+    $("prev").disabled = state.page === 0;
+    $("next").disabled = state.page >= pages - 1;
+    $("pager").hidden = pages < 2;
+  }
+
+  function readFilters() {
+    state.severities = {};
+    document.querySelectorAll("input[name=severity]").forEach(function (box) {
+      state.severities[box.value] = box.checked;
+    });
+    state.check = $("filter-check").value;
+    state.subscription = $("filter-subscription").value;
+    state.terms = $("filter-search").value.toLowerCase().split(/\s+/).filter(Boolean);
+    state.page = 0;
+  }
+
+  function onFilterChange() {
+    readFilters();
+    applyFilters();
+    renderClusters();
+  }
+
+  var searchTimer = 0;
+  function onSearch() {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(onFilterChange, 120);
+  }
+
+  function onSort(event) {
+    var button = event.target.closest("button[data-sort]");
+    if (!button) { return; }
+    var key = button.dataset.sort;
+    state.descending = state.sort === key ? !state.descending : key === "severity";
+    state.sort = key;
+    document.querySelectorAll("#findings-table th").forEach(function (th) { th.removeAttribute("aria-sort"); });
+    button.parentNode.setAttribute("aria-sort", state.descending ? "descending" : "ascending");
+    state.page = 0;
+    applyFilters();
+  }
+
+  // --- detail view -------------------------------------------------------------------------
+
+  function evidenceValue(value) {
+    if (value === null || value === undefined || value === "") { return el("span", "muted", "—"); }
+    if (typeof value !== "object") { return el("span", "value", value); }
+    if (Array.isArray(value) && value.every(function (v) { return typeof v !== "object"; })) {
+      if (!value.length) { return el("span", "muted", "none"); }
+      var list = el("ul", "values");
+      value.forEach(function (v) { list.appendChild(el("li", "", v)); });
+      return list;
+    }
+    return el("pre", "json", JSON.stringify(value, null, 2));
+  }
+
+  function section(parent, heading, text) {
+    if (!text) { return; }
+    parent.appendChild(el("h4", "", heading));
+    parent.appendChild(richText(el("p"), text));
+  }
+
+  function showDetail(index) {
+    var f = DATA.findings[index];
+    var panel = $("detail");
+    if (!f) { return; }
+    state.selected = index;
+    var doc = DATA.checks[f.check_id] || {};
+    var body = document.createDocumentFragment();
+    var close = el("button", "close", "×");
+    close.type = "button";
+    close.setAttribute("aria-label", "Close details");
+    close.addEventListener("click", hideDetail);
+    body.appendChild(close);
+    var title = el("h3");
+    title.appendChild(el("span", "pill sev-" + f.severity, f.severity));
+    title.appendChild(document.createTextNode(" " + f.check_id + " · " + f.title));
+    body.appendChild(title);
+    body.appendChild(el("p", "message", f.message));
+    var facts = el("dl", "facts");
+    [["Resource", f.resource_id], ["Where", f.locus], ["Subscription", f.subscription_id],
+     ["Fingerprint", f.fingerprint]].forEach(function (pair) {
+      if (!pair[1]) { return; }
+      facts.appendChild(el("dt", "", pair[0]));
+      facts.appendChild(el("dd", "id", pair[1]));
+    });
+    body.appendChild(facts);
+    var keys = Object.keys(f.evidence || {});
+    if (keys.length) {
+      body.appendChild(el("h4", "", "Evidence"));
+      var evidence = el("dl", "evidence");
+      keys.forEach(function (key) {
+        evidence.appendChild(el("dt", "", key));
+        var dd = el("dd");
+        dd.appendChild(evidenceValue(f.evidence[key]));
+        evidence.appendChild(dd);
+      });
+      body.appendChild(evidence);
+    }
+    section(body, "What it checks", doc.what);
+    section(body, "Why it matters", doc.why);
+    section(body, "How to fix", doc.fix);
+    var refs = (doc.references || []).filter(function (url) { return /^https?:\/\//i.test(url); });
+    if (refs.length) {
+      body.appendChild(el("h4", "", "References"));
+      var list = el("ul", "refs");
+      refs.forEach(function (url) {
+        var link = el("a", "", url);
+        link.href = url;
+        link.rel = "noopener noreferrer";
+        link.target = "_blank";
+        var item = el("li");
+        item.appendChild(link);
+        list.appendChild(item);
+      });
+      body.appendChild(list);
+    }
+    body.appendChild(richText(el("p", "muted"), "Offline: `aksaudit checks explain " + f.check_id + "`"));
+    panel.replaceChildren(body);
+    panel.hidden = false;
+    $("layout").classList.add("with-detail");
+    renderRows();
+  }
+
+  function hideDetail() {
+    state.selected = -1;
+    $("detail").hidden = true;
+    $("layout").classList.remove("with-detail");
+    renderRows();
+  }
+
+  function onRowActivate(event) {
+    if (event.type === "keydown" && event.key !== "Enter" && event.key !== " ") { return; }
+    var row = event.target.closest("tr[data-index]");
+    if (!row) { return; }
+    event.preventDefault();
+    showDetail(Number(row.dataset.index));
+  }
+
+  // --- egress path diagrams ----------------------------------------------------------------
+
+  var BOX_W = 172, BOX_H = 66, GAP = 30, PAD = 4;
+  var STATE_TEXT = {
+    ok: "in place", broken: "broken", missing: "missing", unknown: "unknown (data not readable)",
+    unreached: "not reached"
+  };
+
+  function diagram(path) {
+    var stages = path.stages;
+    var width = PAD * 2 + stages.length * BOX_W + (stages.length - 1) * GAP;
+    var height = BOX_H + 30;
+    var svg = svgEl("svg", {
+      viewBox: "0 0 " + width + " " + height, width: width, height: height, "class": "diagram", role: "group",
+      "aria-label": "Egress path of " + path.cluster + (path.subnet ? " via subnet " + path.subnet : "")
+    });
+    stages.forEach(function (stage, i) {
+      var x = PAD + i * (BOX_W + GAP);
+      if (i > 0) {
+        var y = PAD + BOX_H / 2;
+        var arrowClass = "arrow st-" + stage.state;
+        svg.appendChild(svgEl("line", { x1: x - GAP + 2, y1: y, x2: x - 8, y2: y, "class": arrowClass }));
+        svg.appendChild(svgEl("polygon", {
+          points: (x - 9) + "," + (y - 5) + " " + (x - 2) + "," + y + " " + (x - 9) + "," + (y + 5), "class": arrowClass
+        }));
+      }
+      var group = svgEl("g", {
+        "class": "stage st-" + stage.state, "data-stage": stage.stage, "data-state": stage.state,
+        transform: "translate(" + x + "," + PAD + ")"
+      });
+      var checks = stage.findings.map(function (i) { return DATA.findings[i].check_id; })
+        .filter(function (id, i, all) { return all.indexOf(id) === i; });
+      group.appendChild(svgEl("title", {}, stage.kind + ": " + stage.name + (stage.detail ? " (" + stage.detail + ")" : "") +
+        " — " + STATE_TEXT[stage.state] + (checks.length ? ": " + checks.join(", ") : "") +
+        (stage.id ? "\n" + stage.id : "")));
+      group.appendChild(svgEl("rect", { width: BOX_W, height: BOX_H, rx: 8, ry: 8 }));
+      group.appendChild(svgEl("text", { x: 10, y: 17, "class": "kind" }, stage.kind.toUpperCase()));
+      group.appendChild(svgEl("text", { x: 10, y: 37, "class": "name" }, clip(stage.name, 20)));
+      group.appendChild(svgEl("text", { x: 10, y: 55, "class": "detail" }, clip(stage.detail, 28)));
+      if (checks.length) {
+        group.appendChild(svgEl("text", { x: BOX_W / 2, y: BOX_H + 19, "class": "flag", "text-anchor": "middle" },
+          "✗ " + clip(checks.join(", "), 26)));
+        group.setAttribute("tabindex", "0");
+        group.setAttribute("role", "button");
+        group.dataset.finding = String(stage.findings[0]);
+      }
+      svg.appendChild(group);
+    });
+    return svg;
+  }
+
+  function clusterGroups() {
+    var groups = [], byId = {};
+    DATA.paths.forEach(function (path) {
+      var key = path.cluster_id.toLowerCase();
+      if (!byId[key]) {
+        byId[key] = { name: path.cluster, id: path.cluster_id, subscription: path.subscription_id, paths: [], problems: false };
+        groups.push(byId[key]);
+      }
+      byId[key].paths.push(path);
+      if (path.stages.some(function (s) { return s.state === "broken" || s.state === "missing" || s.state === "unknown"; })) {
+        byId[key].problems = true;
+      }
+    });
+    return groups;
+  }
+  var CLUSTERS = clusterGroups();
+
+  function renderClusters() {
+    var shown = CLUSTERS.filter(function (c) {
+      return (!state.onlyProblems || c.problems) && (!state.subscription || c.subscription === state.subscription);
+    });
+    var pages = Math.max(1, Math.ceil(shown.length / CLUSTERS_PER_PAGE));
+    state.clusterPage = Math.min(state.clusterPage, pages - 1);
+    var start = state.clusterPage * CLUSTERS_PER_PAGE;
+    var fragment = document.createDocumentFragment();
+    shown.slice(start, start + CLUSTERS_PER_PAGE).forEach(function (cluster) {
+      var card = el("article", "cluster" + (cluster.problems ? " has-problems" : ""));
+      card.dataset.cluster = cluster.name;
+      var head = el("h3");
+      head.appendChild(el("span", "", cluster.name));
+      head.appendChild(el("span", "pill " + (cluster.problems ? "bad" : "good"), cluster.problems ? "egress not controlled" : "egress controlled"));
+      card.appendChild(head);
+      card.appendChild(el("p", "id", cluster.id));
+      cluster.paths.forEach(function (path) {
+        var wrap = el("div", "path");
+        if (path.subnet) { wrap.appendChild(el("p", "via", "via subnet " + path.subnet)); }
+        wrap.appendChild(diagram(path));
+        card.appendChild(wrap);
+      });
+      fragment.appendChild(card);
+    });
+    if (!shown.length) { fragment.appendChild(el("p", "empty", CLUSTERS.length ? "No cluster matches." : "No AKS cluster in this scan.")); }
+    $("clusters").replaceChildren(fragment);
+    $("cluster-page").textContent = shown.length ? "clusters " + fmt(start + 1) + "–" + fmt(Math.min(start + CLUSTERS_PER_PAGE, shown.length)) + " of " + fmt(shown.length) : "";
+    $("cluster-prev").disabled = state.clusterPage === 0;
+    $("cluster-next").disabled = state.clusterPage >= pages - 1;
+    $("cluster-pager").hidden = pages < 2;
+  }
+
+  function onDiagramActivate(event) {
+    if (event.type === "keydown" && event.key !== "Enter" && event.key !== " ") { return; }
+    var group = event.target.closest("g[data-finding]");
+    if (!group) { return; }
+    event.preventDefault();
+    showDetail(Number(group.dataset.finding));
+    $("detail").focus();
+  }
+
+  // --- wiring ------------------------------------------------------------------------------
+
+  document.querySelectorAll("input[name=severity]").forEach(function (box) { box.addEventListener("change", onFilterChange); });
+  $("filter-check").addEventListener("change", onFilterChange);
+  $("filter-subscription").addEventListener("change", onFilterChange);
+  $("filter-search").addEventListener("input", onSearch);
+  document.querySelector("#findings-table thead").addEventListener("click", onSort);
+  $("rows").addEventListener("click", onRowActivate);
+  $("rows").addEventListener("keydown", onRowActivate);
+  $("prev").addEventListener("click", function () { state.page -= 1; renderRows(); });
+  $("next").addEventListener("click", function () { state.page += 1; renderRows(); });
+  $("clusters").addEventListener("click", onDiagramActivate);
+  $("clusters").addEventListener("keydown", onDiagramActivate);
+  $("only-problems").addEventListener("change", function (event) {
+    state.onlyProblems = event.target.checked;
+    state.clusterPage = 0;
+    renderClusters();
+  });
+  $("cluster-prev").addEventListener("click", function () { state.clusterPage -= 1; renderClusters(); });
+  $("cluster-next").addEventListener("click", function () { state.clusterPage += 1; renderClusters(); });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && !$("detail").hidden) { hideDetail(); }
+  });
+
+  readFilters();
+  applyFilters();
+  renderClusters();
+  document.documentElement.dataset.ready = "true";
+})();
