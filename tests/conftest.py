@@ -39,3 +39,10 @@ def expected_examples() -> dict:
 def aksaudit_cmd() -> list[str]:
     """Run the CLI as users do, from the interpreter running the tests."""
     return [sys.executable, "-m", "aksaudit.cli"]
+
+
+from hypothesis import settings as _hypothesis_settings
+
+_hypothesis_settings.register_profile("ci", max_examples=300, deadline=None)
+_hypothesis_settings.register_profile("long", max_examples=20000, deadline=None)
+_hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
