@@ -17,6 +17,8 @@ from rich.console import Console
 from . import __version__
 from .approval import approval_document, diff_estates, diff_text, load_approval
 from .baseline import apply_baseline, load_baseline
+from .cli_live import add_live_arguments, add_snapshot_command, has_live_scope, live_snapshot, write_live_snapshot
+from .collect.errors import CannotStart
 from .collect.snapshot import InputError, load_snapshot
 from .config import Config, ConfigError, load_config
 from .suppress import apply_suppressions
@@ -99,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--baseline", metavar="PREVIOUS.json", help="a previous JSON v1 result: mark findings new/unchanged/reappeared and list resolved ones")
     scan.add_argument("--fail-on-new", action="store_true", help="with --baseline: only new or reappeared findings fail the run")
     scan.add_argument("--approved", metavar="FILE", help="approved egress baseline (from 'baseline approve'): report drift as DRIFT001")
+    add_live_arguments(scan)
+    add_snapshot_command(commands)
 
     baseline = commands.add_parser("baseline", help="approved egress baselines")
     baseline_sub = baseline.add_subparsers(dest="baseline_command", required=True)
@@ -120,8 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_scan(args: argparse.Namespace, registry: Registry, console: Console) -> int:
-    if not args.snapshot:
-        raise UsageError("scan needs --snapshot FILE (live scans need the live collector)")
+    if args.snapshot and has_live_scope(args):
+        raise UsageError("--snapshot reads a saved estate; it cannot be combined with --subscription or --management-group")
     config = load_config(registry, args.config)
     _apply_output_defaults(args, config)
     try:
@@ -136,9 +140,9 @@ def cmd_scan(args: argparse.Namespace, registry: Registry, console: Console) -> 
     if args.approved:
         options.setdefault("DRIFT001", {})["approved"] = load_approval(args.approved)
     started = now_iso()
-    snapshot = load_snapshot(args.snapshot)
-    estate = build_estate(snapshot.rows, source=snapshot.source)
-    result = run_scan(estate, checks, scopes=(f"snapshot:{snapshot.source}",), started_at=started,
+    snapshot = load_snapshot(args.snapshot) if args.snapshot else live_snapshot(args, checks, quiet=args.quiet)
+    estate = build_estate(snapshot.rows, source=snapshot.source, unreadable_scopes=snapshot.unreadable_scopes)
+    result = run_scan(estate, checks, scopes=snapshot.scope_labels, started_at=started,
                       warnings=registry.problems, errors=snapshot.gaps if not snapshot.complete else (),
                       meta=snapshot.meta, options=options, severities=config.severity)
     if baseline is not None:
@@ -214,6 +218,12 @@ def cmd_diff(args: argparse.Namespace, registry: Registry, console: Console) -> 
     return EXIT_INCOMPLETE if old_gaps or new_gaps else EXIT_OK
 
 
+def cmd_snapshot(args: argparse.Namespace, registry: Registry, console: Console) -> int:
+    """Everything every registered check needs, so any later `scan --snapshot` selection works."""
+    snapshot = write_live_snapshot(args, registry.checks)
+    return EXIT_OK if snapshot.complete else EXIT_INCOMPLETE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -222,9 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(stderr=to_stderr, highlight=False, soft_wrap=False)
     try:
         registry = load_registry()
-        handler = {"scan": cmd_scan, "checks": cmd_checks, "baseline": cmd_baseline, "diff": cmd_diff}[args.command]
+        handler = {"scan": cmd_scan, "checks": cmd_checks, "baseline": cmd_baseline, "diff": cmd_diff,
+                   "snapshot": cmd_snapshot}[args.command]
         return handler(args, registry, console)
-    except (UsageError, InputError, RegistryError, ConfigError) as error:
+    except (UsageError, InputError, RegistryError, ConfigError, CannotStart) as error:
         print(f"aksaudit: error: {error}", file=sys.stderr)  # plain: no wrapping inside paths
         return EXIT_USAGE
     except KeyboardInterrupt:

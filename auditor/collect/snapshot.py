@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 SNAPSHOT_FORMAT = "aksaudit-snapshot"
+SNAPSHOT_VERSION = 1
 MAX_SNAPSHOT_BYTES = 8 * 1024 ** 3  # refuse, with a clear error, what cannot sensibly be parsed
 
 
@@ -23,6 +24,16 @@ class Snapshot:
     rows: list[Any]
     meta: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
+    scopes: tuple[str, ...] = ()  # what a live collection covered; files report themselves instead
+
+    @property
+    def scope_labels(self) -> tuple[str, ...]:
+        return self.scopes or (f"snapshot:{self.source}",)
+
+    @property
+    def unreadable_scopes(self) -> tuple[str, ...]:
+        """Subscriptions collection could not read: references into them are gaps, not absences."""
+        return tuple(str(s) for s in self.meta.get("unreadable_subscriptions", ()) or ())
 
     @property
     def complete(self) -> bool:
@@ -32,6 +43,11 @@ class Snapshot:
     @property
     def gaps(self) -> tuple[str, ...]:
         return tuple(str(e) for e in self.meta.get("errors", ()) or ())
+
+
+def snapshot_document(snapshot: Snapshot) -> dict[str, Any]:
+    """The file `aksaudit snapshot` writes and `scan --snapshot` reads back."""
+    return {"rows": list(snapshot.rows), "meta": dict(snapshot.meta)}
 
 
 def _table_rows(data: Mapping[str, Any], path: str) -> list[dict[str, Any]]:

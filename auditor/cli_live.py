@@ -1,0 +1,77 @@
+"""The live side of the command line: scope flags, and collecting or saving a live snapshot.
+
+`scan` and `snapshot` take the same scope flags; declaring them once here keeps the two
+commands from drifting apart. Everything below the flags is a call into `aksaudit.collect`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Any, Iterable
+
+from .collect.clients import connect
+from .collect.clouds import CLOUDS, resolve_cloud
+from .collect.live import LiveOptions, ScopeRequest, collect_live
+from .collect.progress import make_progress
+from .collect.snapshot import Snapshot, snapshot_document
+from .collect.throttle import RetryPolicy
+from .output import write_atomic
+
+
+def add_live_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("live collection from Azure Resource Graph "
+                                      "(neither --subscription nor --management-group: every readable subscription)")
+    group.add_argument("--subscription", action="append", metavar="ID|NAME",
+                       help="a subscription id or display name to audit (repeatable)")
+    group.add_argument("--management-group", action="append", metavar="ID",
+                       help="a management group to audit, with every subscription below it (repeatable)")
+    group.add_argument("--cloud", choices=tuple(CLOUDS), default="AzureCloud",
+                       help="Azure cloud to sign in to and query (default: AzureCloud)")
+    group.add_argument("--retry-budget", type=float, default=RetryPolicy().budget, metavar="SECONDS",
+                       help="how long the whole scan may spend retrying throttled or failed requests before "
+                            "reporting their data as missing (default: %(default)s)")
+
+
+def has_live_scope(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "subscription", None) or getattr(args, "management_group", None))
+
+
+def scope_request(args: argparse.Namespace) -> ScopeRequest:
+    return ScopeRequest(tuple(s.strip() for s in args.subscription or () if s.strip()),
+                        tuple(m.strip() for m in args.management_group or () if m.strip()))
+
+
+def required_types(checks: Iterable[Any]) -> tuple[str, ...]:
+    """The union of the types the checks need: the collector queries nothing else."""
+    return tuple(sorted({t.lower() for check in checks for t in check.meta.requires}))
+
+
+def live_snapshot(args: argparse.Namespace, checks: Iterable[Any], quiet: bool = False) -> Snapshot:
+    """Collect from Resource Graph for the scopes on the command line."""
+    # The SDKs log failures we report ourselves, better worded; keep their lines off the terminal.
+    logging.getLogger("azure").addHandler(logging.NullHandler())
+    cloud = resolve_cloud(args.cloud)
+    options = LiveOptions(retry=RetryPolicy(budget=max(0.0, args.retry_budget)))
+    return collect_live(required_types(checks), scope_request(args), connect(cloud), options=options,
+                        progress=make_progress(quiet=quiet))
+
+
+def add_snapshot_command(commands: Any) -> None:
+    parser = commands.add_parser("snapshot", help="save the estate from Resource Graph for offline scans and drift baselines")
+    add_live_arguments(parser)
+    parser.add_argument("-o", "--output", metavar="PATH", required=True, help="snapshot file to write ('-' for stdout)")
+    parser.add_argument("--quiet", action="store_true", help="no progress display")
+
+
+def write_live_snapshot(args: argparse.Namespace, checks: Iterable[Any]) -> Snapshot:
+    """Collect what every given check needs and write it; gaps are listed on stderr."""
+    snapshot = live_snapshot(args, checks, quiet=args.quiet)
+    write_atomic(args.output, json.dumps(snapshot_document(snapshot), indent=1, ensure_ascii=False) + "\n")
+    for gap in snapshot.gaps:
+        print(f"aksaudit: gap: {gap}", file=sys.stderr)
+    state = "complete" if snapshot.complete else "INCOMPLETE"
+    print(f"aksaudit: {len(snapshot.rows)} row(s) from {', '.join(snapshot.scope_labels)} -> {args.output} ({state})",
+          file=sys.stderr)
+    return snapshot

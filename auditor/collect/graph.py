@@ -1,0 +1,201 @@
+"""Reading every page of one Resource Graph query, through the real SDK, without losing track.
+
+One `GraphReader.read` call is one query at one scope: it pages with `$skipToken`, asks the
+quota limiter before each request, retries what retrying can fix, and returns what it got plus
+a named error when anything is missing (a failed or lost page, a truncated result, a scope the
+identity may not read). It never raises for missing data, because a partial scan must still be
+reported; it raises only for authentication failures, which no amount of data can make useful.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
+
+from .identity import is_auth_failure
+from .progress import NullProgress, Progress
+from .queries import PAGE_SIZE, TableQuery
+from .throttle import SUBSCRIPTION_LIMIT_HIT, Budget, Clock, QuotaLimiter, RetryPolicy, header, wait_for_429
+
+RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+FORBIDDEN_CODES = frozenset({"authorizationfailed", "novalidsubscriptionsinqueryrequest", "forbidden"})
+
+
+@dataclass(frozen=True)
+class GraphScope:
+    """What one request covers: listed subscriptions, management groups, or (neither) the tenant."""
+
+    subscriptions: tuple[str, ...] = ()
+    management_groups: tuple[str, ...] = ()
+
+    @property
+    def is_tenant(self) -> bool:
+        return not self.subscriptions and not self.management_groups
+
+    def label(self) -> str:
+        if self.management_groups:
+            noun = "management group" if len(self.management_groups) == 1 else "management groups"
+            return f"{noun} {', '.join(self.management_groups)}"
+        if not self.subscriptions:
+            return "tenant"
+        if len(self.subscriptions) == 1:
+            return f"subscription {self.subscriptions[0]}"
+        if len(self.subscriptions) <= 3:
+            return f"subscriptions {', '.join(self.subscriptions)}"
+        return f"{len(self.subscriptions)} subscriptions ({self.subscriptions[0]} ... {self.subscriptions[-1]})"
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    """All rows one query returned at one scope, and what (if anything) is missing from them."""
+
+    query: TableQuery
+    scope: GraphScope
+    rows: tuple[Mapping[str, Any], ...]
+    pages: int
+    error: str = ""
+    forbidden: bool = False  # the identity may not read this scope at all
+    limit_hit: bool = False  # Resource Graph only searched the first 10,000 subscriptions
+
+    @property
+    def complete(self) -> bool:
+        return not self.error and not self.limit_hit
+
+
+class Unreadable(Exception):
+    """A page that cannot be had; `forbidden` when the identity lacks access to the scope."""
+
+    def __init__(self, message: str, forbidden: bool = False) -> None:
+        super().__init__(message)
+        self.forbidden = forbidden
+
+
+def error_codes(error: HttpResponseError) -> set[str]:
+    """The ARM error code and its detail codes, lower-cased (403 and 'no valid subscriptions')."""
+    codes: set[str] = set()
+    pending = [getattr(error, "error", None)]
+    while pending:
+        item = pending.pop()
+        if item is None:
+            continue
+        if getattr(item, "code", None):
+            codes.add(str(item.code).lower())
+        pending.extend(getattr(item, "details", None) or ())
+    return codes
+
+
+def describe(error: BaseException) -> str:
+    if isinstance(error, HttpResponseError):
+        status = error.status_code
+        code = getattr(getattr(error, "error", None), "code", None) or error.reason or ""
+        message = getattr(getattr(error, "error", None), "message", None) or ""
+        return f"HTTP {status} {code}{': ' + message.splitlines()[0] if message else ''}".strip()
+    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".strip()
+
+
+def _hook(pipeline_response: Any, deserialized: Any, _headers: Any) -> tuple[Any, Mapping[str, str]]:
+    """The SDK's `cls=` hook: the parsed page plus the raw headers, where the quota is reported."""
+    return deserialized, pipeline_response.http_response.headers
+
+
+class GraphReader:
+    """Runs queries through one `ResourceGraphClient`; safe to share between worker threads."""
+
+    def __init__(self, client: Any, *, clock: Clock, limiter: QuotaLimiter, policy: RetryPolicy, budget: Budget,
+                 progress: Progress | None = None, page_size: int = PAGE_SIZE, timeout: float = 60.0,
+                 rand: Callable[[], float] = random.random) -> None:
+        self._client = client
+        self._clock = clock
+        self._limiter = limiter
+        self._policy = policy
+        self._budget = budget
+        self._progress = progress or NullProgress()
+        self._page_size = page_size
+        self._timeout = timeout
+        self._rand = rand
+
+    def read(self, query: TableQuery, scope: GraphScope, key: str = "") -> QueryOutcome:
+        key = key or f"{query.table}@{scope.label()}"
+        label = f"{query.table} ({scope.label()})"
+        self._progress.started(key, label)
+        rows: list[Mapping[str, Any]] = []
+        pages, token, limit_hit = 0, None, False
+        error, forbidden = "", False
+        while True:
+            try:
+                page, headers = self._page(query, scope, token, label)
+            except Unreadable as failure:
+                forbidden = failure.forbidden
+                lost = f"page {pages + 1} could not be read; rows after page {pages} are missing" if pages else ""
+                error = f"{label}: {failure}" + (f" ({lost})" if lost else "")
+                break
+            pages += 1
+            rows.extend(page.data or ())
+            self._progress.page(key, pages, len(rows))
+            limit_hit = limit_hit or (header(headers, SUBSCRIPTION_LIMIT_HIT) or "").lower() == "true"
+            if str(page.result_truncated).lower() == "true":
+                error = (f"{label}: Resource Graph truncated the result (resultTruncated=true) after "
+                         f"{len(rows)} row(s); the rest is missing")
+                break
+            token = page.skip_token
+            if not token:
+                break
+        self._progress.finished(key, pages, len(rows), error)
+        return QueryOutcome(query, scope, tuple(rows), pages, error, forbidden, limit_hit)
+
+    def _request(self, query: TableQuery, scope: GraphScope, token: str | None) -> QueryRequest:
+        return QueryRequest(
+            subscriptions=list(scope.subscriptions) or None,
+            management_groups=list(scope.management_groups) or None,
+            query=query.kql,
+            options=QueryRequestOptions(top=self._page_size, skip_token=token, result_format="objectArray"),
+        )
+
+    def _page(self, query: TableQuery, scope: GraphScope, token: str | None, label: str) -> tuple[Any, Mapping[str, str]]:
+        request = self._request(query, scope, token)
+        attempt = 0
+        while True:
+            held = self._limiter.acquire()
+            if held >= 1.0:
+                self._progress.waiting(label, held, "query quota spent, waited for it to reset")
+            try:
+                result = self._client.resources(request, cls=_hook, connection_timeout=self._timeout,
+                                                read_timeout=self._timeout)
+            except HttpResponseError as failure:
+                headers = failure.response.headers if failure.response is not None else None
+                self._limiter.release(headers)
+                if is_auth_failure(failure):
+                    raise
+                wait, reason = self._classify(failure, headers, attempt)
+            except (ServiceRequestError, ServiceResponseError) as failure:
+                self._limiter.release(None)
+                wait, reason = self._policy.backoff(attempt, self._rand), describe(failure)
+            else:
+                self._limiter.release(result[1])
+                return result
+            attempt += 1
+            if attempt >= self._policy.max_attempts:
+                raise Unreadable(f"gave up after {attempt} attempts: {reason}")
+            if not self._budget.allows(wait):
+                raise Unreadable(f"retry budget of {self._budget.seconds:g}s exhausted after {attempt} "
+                                 f"attempt(s): {reason}")
+            self._progress.waiting(label, wait, f"{reason}; retry {attempt}")
+            self._clock.sleep(wait)
+
+    def _classify(self, failure: HttpResponseError, headers: Mapping[str, str] | None,
+                  attempt: int) -> tuple[float, str]:
+        """How long to wait before retrying; raises Unreadable for what a retry cannot fix."""
+        status = failure.status_code or 0
+        reason = describe(failure)
+        if status == 403 or error_codes(failure) & FORBIDDEN_CODES:
+            raise Unreadable(f"not readable by this identity ({reason})", forbidden=True)
+        if status not in RETRYABLE_STATUS:
+            raise Unreadable(reason)
+        if status == 429:
+            wait = wait_for_429(headers, self._policy, attempt, self._rand)
+            self._limiter.hold(wait)
+            return wait, "throttled (HTTP 429)"
+        return self._policy.backoff(attempt, self._rand), reason

@@ -1,0 +1,216 @@
+"""A live scan: the estate read from Azure Resource Graph for the scopes asked, as a Snapshot.
+
+The steps, each in its own module: resolve `--subscription` names and find the ones the identity
+cannot read (scopes), plan one query per table for the types the checks need (queries), read
+every page of each query for each scope batch concurrently within the quota (graph, throttle),
+and complete rule collection groups that came without rules (rule_groups). The result is the
+same `Snapshot` a file gives, with `meta` saying what was asked, what was sent, and exactly what
+is missing, so `scan` treats a live estate and a saved one the same way.
+"""
+from __future__ import annotations
+
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Mapping
+
+from .. import __version__
+from ..rows import id_key
+from .clients import AzureClients
+from .graph import GraphReader, GraphScope, QueryOutcome
+from .identity import auth_failure, is_auth_failure
+from .progress import NullProgress, Progress
+from .queries import PAGE_SIZE, SUBSCRIPTION_BATCH, TableQuery, batched, plan_queries, subscriptions_query
+from .rule_groups import complete_rule_groups
+from .scopes import ScopeError, Subscription, is_subscription_id, resolve_names, split_visible, subscriptions_from_rows
+from .snapshot import SNAPSHOT_FORMAT, SNAPSHOT_VERSION, Snapshot
+from .throttle import Budget, Clock, QuotaLimiter, RetryPolicy, SystemClock
+
+LIVE_SOURCE = "Azure Resource Graph"
+
+
+@dataclass(frozen=True)
+class ScopeRequest:
+    """What to audit: subscriptions (ids or display names), management groups, or neither (tenant)."""
+
+    subscriptions: tuple[str, ...] = ()
+    management_groups: tuple[str, ...] = ()
+
+    def labels(self) -> tuple[str, ...]:
+        if not self.subscriptions and not self.management_groups:
+            return ("tenant",)
+        return (tuple(f"subscription:{s}" for s in self.subscriptions)
+                + tuple(f"managementGroup:{m}" for m in self.management_groups))
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    concurrency: int = 4  # requests in flight at once; the limiter still keeps them inside the quota
+    page_size: int = PAGE_SIZE
+    batch_size: int = SUBSCRIPTION_BATCH
+    timeout: float = 60.0  # seconds to connect, and to wait for a response, per request
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass(frozen=True)
+class _Targets:
+    scopes: tuple[GraphScope, ...]
+    names: Mapping[str, str]  # subscription id -> display name
+    unreadable: tuple[str, ...]
+    labels: tuple[str, ...]  # what was asked, with display names resolved to ids
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class _Collector:
+    """One scan's shared state: the reader, the worker pool, and every query outcome so far."""
+
+    def __init__(self, reader: GraphReader, pool: ThreadPoolExecutor, options: LiveOptions) -> None:
+        self.reader = reader
+        self.pool = pool
+        self.options = options
+        self.outcomes: list[QueryOutcome] = []
+        self._lock = threading.Lock()
+
+    def read_all(self, units: Iterable[tuple[TableQuery, GraphScope]]) -> list[QueryOutcome]:
+        futures = [self.pool.submit(self.reader.read, query, scope) for query, scope in units]
+        results = [future.result() for future in futures]
+        with self._lock:
+            self.outcomes.extend(results)
+        return results
+
+    def list_subscriptions(self, scope: GraphScope) -> QueryOutcome:
+        return self.read_all([(subscriptions_query(), scope)])[0]
+
+    def targets(self, request: ScopeRequest) -> _Targets:
+        if not request.subscriptions:
+            scopes = (GraphScope(management_groups=request.management_groups),)
+            return _Targets(scopes, {}, (), request.labels())
+        tokens = list(dict.fromkeys(t.strip() for t in request.subscriptions if t.strip()))
+        ids = [t.lower() for t in tokens if is_subscription_id(t)]
+        names = [t for t in tokens if not is_subscription_id(t)]
+        if names:
+            listing = self.list_subscriptions(GraphScope())
+            try:
+                ids += [s.id for s in resolve_names(names, subscriptions_from_rows(listing.rows))]
+            except ScopeError as error:
+                if listing.complete:
+                    raise
+                raise ScopeError(f"{error} (the subscription listing itself was incomplete: "
+                                 f"{listing.error or 'more than 10,000 subscriptions'})") from error
+        visible: list[Subscription] = []
+        checks = [(subscriptions_query(), GraphScope(subscriptions=batch))
+                  for batch in batched(list(dict.fromkeys(ids)), self.options.batch_size)]
+        for listing in self.read_all(checks):
+            if listing.error and not listing.forbidden:
+                # Visibility unknown: query anyway, the data query will report its own failure.
+                visible.extend(Subscription(s, s) for s in listing.scope.subscriptions)
+            visible.extend(subscriptions_from_rows(listing.rows))
+        resolution = split_visible(ids, visible)
+        readable = [s.id for s in resolution.readable]
+        scopes = tuple(GraphScope(subscriptions=b) for b in batched(readable, self.options.batch_size))
+        if request.management_groups:
+            scopes += (GraphScope(management_groups=request.management_groups),)
+        labels = tuple(f"subscription:{s}" for s in dict.fromkeys(ids)) + tuple(
+            f"managementGroup:{m}" for m in request.management_groups)
+        return _Targets(scopes, {s.id: s.name for s in resolution.readable}, resolution.unreadable, labels)
+
+    def expand_limit_hits(self, outcomes: list[QueryOutcome]) -> list[QueryOutcome]:
+        """Tenant or MG queries that hit the 10,000-subscription cap are redone in subscription batches."""
+        final: list[QueryOutcome] = []
+        listings: dict[GraphScope, QueryOutcome] = {}
+        for outcome in outcomes:
+            if not outcome.limit_hit or outcome.scope.subscriptions or outcome.error:
+                final.append(outcome)
+                continue
+            if outcome.scope not in listings:
+                listings[outcome.scope] = self.list_subscriptions(outcome.scope)
+            listing = listings[outcome.scope]
+            if not listing.complete:
+                final.append(outcome)
+                continue
+            subs = [s.id for s in subscriptions_from_rows(listing.rows)]
+            final.extend(self.read_all((outcome.query, GraphScope(subscriptions=b))
+                                       for b in batched(subs, self.options.batch_size)))
+        return final
+
+
+def _gaps(outcomes: Iterable[QueryOutcome]) -> tuple[list[str], list[str]]:
+    """Named errors for everything missing, and the subscriptions whose data is not whole."""
+    errors: list[str] = []
+    unreadable: list[str] = []
+    for outcome in outcomes:
+        if outcome.error:
+            errors.append(outcome.error)
+        elif outcome.limit_hit:
+            errors.append(f"{outcome.query.table} ({outcome.scope.label()}): Resource Graph searched only the first "
+                          f"10,000 subscriptions (x-ms-tenant-subscription-limit-hit) and they could not be listed "
+                          f"to query in batches")
+        if outcome.error and outcome.scope.subscriptions:
+            unreadable.extend(outcome.scope.subscriptions)
+    return errors, unreadable
+
+
+def _unique(rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """One row per id: overlapping scopes (an MG and a subscription in it) return rows twice."""
+    seen: dict[str, Mapping[str, Any]] = {}
+    for row in rows:
+        raw_id = row.get("id") if isinstance(row, Mapping) else None
+        seen.setdefault(id_key(raw_id) if isinstance(raw_id, str) else f"#{len(seen)}", row)
+    return list(seen.values())
+
+
+def collect_live(required_types: Iterable[str], request: ScopeRequest, clients: AzureClients, *,
+                 options: LiveOptions | None = None, clock: Clock | None = None, progress: Progress | None = None,
+                 rand: Callable[[], float] = random.random) -> Snapshot:
+    """Read the estate; raises AuthenticationFailed (exit 2) and ScopeError, never for missing data."""
+    options = options or LiveOptions()
+    clock = clock or SystemClock()
+    progress = progress or NullProgress()
+    started = utc_now()
+    reader = GraphReader(clients.graph, clock=clock, limiter=QuotaLimiter(clock), policy=options.retry,
+                         budget=Budget(clock, options.retry.budget), progress=progress, page_size=options.page_size,
+                         timeout=options.timeout, rand=rand)
+    queries = plan_queries(required_types)
+    pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="aksaudit-arg")
+    try:
+        collector = _Collector(reader, pool, options)
+        targets = collector.targets(request)
+        data = collector.expand_limit_hits(collector.read_all((q, s) for q in queries for s in targets.scopes))
+        errors, unreadable = _gaps(data)
+        unreadable = list(dict.fromkeys([*targets.unreadable, *unreadable]))
+        errors = [f"subscription {s}: not readable by this identity (Resource Graph does not list it); "
+                  f"its resources were not audited" for s in targets.unreadable] + errors
+        completion = complete_rule_groups(_unique(r for o in data for r in o.rows), clients.network)
+    except Exception as error:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if is_auth_failure(error):
+            raise auth_failure(error, clients.cloud) from error
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        progress.close()
+    errors.extend(completion.errors)
+    meta = {
+        "format": SNAPSHOT_FORMAT,
+        "format_version": SNAPSHOT_VERSION,
+        "tool": {"name": "aksaudit", "version": __version__},
+        "source": LIVE_SOURCE,
+        "cloud": clients.cloud.name,
+        "scopes": {"subscriptions": list(request.subscriptions), "management_groups": list(request.management_groups),
+                   "tenant": not request.subscriptions and not request.management_groups},
+        "subscription_names": dict(targets.names),
+        "started_at": started,
+        "finished_at": utc_now(),
+        "queries": [{"table": o.query.table, "query": o.query.kql, "scope": o.scope.label(), "pages": o.pages,
+                     "rows": len(o.rows), "complete": o.complete} for o in collector.outcomes],
+        "rule_collection_groups_from_arm": list(completion.completed),
+        "complete": not errors,
+        "errors": errors,
+        "unreadable_subscriptions": unreadable,
+    }
+    return Snapshot(list(completion.rows), meta, LIVE_SOURCE, targets.labels)

@@ -1,0 +1,84 @@
+"""The cassette scenarios: what each recording asks, of which emulated tenant, with which faults.
+
+`scripts/record_cassettes.py` records them and `tests/test_live_cassettes.py` replays them with
+the very same parameters from here, so a replay sends byte-for-byte the requests recorded. The
+resource types are fixed (not read from the installed checks): a new check must not silently
+change the queries a cassette was recorded with.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aksaudit.collect.live import LiveOptions, ScopeRequest, collect_live
+from aksaudit.collect.snapshot import Snapshot
+from aksaudit.resources import (
+    T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_VNET,
+)
+
+from .server import Fault
+from .tenant import FAKE_TENANT, Tenant
+
+ROOT = Path(__file__).resolve().parents[2]
+ESTATE = ROOT / "examples" / "hub-spoke-drifted.json"
+CASSETTES = ROOT / "cassettes"
+
+HUB = "2d8f6a13-9c4e-4b7a-8e25-6f1c0d3b9a72"
+SPOKE = "e91b47c5-1a6d-4f2e-b3c8-5d7a9e0f2b64"
+NAMES = {HUB: "Contoso Connectivity Hub", SPOKE: "Contoso Landing Zone Workloads"}
+MANAGEMENT_GROUP = "mg-contoso-landing-zones"
+CLIENT_ID = "3c9e7a21-5b4d-4f8e-a6c2-1d0b9e8f7a63"
+RECORDING_SECRET = "emulator-recording-secret"
+TYPES = (T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_PUBLIC_IP)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    scope: ScopeRequest
+    page_size: int = 1000
+    forbidden: tuple[str, ...] = ()
+    rules_in_graph: bool = True
+    faults: tuple[dict[str, Any], ...] = field(default=())  # Fault(**kwargs), built fresh per run
+
+    @property
+    def cassette(self) -> Path:
+        return CASSETTES / f"{self.name}.yaml"
+
+    def tenant(self) -> Tenant:
+        return Tenant.from_file(ESTATE, subscription_names=dict(NAMES), management_groups={MANAGEMENT_GROUP: [HUB, SPOKE]},
+                                forbidden=set(self.forbidden), rule_groups_without_rules=not self.rules_in_graph,
+                                client_id=CLIENT_ID, client_secret=RECORDING_SECRET, tenant_id=FAKE_TENANT)
+
+    def fresh_faults(self) -> list[Fault]:
+        return [Fault(**kwargs) for kwargs in self.faults]
+
+    def collect(self, clients: Any, clock: Any) -> Snapshot:
+        """One collection, sequential so the recorded order is the order replayed."""
+        options = LiveOptions(concurrency=1, page_size=self.page_size)
+        return collect_live(TYPES, self.scope, clients, options=options, clock=clock)
+
+
+BOTH = ScopeRequest(subscriptions=(HUB, SPOKE))
+
+SCENARIOS = {s.name: s for s in (
+    Scenario("single_subscription", "one subscription by id: the spoke with the clusters", ScopeRequest((SPOKE,))),
+    Scenario("management_group", "a management group holding hub and spoke",
+             ScopeRequest(management_groups=(MANAGEMENT_GROUP,))),
+    Scenario("three_page_pagination", "both subscriptions, 6 rows a page: resources comes in 3 pages", BOTH,
+             page_size=6),
+    Scenario("throttled_quota_headers", "a 429 carrying x-ms-user-quota-remaining 0 and resets-after 3 s, then success",
+             BOTH, faults=({"kind": "throttle", "table": "resources", "resets_after": 3.0},)),
+    Scenario("throttled_no_retry_after", "a 429 with neither Retry-After nor quota headers, then success", BOTH,
+             faults=({"kind": "throttle", "table": "resources", "quota_headers": False},)),
+    Scenario("forbidden_subscription", "two subscriptions asked, the identity may read only the hub", BOTH,
+             forbidden=(SPOKE,)),
+    Scenario("result_truncated", "the resources query answers resultTruncated \"true\"", BOTH,
+             faults=({"kind": "truncate", "table": "resources"},)),
+    Scenario("rule_group_fallback", "networkresources rows without ruleCollections, completed through ARM",
+             ScopeRequest((HUB,)), rules_in_graph=False),
+    Scenario("subscription_name_resolution", "subscriptions given by display name",
+             ScopeRequest(tuple(NAMES[s] for s in (HUB, SPOKE)))),
+)}

@@ -1,0 +1,454 @@
+"""An HTTPS Azure Resource Graph emulator on loopback, speaking the real wire format.
+
+It serves what aksaudit's live collector touches, so the real SDKs can be exercised end to end
+without Azure:
+
+* `POST /providers/Microsoft.ResourceGraph/resources?api-version=...` — the KQL subset in
+  kql.py, `subscriptions` / `managementGroups` / tenant scoping, `$top` + `$skipToken` paging,
+  `resultTruncated` as the string Azure sends, quota headers, the 10,000-subscription cap header,
+  and `NoValidSubscriptionsInQueryRequest` when no requested subscription is readable;
+* `GET .../firewallPolicies/{p}/ruleCollectionGroups` — the ARM list the SDK fallback calls;
+* `GET /{tenant}/v2.0/.well-known/openid-configuration` and `POST /{tenant}/oauth2/v2.0/token`
+  — enough of Entra ID for azure-identity's client-secret flow (with instance discovery off).
+
+Faults are injected per request (429 with or without Retry-After, 5xx or any status, truncation,
+delay for timeouts), and a configurable latency applies to every request. Only loopback: the
+server binds 127.0.0.1 and nothing else.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import re
+import secrets
+import ssl
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+from .kql import QueryError, parse
+from .tenant import Tenant, subscription_of
+
+GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
+RCG_LIST = re.compile(r"^/subscriptions/([^/]+)/resourcegroups/([^/]+)/providers/microsoft\.network/"
+                      r"firewallpolicies/([^/]+)/rulecollectiongroups$", re.IGNORECASE)
+OPENID = re.compile(r"^/([^/]+)/v2\.0/\.well-known/openid-configuration$")
+TOKEN = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
+MAX_TOP = 1000
+
+
+@dataclass
+class Fault:
+    """One injected misbehaviour, applied to the next `times` matching requests (-1: all of them).
+
+    kind: "throttle" (429, RateLimiting body; quota headers saying the quota is spent unless
+    `quota_headers` is False; Retry-After only if `retry_after`),
+    "error" (`status` with ARM error `code`), "truncate" (resultTruncated "true", no $skipToken),
+    "delay" (sleep `seconds` before answering: client timeouts). `route` is "graph" or "arm";
+    `table` and `page` (1-based) narrow Resource Graph faults.
+    """
+
+    kind: str
+    times: int = 1
+    route: str = "graph"
+    table: str | None = None
+    page: int | None = None
+    status: int = 503
+    code: str = "ServiceUnavailable"
+    retry_after: float | None = None
+    resets_after: float = 1.0
+    quota_headers: bool = True
+    seconds: float = 0.0
+    hits: int = 0
+
+    def matches(self, route: str, table: str | None, page: int | None) -> bool:
+        return (self.times != 0 and self.route == route and (self.table is None or self.table == table)
+                and (self.page is None or self.page == page))
+
+
+@dataclass
+class Record:
+    method: str
+    path: str
+    body: Any
+    status: int
+
+
+@dataclass
+class _Window:
+    started: float
+    used: int = 0
+
+
+@dataclass
+class Behaviour:
+    """Service-side settings: the quota per identity, latency, and the subscription cap."""
+
+    quota: int = 15
+    window: float = 5.0
+    latency: float = 0.0
+    subscription_limit: int = 10000
+    faults: list[Fault] = field(default_factory=list)
+
+
+def _hhmmss(seconds: float) -> str:
+    whole = max(0, math.ceil(seconds))
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def _arm_error(code: str, message: str, details: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"error": error}
+
+
+class Emulator:
+    """Start with `with Emulator(tenant) as emu:`; `emu.url` and `emu.ca_path` point clients at it."""
+
+    def __init__(self, tenant: Tenant, behaviour: Behaviour | None = None, *,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+        import trustme
+
+        self.tenant = tenant
+        self.behaviour = behaviour or Behaviour()
+        self.clock = clock
+        self.sleep = sleep
+        self.records: list[Record] = []
+        self._tokens: set[str] = set()
+        self._windows: dict[str, _Window] = {}
+        self._lock = threading.Lock()
+        self._ca = trustme.CA()
+        self._dir = tempfile.TemporaryDirectory(prefix="arg-emulator-")
+        self.ca_path = str(Path(self._dir.name) / "ca.pem")
+        self._ca.cert_pem.write_to_path(self.ca_path)
+        self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self._ca.issue_cert("127.0.0.1", "localhost").configure_cert(self._context)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> "Emulator":
+        emulator = self
+
+        class Handler(_Handler):
+            owner = emulator
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="arg-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        self._dir.cleanup()
+
+    def __enter__(self) -> "Emulator":
+        return self.start()
+
+    def __exit__(self, *_: Any) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server, "emulator not started"
+        return f"https://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def authority_host(self) -> str:
+        return self.url.split("://", 1)[1]
+
+    def client_env(self) -> dict[str, str]:
+        """Environment for a subprocess `aksaudit` that should talk to this emulator."""
+        return {"AKSAUDIT_ARM_ENDPOINT": self.url, "AZURE_AUTHORITY_HOST": self.url,
+                "REQUESTS_CA_BUNDLE": self.ca_path, "SSL_CERT_FILE": self.ca_path,
+                "AZURE_TENANT_ID": self.tenant.tenant_id,
+                "AZURE_CLIENT_ID": self.tenant.client_id or "3c9e7a21-5b4d-4f8e-a6c2-1d0b9e8f7a63",
+                "AZURE_CLIENT_SECRET": self.tenant.client_secret or "emulator-secret"}
+
+    def add_fault(self, fault: Fault) -> Fault:
+        with self._lock:
+            self.behaviour.faults.append(fault)
+        return fault
+
+    def graph_requests(self) -> list[Record]:
+        return [r for r in self.records if r.path.lower().startswith(GRAPH_PATH)]
+
+    # --- service logic (called from handler threads) -----------------------------------------
+
+    def take_fault(self, route: str, table: str | None = None, page: int | None = None) -> Fault | None:
+        with self._lock:
+            for fault in self.behaviour.faults:
+                if fault.matches(route, table, page):
+                    fault.times -= 1 if fault.times > 0 else 0
+                    fault.hits += 1
+                    return fault
+        return None
+
+    def spend_quota(self, token: str) -> tuple[bool, int, float]:
+        """(allowed, remaining, seconds to reset) for this identity's current window."""
+        with self._lock:
+            now = self.clock()
+            window = self._windows.get(token)
+            if window is None or now - window.started >= self.behaviour.window:
+                window = self._windows[token] = _Window(now)
+            left = self.behaviour.window - (now - window.started)
+            if window.used >= self.behaviour.quota:
+                return False, 0, left
+            window.used += 1
+            return True, self.behaviour.quota - window.used, left
+
+    def issue_token(self) -> str:
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self._tokens.add(token)
+        return token
+
+    def knows_token(self, token: str) -> bool:
+        with self._lock:
+            return token in self._tokens
+
+    def record(self, record: Record) -> None:
+        with self._lock:
+            self.records.append(record)
+
+
+def _skip_token(offset: int, fingerprint: str) -> str:
+    return base64.b64encode(json.dumps({"o": offset, "h": fingerprint}).encode()).decode()
+
+
+def _read_skip_token(token: str, fingerprint: str) -> int | None:
+    try:
+        data = json.loads(base64.b64decode(token.encode(), validate=True))
+        return int(data["o"]) if data.get("h") == fingerprint else None
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    owner: Emulator
+
+    def setup(self) -> None:
+        # TLS per connection, in the handler thread: a slow handshake never blocks accept().
+        self.request = self.owner._context.wrap_socket(self.request, server_side=True)
+        super().setup()
+
+    def log_message(self, *_: Any) -> None:  # quiet: tests read `records`, not stderr
+        pass
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None, parsed: Any = None) -> None:
+        body = json.dumps(payload).encode()
+        self.owner.record(Record(self.command, self.path, parsed, status))
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("x-ms-request-id", str(uuid.uuid4()))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            self.close_connection = True  # the client gave up (a timeout test): nothing to answer
+
+    def _bearer_ok(self) -> bool:
+        auth = self.headers.get("Authorization") or ""
+        return auth.startswith("Bearer ") and self.owner.knows_token(auth[7:])
+
+    def _delay(self, fault: Fault | None) -> None:
+        if self.owner.behaviour.latency:
+            self.owner.sleep(self.owner.behaviour.latency)
+        if fault and fault.kind == "delay":
+            self.owner.sleep(fault.seconds)
+
+    # --- routes ----------------------------------------------------------------------------------
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+        path = urlsplit(self.path).path
+        if match := OPENID.match(path):
+            return self._openid(match.group(1))
+        if path == "/common/discovery/instance":
+            return self._send(200, {"tenant_discovery_endpoint":
+                                    f"{self.owner.url}/{self.owner.tenant.tenant_id}/v2.0/.well-known/openid-configuration"})
+        if match := RCG_LIST.match(path):
+            return self._rule_groups(*match.groups())
+        self._send(404, _arm_error("NotFound", f"the emulator does not serve GET {path}"))
+
+    def do_POST(self) -> None:  # noqa: N802
+        path = urlsplit(self.path).path
+        body = self._body()
+        if path.lower() == GRAPH_PATH:
+            return self._graph(body)
+        if match := TOKEN.match(path):
+            return self._token(match.group(1), body)
+        self._send(404, _arm_error("NotFound", f"the emulator does not serve POST {path}"))
+
+    def _openid(self, tenant: str) -> None:
+        base = f"{self.owner.url}/{tenant}"
+        self._send(200, {
+            "token_endpoint": f"{base}/oauth2/v2.0/token",
+            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+            "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
+            "issuer": f"{base}/v2.0",
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "tenant_region_scope": "EU",
+        })
+
+    def _token(self, tenant: str, body: bytes) -> None:
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        shown = {k: ("<redacted>" if k in ("client_secret", "client_assertion") else v) for k, v in form.items()}
+        expected = self.owner.tenant
+        wrong_tenant = tenant.lower() != expected.tenant_id.lower()
+        wrong_client = expected.client_id is not None and (
+            form.get("client_id") != expected.client_id or form.get("client_secret") != expected.client_secret)
+        if wrong_tenant or wrong_client:
+            code = "AADSTS90002: Tenant not found." if wrong_tenant else \
+                "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is " \
+                "the client secret value, not the client secret ID."
+            return self._send(400 if wrong_tenant else 401, {
+                "error": "invalid_request" if wrong_tenant else "invalid_client", "error_description": code,
+                "error_codes": [90002 if wrong_tenant else 7000215], "trace_id": str(uuid.uuid4()),
+                "correlation_id": str(uuid.uuid4())}, parsed=shown)
+        self._send(200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
+                         "access_token": self.owner.issue_token()}, parsed=shown)
+
+    def _rule_groups(self, subscription: str, group: str, policy: str) -> None:
+        fault = self.owner.take_fault("arm")
+        self._delay(fault)
+        if not self._bearer_ok():
+            return self._send(401, _arm_error("InvalidAuthenticationToken", "The access token is invalid."))
+        if fault and fault.kind in ("error", "throttle"):
+            status = 429 if fault.kind == "throttle" else fault.status
+            return self._send(status, _arm_error(fault.code if fault.kind == "error" else "TooManyRequests",
+                                                 "Injected fault."))
+        if subscription.lower() in {s.lower() for s in self.owner.tenant.forbidden}:
+            return self._send(403, _arm_error(
+                "AuthorizationFailed", f"The client does not have authorization to perform action "
+                f"'Microsoft.Network/firewallPolicies/ruleCollectionGroups/read' over scope "
+                f"'/subscriptions/{subscription}/resourceGroups/{group}' or the scope is invalid."))
+        found = self.owner.tenant.rule_collection_groups(subscription, group, policy)
+        if found is None:
+            return self._send(404, _arm_error("ResourceNotFound", f"The Resource 'Microsoft.Network/firewallPolicies/"
+                                              f"{policy}' under resource group '{group}' was not found."))
+        self._send(200, {"value": found})
+
+    # --- Resource Graph ------------------------------------------------------------------------------
+
+    def _graph(self, raw: bytes) -> None:
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            return self._send(400, _arm_error("BadRequest", "The request body is not valid JSON."))
+        if not self._bearer_ok():
+            return self._send(401, _arm_error("InvalidAuthenticationToken", "The access token is invalid."),
+                              parsed=body)
+        if "api-version" not in parse_qs(urlsplit(self.path).query):
+            return self._send(400, _arm_error("MissingApiVersionParameter",
+                                              "The api-version query parameter (?api-version=) is required."), parsed=body)
+        try:
+            query = parse(str(body.get("query", "")))
+        except QueryError as error:
+            return self._send(400, _arm_error("BadRequest", "Please provide below info when asking for support: "
+                                              f"timestamp = {time.strftime('%Y-%m-%dT%H:%M:%S')}, correlationId = "
+                                              f"{uuid.uuid4()}.", [{"code": "InvalidQuery", "message": str(error)}]),
+                              parsed=body)
+        options = body.get("options") or {}
+        top = min(int(options.get("$top") or MAX_TOP), MAX_TOP)
+        fingerprint = hashlib.sha256(json.dumps([body.get("query"), body.get("subscriptions"),
+                                                 body.get("managementGroups")]).encode()).hexdigest()[:16]
+        offset = int(options.get("$skip") or 0)
+        if options.get("$skipToken"):
+            offset = _read_skip_token(str(options["$skipToken"]), fingerprint)
+            if offset is None:
+                return self._send(400, _arm_error("BadRequest", "Invalid skip token.",
+                                                  [{"code": "InvalidSkipToken", "message": "The skip token is "
+                                                    "invalid, or was issued for another query or scope."}]), parsed=body)
+        page = offset // max(top, 1) + 1
+        fault = self.owner.take_fault("graph", query.table, page)
+        self._delay(fault)
+        token = (self.headers.get("Authorization") or "")[7:]
+        if fault and fault.kind == "throttle":
+            return self._throttled(body, fault.retry_after, fault.resets_after if fault.quota_headers else None)
+        allowed, remaining, resets = self.owner.spend_quota(token)
+        if not allowed:
+            return self._throttled(body, None, resets)
+        headers = {"x-ms-user-quota-remaining": str(remaining), "x-ms-user-quota-resets-after": _hhmmss(resets)}
+        if fault and fault.kind == "error":
+            return self._send(fault.status, _arm_error(fault.code, "Injected fault."), headers, parsed=body)
+        scope = self._scope(body, query.table, headers)
+        if isinstance(scope, tuple):
+            return self._send(*scope, headers, parsed=body)
+        readable = set(scope)
+        rows = query.run(r for r in self.owner.tenant.table(query.table)
+                         if str(r.get("subscriptionId") or subscription_of(str(r.get("id", "")))).lower() in readable)
+        data = rows[offset:offset + top]
+        if fault and fault.kind == "truncate":
+            data = data[:max(1, len(data) // 2)]  # what ARG does past its limits: fewer rows, no $skipToken
+        response: dict[str, Any] = {"totalRecords": len(rows), "count": len(data), "data": data, "facets": [],
+                                    "resultTruncated": "false"}
+        if fault and fault.kind == "truncate":
+            response["resultTruncated"] = "true"
+        elif offset + top < len(rows):
+            response["$skipToken"] = _skip_token(offset + top, fingerprint)
+        self._send(200, response, headers, parsed=body)
+
+    def _throttled(self, body: Any, retry_after: float | None, resets: float | None) -> None:
+        headers = {} if resets is None else {"x-ms-user-quota-remaining": "0",
+                                             "x-ms-user-quota-resets-after": _hhmmss(resets)}
+        if retry_after is not None:
+            headers["Retry-After"] = str(int(math.ceil(retry_after)))
+        self._send(429, _arm_error(
+            "RateLimiting", f"Please provide below info when asking for support: timestamp = "
+            f"{time.strftime('%Y-%m-%dT%H:%M:%S')}, correlationId = {uuid.uuid4()}.",
+            [{"code": "RateLimiting", "message": "Client application has been throttled and should not attempt to "
+              "repeat the request until an amount of time has elapsed. Please see "
+              "https://aka.ms/resourcegraph-throttling for help."}]), headers, parsed=body)
+
+    def _scope(self, body: dict[str, Any], table: str, headers: dict[str, str]) -> list[str] | tuple[int, Any]:
+        """Readable subscriptions for the request, or (status, error body)."""
+        tenant = self.owner.tenant
+        if body.get("subscriptions"):
+            readable = tenant.readable(body["subscriptions"])
+            if not readable:
+                return 400, _arm_error("BadRequest", "Please provide below info when asking for support.",
+                                       [{"code": "NoValidSubscriptionsInQueryRequest",
+                                         "message": "There were no valid subscriptions in the query request."}])
+            return readable
+        if body.get("managementGroups"):
+            subs: list[str] = []
+            for group in body["managementGroups"]:
+                if group not in tenant.management_groups:
+                    return 403, _arm_error("AuthorizationFailed", f"The client does not have authorization to "
+                                           f"perform action 'Microsoft.Management/managementGroups/read' over "
+                                           f"scope '/providers/Microsoft.Management/managementGroups/{group}'.")
+                subs.extend(tenant.management_groups[group])
+            readable = tenant.readable(subs)
+        else:
+            readable = tenant.readable(tenant.subscriptions())
+        limit = self.owner.behaviour.subscription_limit
+        if table != "resourcecontainers" and len(readable) > limit:
+            headers["x-ms-tenant-subscription-limit-hit"] = "true"
+            readable = readable[:limit]
+        return readable
+

@@ -1,0 +1,115 @@
+"""What the emulated tenant holds: ARG rows, subscription names, management groups, access.
+
+Built from an estate file of ARG rows (the same files `scan --snapshot` reads), so the
+emulator and a snapshot scan audit exactly the same resources and their findings can be
+compared one to one.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+FAKE_TENANT = "8a1f3c52-7d4e-4b69-9e21-3f6d0c8b7a15"
+RCG_TYPE = "microsoft.network/firewallpolicies/rulecollectiongroups"
+NETWORK_TABLE_TYPES = frozenset({RCG_TYPE, "microsoft.network/rulecollectiongroups"})
+
+
+def subscription_of(resource_id: str) -> str:
+    parts = resource_id.strip("/").split("/")
+    return parts[1].lower() if len(parts) > 1 and parts[0].lower() == "subscriptions" else ""
+
+
+def resource_group_of(resource_id: str) -> str:
+    parts = resource_id.strip("/").split("/")
+    return parts[3] if len(parts) > 3 and parts[2].lower() == "resourcegroups" else ""
+
+
+@dataclass
+class Tenant:
+    """An emulated tenant. Mutable on purpose: a test flips access or data between two scans."""
+
+    rows: list[dict[str, Any]]
+    tenant_id: str = FAKE_TENANT
+    subscription_names: dict[str, str] = field(default_factory=dict)
+    management_groups: dict[str, list[str]] = field(default_factory=dict)
+    forbidden: set[str] = field(default_factory=set)  # subscriptions the caller may not read
+    rule_groups_without_rules: bool = False  # networkresources rows lack properties.ruleCollections
+    client_id: str | None = None  # when set, only this client id and secret get tokens
+    client_secret: str | None = None
+
+    @classmethod
+    def from_file(cls, path: str | Path, **options: Any) -> "Tenant":
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        rows = document["rows"] if isinstance(document, dict) else document
+        return cls(rows=copy.deepcopy(rows), **options)
+
+    def subscriptions(self) -> list[str]:
+        """Every subscription the tenant has, readable or not, lower-cased and sorted."""
+        found = {subscription_of(str(r.get("id", ""))) for r in self.rows}
+        found |= {s.lower() for s in self.subscription_names}
+        found |= {s.lower() for subs in self.management_groups.values() for s in subs}
+        return sorted(s for s in found if s)
+
+    def readable(self, subscriptions: Iterable[str]) -> list[str]:
+        blocked = {s.lower() for s in self.forbidden}
+        known = set(self.subscriptions())
+        return sorted({s.lower() for s in subscriptions} & known - blocked)
+
+    def name_of(self, subscription: str) -> str:
+        names = {k.lower(): v for k, v in self.subscription_names.items()}
+        return names.get(subscription, f"sub-{subscription[:8]}")
+
+    def table(self, name: str) -> list[dict[str, Any]]:
+        """The rows of one Resource Graph table, as the service would store them."""
+        if name == "resourcecontainers":
+            return self._containers()
+        rows = []
+        for row in self.rows:
+            in_network = str(row.get("type", "")).lower() in NETWORK_TABLE_TYPES
+            if in_network != (name == "networkresources"):
+                continue
+            if in_network and self.rule_groups_without_rules:
+                row = {**row, "properties": {k: v for k, v in (row.get("properties") or {}).items()
+                                             if k != "ruleCollections"}}
+            rows.append(row)
+        return rows
+
+    def _containers(self) -> list[dict[str, Any]]:
+        chains: dict[str, list[dict[str, str]]] = {}
+        for group, subs in self.management_groups.items():
+            for sub in subs:
+                chains.setdefault(sub.lower(), []).append({"name": group, "displayName": group})
+        containers = []
+        for sub in self.subscriptions():
+            containers.append({
+                "id": f"/subscriptions/{sub}", "name": self.name_of(sub), "type": "microsoft.resources/subscriptions",
+                "tenantId": self.tenant_id, "subscriptionId": sub, "resourceGroup": "", "location": "", "tags": {},
+                "properties": {"state": "Enabled", "managementGroupAncestorsChain": chains.get(sub, [])},
+            })
+        groups = {(subscription_of(str(r.get("id", ""))), resource_group_of(str(r.get("id", ""))))
+                  for r in self.rows}
+        for sub, group in sorted(g for g in groups if all(g)):
+            containers.append({
+                "id": f"/subscriptions/{sub}/resourceGroups/{group}", "name": group,
+                "type": "microsoft.resources/subscriptions/resourcegroups", "tenantId": self.tenant_id,
+                "subscriptionId": sub, "resourceGroup": group, "location": "westeurope", "tags": {},
+                "properties": {"provisioningState": "Succeeded"},
+            })
+        return containers
+
+    def rule_collection_groups(self, subscription: str, group: str, policy: str) -> list[Mapping[str, Any]] | None:
+        """Full ARM bodies of a policy's rule collection groups; None when the policy does not exist."""
+        prefix = (f"/subscriptions/{subscription}/resourcegroups/{group}/providers/microsoft.network/"
+                  f"firewallpolicies/{policy}").lower()
+        policy_exists = any(str(r.get("id", "")).lower() == prefix for r in self.rows)
+        found = [r for r in self.rows if str(r.get("type", "")).lower() == RCG_TYPE
+                 and str(r.get("id", "")).lower().startswith(prefix + "/")]
+        if not found and not policy_exists:
+            return None
+        return [{"id": r["id"], "name": r.get("name") or r["id"].rsplit("/", 1)[-1],
+                 "type": "Microsoft.Network/FirewallPolicies/RuleCollectionGroups",
+                 "etag": "W/\"00000000-0000-0000-0000-000000000000\"", "properties": r.get("properties") or {}}
+                for r in found]

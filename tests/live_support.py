@@ -1,0 +1,40 @@
+"""Helpers shared by the live-collection tests: reference findings from the estate file itself.
+
+"Same findings as a snapshot scan" is checked against the example estate run through the same
+model and checks, restricted to what the live scope could see, so each test states which rows a
+correct collection must have produced instead of how many.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from aksaudit.engine import ScanResult, run_scan, select_checks
+from aksaudit.model import build_estate
+from aksaudit.testing import failures
+
+from emulator.scenarios import ESTATE, TYPES
+from emulator.tenant import subscription_of
+
+SEED_CHECKS = ("UDR001", "UDR002", "UDR003", "UDR004", "UDR005", "FW001", "FW003", "FW004", "AKS004")
+
+
+def estate_rows(subscriptions: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """The example estate's rows of the collected types, optionally only some subscriptions'."""
+    wanted = {s.lower() for s in subscriptions} if subscriptions is not None else None
+    rows = json.loads(ESTATE.read_text())
+    return [r for r in rows if r["type"].lower() in TYPES
+            and (wanted is None or subscription_of(r["id"]) in wanted)]
+
+
+def scan(registry: Any, rows: list[Any], unreadable: Iterable[str] = (), errors: Iterable[str] = ()) -> ScanResult:
+    checks = select_checks(registry, SEED_CHECKS)
+    return run_scan(build_estate(rows, source="test", unreadable_scopes=unreadable), checks, errors=errors)
+
+
+def finding_set(registry: Any, rows: list[Any], unreadable: Iterable[str] = ()) -> frozenset:
+    return failures(scan(registry, rows, unreadable))
+
+
+def ids_of(rows: Iterable[Any]) -> set[str]:
+    return {r["id"].lower() for r in rows}

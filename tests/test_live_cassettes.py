@@ -1,0 +1,139 @@
+"""Live collection replayed offline from cassettes, through the real SDKs (record_mode="none").
+
+azure-identity's client-secret flow, ResourceGraphClient and NetworkManagementClient run for
+real against recorded HTTP with their production endpoints; nothing of ours or the SDKs' is
+patched. Each test also checks that every recorded request was sent, so a retry or a page the
+collector skipped cannot go unnoticed. Finding sets are compared with the same estate scanned
+from its file.
+"""
+from __future__ import annotations
+
+import pytest
+import yaml
+from azure.identity import ClientSecretCredential
+
+from aksaudit.collect.clients import connect
+from aksaudit.collect.clouds import CLOUDS
+from aksaudit.testing import key
+
+from emulator import FakeClock
+from emulator.recording import make_vcr
+from emulator.scenarios import CASSETTES, CLIENT_ID, HUB, MANAGEMENT_GROUP, NAMES, SCENARIOS, SPOKE
+from emulator.tenant import FAKE_TENANT, subscription_of
+from live_support import estate_rows, finding_set, ids_of, scan
+
+
+def replay(name: str):
+    """Collect as the scenario did when recorded; return the snapshot and the fake clock."""
+    scenario = SCENARIOS[name]
+    credential = ClientSecretCredential(FAKE_TENANT, CLIENT_ID, "not-the-recorded-secret",
+                                        authority="login.microsoftonline.com", disable_instance_discovery=True)
+    clients = connect(CLOUDS["AzureCloud"], credential)
+    clock = FakeClock()
+    with make_vcr(CASSETTES, record_mode="none").use_cassette(scenario.cassette.name) as cassette:
+        snapshot = scenario.collect(clients, clock)
+    unplayed = [request.uri for index, (request, _) in enumerate(cassette.data) if not cassette.play_counts[index]]
+    assert not unplayed, f"recorded requests never sent: {unplayed}"
+    return snapshot, clock
+
+
+@pytest.fixture(scope="module")
+def expected_drifted(expected_examples):
+    return frozenset(key(*item) for item in expected_examples["hub-spoke-drifted.json"])
+
+
+def test_single_subscription_reads_exactly_that_subscription(registry):
+    snapshot, _ = replay("single_subscription")
+    assert snapshot.complete and snapshot.gaps == ()
+    assert ids_of(snapshot.rows) == ids_of(estate_rows([SPOKE]))
+    assert snapshot.scope_labels == (f"subscription:{SPOKE}",)
+    assert finding_set(registry, snapshot.rows) == finding_set(registry, estate_rows([SPOKE]))
+
+
+def test_queries_ask_only_for_needed_types_and_columns_in_stable_order():
+    snapshot, _ = replay("single_subscription")
+    queries = {q["table"]: q["query"] for q in snapshot.meta["queries"]}
+    assert set(queries) == {"resourcecontainers", "resources", "networkresources"}
+    assert "microsoft.network/firewallpolicies/rulecollectiongroups" in queries["networkresources"]
+    assert "rulecollectiongroups" not in queries["resources"]
+    for kql in queries.values():
+        assert "| project id," in kql and kql.endswith("| order by id asc")
+
+
+def test_management_group_scan_finds_what_the_snapshot_scan_finds(registry, expected_drifted):
+    snapshot, _ = replay("management_group")
+    assert snapshot.complete
+    assert snapshot.scope_labels == (f"managementGroup:{MANAGEMENT_GROUP}",)
+    assert ids_of(snapshot.rows) == ids_of(estate_rows())
+    assert finding_set(registry, snapshot.rows) == expected_drifted == finding_set(registry, estate_rows())
+
+
+def test_three_pages_are_followed_through_skip_tokens(registry, expected_drifted):
+    snapshot, _ = replay("three_page_pagination")
+    pages = {q["table"]: q["pages"] for q in snapshot.meta["queries"]}
+    assert pages["resources"] == 3
+    assert snapshot.complete and ids_of(snapshot.rows) == ids_of(estate_rows())
+    assert finding_set(registry, snapshot.rows) == expected_drifted
+
+
+def test_429_with_quota_headers_waits_for_the_quota_reset_then_succeeds(registry, expected_drifted):
+    snapshot, clock = replay("throttled_quota_headers")
+    assert snapshot.complete
+    assert any(wait >= 3.0 for wait in clock.sleeps), clock.sleeps  # resets-after 00:00:03
+    assert finding_set(registry, snapshot.rows) == expected_drifted
+
+
+def test_429_without_retry_after_is_retried_by_our_own_back_off(registry, expected_drifted):
+    snapshot, clock = replay("throttled_no_retry_after")
+    assert snapshot.complete
+    assert clock.sleeps and all(0 < wait <= 1.0 for wait in clock.sleeps)  # first back-off step: 0.5-1 s
+    assert finding_set(registry, snapshot.rows) == expected_drifted
+
+
+def test_forbidden_subscription_is_a_named_gap_and_the_rest_is_audited(registry):
+    snapshot, _ = replay("forbidden_subscription")
+    assert not snapshot.complete
+    assert snapshot.unreadable_scopes == (SPOKE,)
+    assert any(SPOKE in gap and "not readable" in gap for gap in snapshot.gaps)
+    assert {subscription_of(r["id"]) for r in snapshot.rows} == {HUB}
+    result = scan(registry, snapshot.rows, snapshot.unreadable_scopes, snapshot.gaps)
+    assert not result.complete
+    assert finding_set(registry, snapshot.rows) == finding_set(registry, estate_rows([HUB]))
+
+
+def test_truncated_result_makes_the_snapshot_incomplete(registry):
+    snapshot, _ = replay("result_truncated")
+    assert not snapshot.complete
+    assert any("resultTruncated" in gap and gap.startswith("resources") for gap in snapshot.gaps)
+    assert ids_of(snapshot.rows) < ids_of(estate_rows())
+    assert not scan(registry, snapshot.rows, snapshot.unreadable_scopes, snapshot.gaps).complete
+
+
+def test_rule_collection_groups_without_rules_are_completed_through_arm(registry):
+    snapshot, _ = replay("rule_group_fallback")
+    assert snapshot.complete
+    groups = [r for r in snapshot.rows if r["type"] == "microsoft.network/firewallpolicies/rulecollectiongroups"]
+    assert groups and all("ruleCollections" in g["properties"] for g in groups)
+    assert {i.lower() for i in snapshot.meta["rule_collection_groups_from_arm"]} == ids_of(groups)
+    result = scan(registry, snapshot.rows)
+    assert result.skipped == ()
+    assert finding_set(registry, snapshot.rows) == finding_set(registry, estate_rows([HUB]))
+    assert {f[0] for f in finding_set(registry, snapshot.rows)} >= {"FW003", "FW004"}
+
+
+def test_subscription_display_names_resolve_to_ids(registry, expected_drifted):
+    snapshot, _ = replay("subscription_name_resolution")
+    assert snapshot.complete
+    assert snapshot.meta["subscription_names"] == NAMES
+    assert snapshot.scope_labels == (f"subscription:{HUB}", f"subscription:{SPOKE}")
+    assert finding_set(registry, snapshot.rows) == expected_drifted
+
+
+def test_every_scenario_has_a_cassette_without_secrets():
+    for scenario in SCENARIOS.values():
+        text = scenario.cassette.read_text()
+        interactions = yaml.safe_load(text)["interactions"]
+        for interaction in interactions:
+            assert {h.lower() for h in interaction["request"]["headers"]} <= {"content-type", "accept"}
+        assert "Bearer " not in text and "emulator-recording-secret" not in text
+        assert "client_secret=REDACTED" in text and "127.0.0.1" not in text
