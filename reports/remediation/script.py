@@ -1,0 +1,153 @@
+"""Findings -> one bash script of Azure CLI commands, grouped by subscription.
+
+Pure: the output depends only on the findings, the scan header and the templates. Each check's
+`remediation.sh.j2` renders the body of one block and declares, through top-level `set`s, what
+the block does:
+
+* `summary`: one line for the script header and the block's comment;
+* `resolves`: running the block makes the finding go away (False for manual procedures);
+* `disruptive`: the change can cut traffic; such blocks are commented out unless asked for;
+* `uses_firewall_ip`: the block routes to the firewall's private IP (`firewall_ip`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from jinja2 import BaseLoader, TemplateNotFound, UndefinedError
+
+from aksaudit.findings import Finding
+
+from .context import finding_context, template_globals
+from .shell import ShellFragment, environment
+
+HERE = Path(__file__).resolve().parent
+TEMPLATE_NAME = "remediation.sh.j2"
+CHECK_PREFIX = "check:"
+NO_FIX = "no_fix.sh.j2"
+
+
+@dataclass(frozen=True)
+class ScanHeader:
+    """What the script says about the scan it came from."""
+
+    tool_version: str
+    started_at: str
+    scopes: tuple[str, ...] = ()
+    complete: bool = True
+    notes: tuple[str, ...] = ()  # e.g. findings of the saved scan no longer seen in a snapshot
+
+
+@dataclass(frozen=True)
+class Block:
+    """The fix for one finding, as rendered."""
+
+    index: int
+    finding: Finding
+    body: ShellFragment
+    summary: str
+    resolves: bool
+    disruptive: bool
+    active: bool  # False: commented out (disruptive, and not asked for)
+    needs_firewall_ip: bool  # routes to the firewall, and no IP could be chosen from the estate
+
+    @property
+    def mode_text(self) -> str:
+        if not self.resolves:
+            return "manual"
+        if self.disruptive:
+            return "disruptive" if self.active else "disruptive, commented out"
+        return "change"
+
+    @property
+    def commented(self) -> ShellFragment:
+        """The block as comments, still readable and complete when uncommented by hand."""
+        lines = [f"fix_{self.index}() {{", *self.body.rstrip("\n").split("\n"), "}", f"fix_{self.index}"]
+        return ShellFragment("".join(f"# {line}\n" for line in lines))
+
+
+@dataclass(frozen=True)
+class RemediationScript:
+    text: str
+    blocks: tuple[Block, ...]
+
+    @property
+    def targeted(self) -> frozenset[tuple[str, str, str]]:
+        """Keys of the findings that running the script with --apply makes go away."""
+        return frozenset(b.finding.key for b in self.blocks if b.resolves and b.active)
+
+
+class _Loader(BaseLoader):
+    """Shared templates from this package; `check:<ID>` from the check's own folder."""
+
+    def __init__(self, check_templates: Mapping[str, Path]) -> None:
+        self.check_templates = dict(check_templates)
+
+    def get_source(self, environment: Any, template: str) -> tuple[str, str, Any]:
+        if template.startswith(CHECK_PREFIX):
+            path = self.check_templates.get(template[len(CHECK_PREFIX):])
+        else:
+            path = HERE / template if "/" not in template and template.endswith(".j2") else None
+        if path is None or not path.is_file():
+            raise TemplateNotFound(template)
+        return path.read_text(encoding="utf-8"), str(path), lambda: True
+
+
+def check_templates(checks: Iterable[Any]) -> dict[str, Path]:
+    """check id -> its remediation template, for every loaded check folder that has one."""
+    found = {}
+    for check in checks:
+        folder = getattr(check, "folder", None)
+        if folder is not None and (Path(folder) / TEMPLATE_NAME).is_file():
+            found[check.id] = Path(folder) / TEMPLATE_NAME
+    return found
+
+
+def _block(env: Any, finding: Finding, index: int, has_template: bool, include_disruptive: bool) -> Block:
+    context = finding_context(finding, index)
+    try:
+        if not has_template:
+            raise LookupError(f"{finding.check_id} ships no automated fix")
+        module = env.get_template(CHECK_PREFIX + finding.check_id).make_module(context)
+    except (LookupError, UndefinedError, ValueError) as error:
+        # Missing evidence (say, a findings file from an older version) gives a manual block
+        # naming what is missing; a template that interpolates unquoted (UnquotedValue) is a bug
+        # and is not caught here.
+        reason = str(error) if isinstance(error, LookupError) else f"no fix could be generated: {error}"
+        module = env.get_template(NO_FIX).make_module({**context, "reason": reason})
+    resolves = bool(getattr(module, "resolves", False))
+    disruptive = bool(getattr(module, "disruptive", False))
+    uses_ip = bool(getattr(module, "uses_firewall_ip", False))
+    return Block(index=index, finding=finding, body=ShellFragment(str(module)),
+                 summary=str(getattr(module, "summary", "")), resolves=resolves, disruptive=disruptive,
+                 active=include_disruptive or not disruptive,
+                 needs_firewall_ip=uses_ip and not context["firewall_ip_known"])
+
+
+def _by_subscription(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.subscription_id.lower(), []).append(finding)
+    return sorted(groups.items())
+
+
+def render(findings: Iterable[Finding], templates: Mapping[str, Path], header: ScanHeader, *,
+           include_disruptive: bool = False) -> RemediationScript:
+    """The remediation script for these findings (failures only are fixed; others are ignored)."""
+    env = environment(_Loader({k: v for k, v in templates.items()}), template_globals())
+    failing = [f for f in findings if f.status.value == "fail"]
+    groups, blocks, index = [], [], 0
+    for subscription, members in _by_subscription(failing):
+        group_blocks = []
+        for finding in members:
+            index += 1
+            group_blocks.append(_block(env, finding, index, finding.check_id in templates, include_disruptive))
+        groups.append({"subscription": subscription, "blocks": group_blocks})
+        blocks.extend(group_blocks)
+    asking = [b for b in blocks if b.needs_firewall_ip and b.active]
+    request = ("aksaudit: no firewall private IP could be chosen from the scanned estate for: "
+               + ", ".join(f"[{b.index}] {b.finding.check_id} {b.finding.resource_id}" for b in asking))
+    text = env.get_template("script.sh.j2").render(
+        header=header, blocks=blocks, groups=groups, needs_firewall_ip=bool(asking), firewall_ip_request=request)
+    return RemediationScript(text, tuple(blocks))

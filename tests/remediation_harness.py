@@ -1,0 +1,91 @@
+"""Shared by the remediation tests: scan an estate file with the real aksaudit code, render the
+script, and run it against the fake `az` (tests/tools/fake_az) acting on that same file."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aksaudit.collect.snapshot import load_snapshot
+from aksaudit.engine import ScanResult, run_scan
+from aksaudit.model import build_estate
+from aksaudit.registry import load_registry
+from aksaudit.reports.remediation import RemediationScript, ScanHeader, check_templates, render
+
+HERE = Path(__file__).resolve().parent
+FAKE_AZ_DIR = HERE / "tools" / "fake_az"
+EXAMPLES = HERE.parent / "examples"
+EXAMPLE_ESTATES = ("tutorial.json", "hub-spoke.json", "hub-spoke-drifted.json")
+REGISTRY = load_registry()
+TEMPLATES = check_templates(REGISTRY.checks)
+WITH_TEMPLATES = tuple(sorted(TEMPLATES))
+
+
+def scan(estate: Path) -> ScanResult:
+    """A scan through the real model, checks and engine."""
+    snapshot = load_snapshot(estate)
+    return run_scan(build_estate(snapshot.rows, source=snapshot.source), REGISTRY.checks,
+                    scopes=(f"snapshot:{estate.name}",))
+
+
+def keys(result: ScanResult) -> frozenset[tuple[str, str, str]]:
+    return frozenset(f.key for f in result.findings)
+
+
+def generate(result: ScanResult, *, include_disruptive: bool = True) -> RemediationScript:
+    header = ScanHeader(result.tool_version, result.started_at, result.scopes, result.complete)
+    return render(result.findings, TEMPLATES, header, include_disruptive=include_disruptive)
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    calls: tuple[dict[str, Any], ...]  # what the script asked of az, in order
+
+    @property
+    def mutating_calls(self) -> tuple[dict[str, Any], ...]:
+        return tuple(c for c in self.calls if c["mutating"])
+
+
+def run_script(script: Path, estate: Path, *args: str, env: dict[str, str] | None = None,
+               cwd: Path | None = None) -> Run:
+    """Run a generated script with bash, the fake az first on PATH, acting on `estate`."""
+    log = estate.with_name(estate.name + f".calls-{len(list(estate.parent.glob(estate.name + '.calls-*')))}.jsonl")
+    account = estate.with_name(estate.name + ".account")
+    account.unlink(missing_ok=True)  # every run starts logged in but with no subscription chosen
+    account.write_text("00000000-0000-0000-0000-000000000000")
+    environ = {
+        "PATH": os.pathsep.join([str(FAKE_AZ_DIR), str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
+        "HOME": str(estate.parent),
+        "LANG": "C.UTF-8",
+        "FAKE_AZ_ESTATE": str(estate),
+        "FAKE_AZ_LOG": str(log),
+        **(env or {}),
+    }
+    done = subprocess.run(["bash", str(script), *args], capture_output=True, text=True, env=environ,
+                          cwd=cwd or estate.parent, timeout=300)
+    calls = tuple(json.loads(line) for line in log.read_text().splitlines()) if log.exists() else ()
+    return Run(done.returncode, done.stdout, done.stderr, calls)
+
+
+def copy_estate(name: str, tmp_path: Path) -> Path:
+    target = tmp_path / name
+    shutil.copyfile(EXAMPLES / name, target)
+    return target
+
+
+def write_rows(rows: list[Any], path: Path) -> Path:
+    path.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def write_script(script: RemediationScript, path: Path) -> Path:
+    path.write_text(script.text, encoding="utf-8")
+    return path
