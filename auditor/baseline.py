@@ -7,7 +7,6 @@ skipped, it stays open and a warning says why (fail closed).
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from .collect.snapshot import InputError
 from .engine import ScanResult
 from .rows import id_key
+from .saved_results import read_document
 
 NEW, UNCHANGED, REAPPEARED = "new", "unchanged", "reappeared"
 
@@ -28,16 +28,7 @@ class Baseline:
 
 def load_baseline(path: str | Path) -> Baseline:
     name = str(path)
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise InputError(f"{name}: no such file") from error
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{name}: cannot be read ({error})") from error
-    except json.JSONDecodeError as error:
-        raise InputError(f"{name}: is not valid JSON (line {error.lineno}: {error.msg})") from error
-    if not isinstance(document, dict) or document.get("schema_version") != 1:
-        raise InputError(f"{name}: not an aksaudit JSON v1 result (schema_version 1 expected)")
+    document = read_document(path)
     indexed = {}
     for field in ("findings", "resolved"):
         items = document.get(field, [])

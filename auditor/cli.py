@@ -18,6 +18,7 @@ from . import __version__
 from .approval import approval_document, diff_estates, diff_text, load_approval
 from .baseline import apply_baseline, load_baseline
 from .cli_live import add_live_arguments, add_snapshot_command, has_live_scope, live_snapshot, write_live_snapshot
+from .cli_remediation import add_remediate_command, add_remediation_arguments, cmd_remediate, header_of, write_script
 from .collect.errors import CannotStart
 from .collect.snapshot import InputError, load_snapshot
 from .config import Config, ConfigError, load_config
@@ -102,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--fail-on-new", action="store_true", help="with --baseline: only new or reappeared findings fail the run")
     scan.add_argument("--approved", metavar="FILE", help="approved egress baseline (from 'baseline approve'): report drift as DRIFT001")
     add_live_arguments(scan)
+    add_remediation_arguments(scan)
     add_snapshot_command(commands)
+    add_remediate_command(commands)
 
     baseline = commands.add_parser("baseline", help="approved egress baselines")
     baseline_sub = baseline.add_subparsers(dest="baseline_command", required=True)
@@ -148,6 +151,8 @@ def cmd_scan(args: argparse.Namespace, registry: Registry, console: Console) -> 
     if baseline is not None:
         result = apply_baseline(result, baseline)
     result = apply_suppressions(result, config.suppressions, args.as_of or date.today())
+    if args.remediation:
+        write_script(args.remediation, result.findings, header_of(result), registry, args.include_disruptive)
     for warning in write_reports(args, result):
         print(f"aksaudit: warning: {warning}", file=sys.stderr)
     if not args.quiet:
@@ -228,12 +233,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # Keep stdout clean for a report streamed to '-': the summary then goes to stderr.
-    to_stderr = any(getattr(args, name, None) == "-" for name in REPORT_FLAGS)
+    to_stderr = any(getattr(args, name, None) == "-" for name in (*REPORT_FLAGS, "remediation"))
     console = Console(stderr=to_stderr, highlight=False, soft_wrap=False)
     try:
         registry = load_registry()
         handler = {"scan": cmd_scan, "checks": cmd_checks, "baseline": cmd_baseline, "diff": cmd_diff,
-                   "snapshot": cmd_snapshot}[args.command]
+                   "snapshot": cmd_snapshot, "remediate": cmd_remediate}[args.command]
         return handler(args, registry, console)
     except (UsageError, InputError, RegistryError, ConfigError, CannotStart) as error:
         print(f"aksaudit: error: {error}", file=sys.stderr)  # plain: no wrapping inside paths

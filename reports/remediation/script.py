@@ -11,7 +11,7 @@ the block does:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -135,8 +135,12 @@ def _by_subscription(findings: Iterable[Finding]) -> list[tuple[str, list[Findin
 def render(findings: Iterable[Finding], templates: Mapping[str, Path], header: ScanHeader, *,
            include_disruptive: bool = False) -> RemediationScript:
     """The remediation script for these findings (failures only are fixed; others are ignored)."""
-    env = environment(_Loader({k: v for k, v in templates.items()}), template_globals())
-    failing = [f for f in findings if f.status.value == "fail"]
+    env = environment(_Loader(templates), template_globals())
+    failing = [f for f in findings if f.status.value == "fail" and not f.suppressed]
+    accepted = [f for f in findings if f.status.value == "fail" and f.suppressed]
+    header = replace(header, notes=(*header.notes, *(
+        f"not covered, an accepted risk (suppressed): {f.check_id} {f.resource_id} {f.locus}".rstrip()
+        for f in accepted)))
     groups, blocks, index = [], [], 0
     for subscription, members in _by_subscription(failing):
         group_blocks = []

@@ -1,0 +1,103 @@
+"""The command line's remediation surface: `scan --remediation` and `remediate --from`.
+
+Kept apart from cli.py so that the wiring stays small there; every decision is a function here
+or in `aksaudit.reports.remediation` that tests call directly.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Iterable
+
+from .collect.snapshot import load_snapshot
+from .engine import ScanResult, run_scan
+from .findings import Finding
+from .model import build_estate
+from .output import write_atomic
+from .registry import Registry
+from .reports.remediation import RemediationScript, ScanHeader, check_templates, render
+from .saved_results import load_result
+
+DISRUPTIVE_HELP = ("enable remediation blocks that can cut traffic (removing firewall rules); without it they are "
+                   "written commented out")
+
+
+def add_remediation_arguments(scan: argparse.ArgumentParser) -> None:
+    scan.add_argument("--remediation", metavar="PATH",
+                      help="write a bash script of az CLI commands fixing the findings (it only plans unless run "
+                           "with --apply)")
+    scan.add_argument("--include-disruptive", action="store_true", help=DISRUPTIVE_HELP)
+
+
+def add_remediate_command(commands: argparse._SubParsersAction) -> None:
+    remediate = commands.add_parser("remediate", help="write a remediation script from a saved JSON v1 result")
+    remediate.add_argument("--from", dest="source", metavar="FINDINGS.json", required=True,
+                           help="a result written by 'scan --json'")
+    remediate.add_argument("--snapshot", metavar="FILE",
+                           help="re-evaluate this estate first: cover only the saved findings still present, with "
+                                "the evidence seen now")
+    remediate.add_argument("-o", "--output", metavar="PATH", required=True, help="the script to write ('-' for stdout)")
+    remediate.add_argument("--include-disruptive", action="store_true", help=DISRUPTIVE_HELP)
+
+
+def header_of(result: ScanResult) -> ScanHeader:
+    return ScanHeader(result.tool_version, result.started_at, tuple(result.scopes), result.complete)
+
+
+def write_script(path: str, findings: Iterable[Finding], header: ScanHeader, registry: Registry,
+                 include_disruptive: bool) -> RemediationScript:
+    """Render and write the script (executable, since it is meant to be run)."""
+    script = render(findings, check_templates(registry.checks), header, include_disruptive=include_disruptive)
+    write_atomic(path, script.text)
+    if path != "-":
+        os.chmod(path, 0o755)
+    return script
+
+
+def still_present(saved: Iterable[Finding], fresh: Iterable[Finding], source: str) -> tuple[list[Finding], list[str]]:
+    """The saved findings a fresh scan still reports, with the fresh evidence, and notes on the
+    ones it no longer reports (they were fixed, or the estate changed: no fix is generated)."""
+    current = {f.fingerprint: f for f in fresh}
+    kept, notes = [], []
+    for finding in saved:
+        if finding.fingerprint in current:
+            kept.append(current[finding.fingerprint])
+        else:
+            notes.append(f"not covered, no longer reported in {source}: {finding.check_id} {finding.resource_id}"
+                         + (f" {finding.locus}" if finding.locus else ""))
+    return kept, notes
+
+
+def script_from_saved(args: argparse.Namespace, registry: Registry) -> RemediationScript:
+    """`remediate --from`: the script for a saved result, optionally re-checked against a snapshot."""
+    saved = load_result(args.source)
+    findings, notes = list(saved.findings), [f"from {saved.source}"]
+    if args.snapshot:
+        snapshot = load_snapshot(args.snapshot)
+        estate = build_estate(snapshot.rows, source=snapshot.source, unreadable_scopes=snapshot.unreadable_scopes)
+        ran = {f.check_id for f in saved.findings}
+        fresh = run_scan(estate, [c for c in registry.checks if c.id in ran], scopes=snapshot.scope_labels,
+                         errors=snapshot.gaps if not snapshot.complete else ())
+        findings, gone = still_present(saved.findings, fresh.findings, args.snapshot)
+        notes += [f"evidence re-read from {args.snapshot}"] + gone
+        if not fresh.complete:
+            notes.append(f"{args.snapshot} could not be fully evaluated: findings may be missing")
+    header = ScanHeader(saved.tool_version, saved.started_at, saved.scopes, saved.complete, tuple(notes))
+    return write_script(args.output, findings, header, registry, args.include_disruptive)
+
+
+def describe(script: RemediationScript, path: str) -> str:
+    """One line for the user about what was written."""
+    changes = sum(1 for b in script.blocks if b.resolves and b.active)
+    manual = sum(1 for b in script.blocks if not b.resolves)
+    dormant = sum(1 for b in script.blocks if not b.active)
+    where = "stdout" if path == "-" else path
+    return (f"aksaudit: wrote {where}: {changes} fix(es), {manual} manual, {dormant} disruptive commented out; "
+            "it only plans unless run with --apply")
+
+
+def cmd_remediate(args: argparse.Namespace, registry: Registry, console: object = None) -> int:
+    script = script_from_saved(args, registry)
+    print(describe(script, args.output), file=sys.stderr)
+    return 0
