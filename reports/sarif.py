@@ -9,7 +9,8 @@ keeps its identity across scans, id casing and rewording.
 
 One run per file: `--sarif` writes the category `aksaudit/all/`, `--sarif-dir` one file per
 subscription (`aksaudit/subscription-<id>/`). A scope with no failures still gets a run with
-`results: []`, which is what closes its fixed alerts.
+`results: []`, which is what closes its fixed alerts. Only failures become results; a
+suppressed failure stays one, carrying a SARIF `suppressions` entry with its justification.
 """
 from __future__ import annotations
 
@@ -85,6 +86,17 @@ def plan_runs(result: ScanResult, per_subscription: bool = False) -> tuple[Run, 
     return tuple(Run(scope, *_capped(findings)) for scope, findings in sorted(groups.items()))
 
 
+def _suppressions(finding: Finding) -> dict[str, Any]:
+    """An accepted risk stays a result, marked: code scanning still opens an alert for it, which
+    a dismiss step (e.g. advanced-security/dismiss-alerts) can close with this justification."""
+    if finding.suppression is None:
+        return {}
+    reason = str(finding.suppression.get("reason") or "accepted risk")
+    expires = finding.suppression.get("expires")
+    justification = f"{reason} (until {expires})" if expires else reason
+    return {"suppressions": [{"kind": "external", "status": "accepted", "justification": justification}]}
+
+
 def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
     return {
         "ruleId": finding.check_id,
@@ -103,6 +115,7 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
                       "locus": finding.locus},
             "fingerprint": finding.fingerprint,
         },
+        **_suppressions(finding),
     }
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterable
 
+from aksaudit.config import Suppression
 from aksaudit.engine import ScanResult, run_scan, select_checks
 from aksaudit.model import build_estate
 from aksaudit.registry import load_registry
+from aksaudit.suppress import apply_suppressions
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DRIFTED = "hub-spoke-drifted.json"
@@ -52,6 +55,13 @@ def scan(rows: list[dict[str, Any]], select: Iterable[str] = (), source: str = "
 
 def scan_example(name: str = DRIFTED) -> ScanResult:
     return scan(example_rows(name), source=f"examples/{name}")
+
+
+def suppressed(result: ScanResult, check: str, reason: str = "accepted until the hub migration") -> ScanResult:
+    """The result with every finding of `check` suppressed, as a configuration file would."""
+    rule = Suppression(index=0, check=check, resource="", resource_glob="*", locus="", reason=reason,
+                       expires=date(2099, 12, 31), source="test")
+    return apply_suppressions(result, (rule,), date(2026, 1, 1))
 
 
 def _rows_named(rows: list[dict[str, Any]], *names: str) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from aksaudit.findings import Severity
 from aksaudit.reports import sarif
 from report_estates import (
     DRIFTED, FIREWALL_PUBLIC_IP, HUB_SUBSCRIPTION, SPOKE_SUBSCRIPTION, cloned_spokes, example_rows, hostile_rows,
-    renamed, scan, scan_example, with_wildcard_rules,
+    renamed, scan, scan_example, suppressed, with_wildcard_rules,
 )
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -290,3 +290,15 @@ def test_rule_checker_catches_what_github_rejects(breakage):
     assert github_problems(log) == []
     breakage(log)
     assert github_problems(log) != []
+
+
+def test_suppressed_findings_stay_results_marked_as_accepted(validator):
+    result = suppressed(scan_example(DRIFTED), "FW003", reason="temporary <b>debug</b> rule")
+    log = json.loads(sarif.render(result))
+    assert [e.message for e in validator.iter_errors(log)] == []
+    assert github_problems(log) == []
+    assert _identities(log) == {f.key for f in result.findings}
+    marked = {r["ruleId"]: r.get("suppressions") for r in log["runs"][0]["results"]}
+    assert marked["FW003"] == [{"kind": "external", "status": "accepted",
+                                "justification": "temporary <b>debug</b> rule (until 2099-12-31)"}]
+    assert {rule for rule, value in marked.items() if value} == {"FW003"}

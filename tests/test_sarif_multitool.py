@@ -16,7 +16,7 @@ from pathlib import Path
 from aksaudit.reports import sarif
 from conftest import require_tool
 from report_estates import (
-    DRIFTED, FIREWALL_PUBLIC_IP, cloned_spokes, hostile_rows, scan, scan_example, with_wildcard_rules,
+    DRIFTED, FIREWALL_PUBLIC_IP, cloned_spokes, hostile_rows, scan, scan_example, suppressed, with_wildcard_rules,
 )
 
 CONFIG = Path(__file__).resolve().parent / "data" / "sarif-multitool-github.config.xml"
@@ -51,6 +51,7 @@ def _documents() -> dict[str, str]:
         for filename, text in sarif.render_per_subscription(result).items():
             documents[f"{Path(name).stem}-{filename}"] = text
     documents["hostile.sarif"] = sarif.render(scan(hostile_rows()))
+    documents["suppressed.sarif"] = sarif.render(suppressed(scan_example(DRIFTED), "FW003"))
     capped = scan(with_wildcard_rules(cloned_spokes(20, 100, payments_next_hop=FIREWALL_PUBLIC_IP), 5000),
                   ("UDR001", "UDR004", "UDR005", "FW004"))
     documents["capped.sarif"] = sarif.render(capped)
