@@ -14,13 +14,12 @@ from azure.identity import ClientSecretCredential
 
 from aksaudit.collect.clients import connect
 from aksaudit.collect.clouds import CLOUDS
-from aksaudit.testing import key
 
 from emulator import FakeClock
 from emulator.recording import make_vcr
 from emulator.scenarios import CASSETTES, CLIENT_ID, HUB, MANAGEMENT_GROUP, NAMES, SCENARIOS, SPOKE
 from emulator.tenant import FAKE_TENANT, subscription_of
-from live_support import estate_rows, finding_set, ids_of, scan
+from live_support import estate_rows, expected_findings, finding_set, ids_of, scan
 
 
 def replay(name: str):
@@ -38,8 +37,8 @@ def replay(name: str):
 
 
 @pytest.fixture(scope="module")
-def expected_drifted(expected_examples):
-    return frozenset(key(*item) for item in expected_examples["hub-spoke-drifted.json"])
+def expected_drifted(registry, expected_examples):
+    return expected_findings(registry, expected_examples)
 
 
 def test_single_subscription_reads_exactly_that_subscription(registry):

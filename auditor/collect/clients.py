@@ -26,7 +26,6 @@ def connect(cloud: Cloud, credential: Any = None, **client_options: Any) -> Azur
     POST 429 without Retry-After anyway, and one retry loop with one budget and one clock (ours)
     is easier to reason about than two nested ones.
     """
-    from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.resourcegraph import ResourceGraphClient
 
     credential = credential if credential is not None else default_credential(cloud)
@@ -36,6 +35,9 @@ def connect(cloud: Cloud, credential: Any = None, **client_options: Any) -> Azur
 
     def network(subscription_id: str) -> Any:
         if subscription_id not in cache:
+            # Imported on first use: it is the largest SDK and only the rule-group fallback needs it.
+            from azure.mgmt.network import NetworkManagementClient
+
             cache[subscription_id] = NetworkManagementClient(
                 credential, subscription_id, base_url=cloud.resource_manager, credential_scopes=[cloud.scope],
                 **client_options)

@@ -17,12 +17,15 @@ server binds 127.0.0.1 and nothing else.
 """
 from __future__ import annotations
 
+import atexit
 import base64
+import functools
 import hashlib
 import json
 import math
 import re
 import secrets
+import shutil
 import ssl
 import tempfile
 import threading
@@ -96,7 +99,23 @@ class Behaviour:
     window: float = 5.0
     latency: float = 0.0
     subscription_limit: int = 10000
+    page_limit: int = 1000  # rows per page the service returns at most, whatever $top asks
     faults: list[Fault] = field(default_factory=list)
+
+
+@functools.lru_cache(maxsize=1)
+def _tls() -> tuple[str, ssl.SSLContext]:
+    """One throwaway CA and loopback certificate per process: key generation is the slow part."""
+    import trustme
+
+    ca = trustme.CA()
+    folder = tempfile.mkdtemp(prefix="arg-emulator-")
+    atexit.register(shutil.rmtree, folder, True)
+    ca_path = str(Path(folder) / "ca.pem")
+    ca.cert_pem.write_to_path(ca_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    return ca_path, context
 
 
 def _hhmmss(seconds: float) -> str:
@@ -116,22 +135,17 @@ class Emulator:
 
     def __init__(self, tenant: Tenant, behaviour: Behaviour | None = None, *,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
-        import trustme
-
         self.tenant = tenant
         self.behaviour = behaviour or Behaviour()
         self.clock = clock
         self.sleep = sleep
         self.records: list[Record] = []
+        self.in_flight = 0
+        self.peak_in_flight = 0  # most Resource Graph requests being served at once
         self._tokens: set[str] = set()
         self._windows: dict[str, _Window] = {}
         self._lock = threading.Lock()
-        self._ca = trustme.CA()
-        self._dir = tempfile.TemporaryDirectory(prefix="arg-emulator-")
-        self.ca_path = str(Path(self._dir.name) / "ca.pem")
-        self._ca.cert_pem.write_to_path(self.ca_path)
-        self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self._ca.issue_cert("127.0.0.1", "localhost").configure_cert(self._context)
+        self.ca_path, self._context = _tls()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -145,7 +159,8 @@ class Emulator:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="arg-emulator", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="arg-emulator", daemon=True)
         self._thread.start()
         return self
 
@@ -154,7 +169,6 @@ class Emulator:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-        self._dir.cleanup()
 
     def __enter__(self) -> "Emulator":
         return self.start()
@@ -220,6 +234,11 @@ class Emulator:
     def knows_token(self, token: str) -> bool:
         with self._lock:
             return token in self._tokens
+
+    def entered(self, delta: int) -> None:
+        with self._lock:
+            self.in_flight += delta
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
 
     def record(self, record: Record) -> None:
         with self._lock:
@@ -298,7 +317,11 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         body = self._body()
         if path.lower() == GRAPH_PATH:
-            return self._graph(body)
+            self.owner.entered(1)
+            try:
+                return self._graph(body)
+            finally:
+                self.owner.entered(-1)
         if match := TOKEN.match(path):
             return self._token(match.group(1), body)
         self._send(404, _arm_error("NotFound", f"the emulator does not serve POST {path}"))
@@ -374,7 +397,7 @@ class _Handler(BaseHTTPRequestHandler):
                                               f"{uuid.uuid4()}.", [{"code": "InvalidQuery", "message": str(error)}]),
                               parsed=body)
         options = body.get("options") or {}
-        top = min(int(options.get("$top") or MAX_TOP), MAX_TOP)
+        top = min(int(options.get("$top") or MAX_TOP), MAX_TOP, self.owner.behaviour.page_limit)
         fingerprint = hashlib.sha256(json.dumps([body.get("query"), body.get("subscriptions"),
                                                  body.get("managementGroups")]).encode()).hexdigest()[:16]
         offset = int(options.get("$skip") or 0)
