@@ -30,8 +30,8 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cloud", choices=tuple(CLOUDS), default="AzureCloud",
                        help="Azure cloud to sign in to and query (default: AzureCloud)")
     group.add_argument("--retry-budget", type=float, default=RetryPolicy().budget, metavar="SECONDS",
-                       help="how long the whole scan may spend retrying throttled or failed requests before "
-                            "reporting their data as missing (default: %(default)s)")
+                       help="seconds after the scan starts past which throttled or failed requests are no longer "
+                            "retried and their data is reported missing (default: %(default)s)")
 
 
 def has_live_scope(args: argparse.Namespace) -> bool:

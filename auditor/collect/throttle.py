@@ -152,7 +152,7 @@ class RetryPolicy:
     max_attempts: int = 8
     base_delay: float = 1.0
     max_delay: float = 32.0
-    budget: float = 300.0  # seconds a whole scan may spend waiting on retries
+    budget: float = 300.0  # seconds after the scan starts past which no retry waits: the scan ends instead
 
     def backoff(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
         """Equal jitter: half the capped exponential delay, plus a random share of the other half."""
@@ -161,7 +161,7 @@ class RetryPolicy:
 
 
 class Budget:
-    """The scan-wide retry deadline, shared by all threads."""
+    """The scan-wide retry deadline, shared by all threads: a retry whose wait would end past it is not made."""
 
     def __init__(self, clock: Clock, seconds: float) -> None:
         self._clock = clock
