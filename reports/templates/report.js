@@ -6,7 +6,7 @@
   var DATA = JSON.parse(document.getElementById("report-data").textContent);
   var RANK = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
   var PAGE_SIZE = 100;
-  var CLUSTERS_PER_PAGE = 20;
+  var CLUSTERS_PER_PAGE = 10;
   var SVG = "http://www.w3.org/2000/svg";
 
   var findings = DATA.findings.map(function (f, index) {
@@ -79,6 +79,7 @@
   function matches(item) {
     var f = item.f;
     if (!state.severities[f.severity]) { return false; }
+    if (f.suppression && !state.suppressed) { return false; }
     if (state.check && f.check_id !== state.check) { return false; }
     if (state.subscription && f.subscription_id !== state.subscription) { return false; }
     for (var i = 0; i < state.terms.length; i++) {
@@ -111,7 +112,10 @@
       var sev = el("td");
       sev.appendChild(el("span", "pill sev-" + f.severity, f.severity));
       row.appendChild(sev);
-      row.appendChild(el("td", "check", f.check_id));
+      var check = el("td", "check", f.check_id);
+      if (f.suppression) { check.appendChild(el("span", "tag tag-suppressed", "suppressed")); }
+      if (f.baseline_state && f.baseline_state !== "unchanged") { check.appendChild(el("span", "tag", f.baseline_state)); }
+      row.appendChild(check);
       var resource = el("td", "resource");
       resource.appendChild(el("span", "name", f.short));
       resource.title = f.resource_id;
@@ -144,6 +148,7 @@
       state.severities[box.value] = box.checked;
     });
     state.check = $("filter-check").value;
+    state.suppressed = $("filter-suppressed").checked;
     state.subscription = $("filter-subscription").value;
     state.terms = $("filter-search").value.toLowerCase().split(/\s+/).filter(Boolean);
     state.page = 0;
@@ -212,12 +217,18 @@
     body.appendChild(el("p", "message", f.message));
     var facts = el("dl", "facts");
     [["Resource", f.resource_id], ["Where", f.locus], ["Subscription", f.subscription_id],
-     ["Fingerprint", f.fingerprint]].forEach(function (pair) {
+     ["Since baseline", f.baseline_state], ["Fingerprint", f.fingerprint]].forEach(function (pair) {
       if (!pair[1]) { return; }
       facts.appendChild(el("dt", "", pair[0]));
       facts.appendChild(el("dd", "id", pair[1]));
     });
     body.appendChild(facts);
+    if (f.suppression) {
+      var note = el("p", "suppressed-note", "Suppressed: " + (f.suppression.reason || "accepted risk") +
+        (f.suppression.expires ? " (until " + f.suppression.expires + ")" : "") +
+        (f.suppression.source ? " — " + f.suppression.source : ""));
+      body.appendChild(note);
+    }
     var keys = Object.keys(f.evidence || {});
     if (keys.length) {
       body.appendChild(el("h4", "", "Evidence"));
@@ -307,7 +318,7 @@
         (stage.id ? "\n" + stage.id : "")));
       group.appendChild(svgEl("rect", { width: BOX_W, height: BOX_H, rx: 8, ry: 8 }));
       group.appendChild(svgEl("text", { x: 10, y: 17, "class": "kind" }, stage.kind.toUpperCase()));
-      group.appendChild(svgEl("text", { x: 10, y: 37, "class": "name" }, clip(stage.name, 20)));
+      group.appendChild(svgEl("text", { x: 10, y: 37, "class": "name" }, clip(stage.name, 18)));
       group.appendChild(svgEl("text", { x: 10, y: 55, "class": "detail" }, clip(stage.detail, 28)));
       if (checks.length) {
         group.appendChild(svgEl("text", { x: BOX_W / 2, y: BOX_H + 19, "class": "flag", "text-anchor": "middle" },
@@ -383,6 +394,7 @@
 
   document.querySelectorAll("input[name=severity]").forEach(function (box) { box.addEventListener("change", onFilterChange); });
   $("filter-check").addEventListener("change", onFilterChange);
+  $("filter-suppressed").addEventListener("change", onFilterChange);
   $("filter-subscription").addEventListener("change", onFilterChange);
   $("filter-search").addEventListener("input", onSearch);
   document.querySelector("#findings-table thead").addEventListener("click", onSort);
