@@ -1,0 +1,112 @@
+"""The Markdown step summary: what it says, how big it gets, and that scan text stays inert.
+
+Rendered through a CommonMark parser with tables to see what a reader would get: no image,
+link or HTML element may come out of resource names or messages.
+"""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from markdown_it import MarkdownIt
+
+from aksaudit.reports import markdown
+from aksaudit.reports.terminal import short_id
+from report_estates import (
+    DRIFTED, FIREWALL_PUBLIC_IP, HOSTILE_CLUSTER, HOSTILE_ROUTE, HOSTILE_RULE, cloned_spokes,
+    example_rows, hostile_rows, scan, scan_example, with_wildcard_rules,
+)
+
+STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub's cap per step
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+
+
+class _Html(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: set[str] = set()
+        self.cells: list[str] = []
+        self.rows: list[tuple[str, ...]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        if tag == "td":
+            self._cell = []
+        if tag == "tr":
+            self._row_start = len(self.cells)
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._cell is not None:
+            self.cells.append("".join(self._cell))
+            self._cell = None
+        if tag == "tr":
+            self.rows.append(tuple(self.cells[self._row_start:]))
+
+
+def _html(text: str) -> _Html:
+    parser = _Html()
+    parser.feed(MarkdownIt("commonmark").enable("table").render(text))
+    return parser
+
+
+def test_drifted_summary_lists_every_finding_and_the_totals():
+    result = scan_example(DRIFTED)
+    text = markdown.render(result)
+    rows = {row for row in _html(text).rows if len(row) == 4}
+    assert {(row[1], row[2].split(" ")[0]) for row in rows} == {(f.check_id, short_id(f.resource_id))
+                                                                 for f in result.findings}
+    assert f"Clusters compliant: **{result.clusters_compliant} of {result.clusters_total}**" in text
+    assert f"| **total** | **{len(result.findings)}** |" in text
+
+
+def test_clean_scan_says_so():
+    text = markdown.render(scan_example("hub-spoke.json"))
+    assert "**No failures**" in text and "Top findings" not in text
+
+
+def test_incomplete_scan_lists_its_gaps():
+    rows = example_rows()
+    rows.append({"id": "/subscriptions/x/resourceGroups/r/providers/Microsoft.Network/routeTables/broken",
+                 "type": "microsoft.network/routetables", "name": "broken", "properties": {"routes": "not a list"}})
+    result = scan(rows)
+    assert not result.complete
+    text = markdown.render(result)
+    assert "**Scan incomplete**" in text and "### Gaps" in text
+    assert "routes" in text
+
+
+def test_hostile_text_stays_inert():
+    text = markdown.render(scan(hostile_rows()))
+    parsed = _html(text)
+    assert parsed.tags <= {"h2", "h3", "p", "strong", "table", "thead", "tbody", "tr", "th", "td", "code", "ul",
+                           "li"}, parsed.tags
+    body = " ".join(parsed.cells)
+    assert HOSTILE_ROUTE in body and HOSTILE_RULE in body
+    assert HOSTILE_CLUSTER in body
+    assert "[click](javascript:alert(4)) ![x](https://example.invalid/x.png) @everyone" in body  # the collection
+    # Outside code spans nothing GitHub would turn into a link, a mention or markup.
+    outside = _CODE_SPAN.sub("", text)
+    for marker in ("<", "](", "![", "@", "http", "www."):
+        assert marker not in outside, marker
+
+
+def test_large_scan_stays_far_below_the_step_summary_limit():
+    rows = with_wildcard_rules(cloned_spokes(20, 100, payments_next_hop=FIREWALL_PUBLIC_IP), 5000)
+    result = scan(rows, ("UDR001", "UDR004", "UDR005", "FW004"))
+    text = markdown.render(result)
+    assert len(text.encode("utf-8")) < STEP_SUMMARY_LIMIT // 10
+    assert f"… and {len(result.findings) - markdown.TOP} more" in text
+    shown = {cells for cells in _html(text).cells if cells.startswith("UDR005")}
+    assert shown, "the critical findings come first"
+
+
+def test_code_span_survives_backticks_pipes_and_newlines():
+    span = markdown.code("a ``b`` | c\nd`")
+    assert "\n" not in span
+    parsed = _html(f"| x |\n| --- |\n| {span} |\n")
+    assert parsed.cells == ["a ``b`` | c d`"]
