@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -20,6 +21,7 @@ from .baseline import apply_baseline, load_baseline
 from .cli_live import add_live_arguments, add_snapshot_command, has_live_scope, live_snapshot, write_live_snapshot
 from .cli_remediation import add_remediate_command, add_remediation_arguments, cmd_remediate, header_of, write_script
 from .collect.errors import CannotStart
+from .completion import add_completion_command, completion_script
 from .collect.snapshot import InputError, load_snapshot
 from .config import Config, ConfigError, load_config
 from .suppress import apply_suppressions
@@ -84,6 +86,9 @@ def write_reports(args: argparse.Namespace, result: ScanResult) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aksaudit", description="Audit AKS egress: UDRs, firewall placement and rules.")
     parser.add_argument("--version", action="version", version=f"aksaudit {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log to stderr what the Azure SDK does: -v which credential signed in, "
+                             "-vv every HTTP request (authorization headers redacted)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     scan = commands.add_parser("scan", help="evaluate an estate and write findings")
@@ -123,7 +128,20 @@ def build_parser() -> argparse.ArgumentParser:
     checks_sub.add_parser("list", help="every registered check")
     explain = checks_sub.add_parser("explain", help="what a check looks at, why, and how to fix it")
     explain.add_argument("check", help="check id or slug")
+    add_completion_command(commands)
     return parser
+
+
+def configure_logging(verbosity: int) -> None:
+    """Off by default (reports and the summary say everything a run found); -v and -vv are for
+    diagnosing sign-in and collection problems, where the SDK's own account is what helps."""
+    if verbosity <= 0:
+        return
+    logging.basicConfig(stream=sys.stderr, format="aksaudit: %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aksaudit").setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
+    logging.getLogger("azure.identity").setLevel(logging.INFO)
+    if verbosity > 1:
+        logging.getLogger("azure").setLevel(logging.INFO)  # includes the HTTP logging policy's lines
 
 
 def cmd_scan(args: argparse.Namespace, registry: Registry, console: Console) -> int:
@@ -232,6 +250,10 @@ def cmd_snapshot(args: argparse.Namespace, registry: Registry, console: Console)
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "completion":  # needs the parser itself, and no registry
+        sys.stdout.write(completion_script(parser, args.shell))
+        return EXIT_OK
+    configure_logging(args.verbose)
     # Keep stdout clean for a report streamed to '-': the summary then goes to stderr.
     to_stderr = any(getattr(args, name, None) == "-" for name in (*REPORT_FLAGS, "remediation"))
     console = Console(stderr=to_stderr, highlight=False, soft_wrap=False)

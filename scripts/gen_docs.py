@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Regenerate documentation derived from the check registry (the README rule table).
+"""Regenerate documentation derived from the check registry: the README rule table and one page
+per check under docs/checks/ (plus its index).
 
-`--check` exits 1 when a generated file is stale instead of writing it.
+Only the checks aksaudit ships are documented, even when plugins are installed. `--check` exits 1
+when a generated file is stale or orphaned instead of writing anything, so CI catches a check
+whose docstring, metadata, fixtures or remediation template changed without its docs.
 """
 from __future__ import annotations
 
@@ -9,25 +12,39 @@ import argparse
 import sys
 from pathlib import Path
 
-from aksaudit.docs import RULES_END, RULES_START, replace_block, rule_table
-from aksaudit.registry import load_registry
+from aksaudit.docs import RULES_END, RULES_START, builtin_registry, check_pages, replace_block, rule_table, stale_pages, write_pages
 
 ROOT = Path(__file__).resolve().parent.parent
+CHECK_DOCS = ROOT / "docs" / "checks"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail when a generated file is out of date")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    registry = builtin_registry()
+    for problem in registry.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+
     readme = ROOT / "README.md"
     current = readme.read_text(encoding="utf-8")
-    wanted = replace_block(current, RULES_START, RULES_END, rule_table(load_registry()))
-    if wanted == current:
-        return 0
+    wanted_readme = replace_block(current, RULES_START, RULES_END, rule_table(registry, link_base="docs/checks/"))
+    pages = check_pages(registry)
+    differ, orphans = stale_pages(CHECK_DOCS, pages)
+
+    stale = ([str(readme.relative_to(ROOT))] if wanted_readme != current else []) + \
+            [f"docs/checks/{name}" for name in differ] + [f"docs/checks/{name} (no such check)" for name in orphans]
     if args.check:
-        print(f"{readme} is stale: run scripts/gen_docs.py", file=sys.stderr)
-        return 1
-    readme.write_text(wanted, encoding="utf-8")
+        for name in stale:
+            print(f"stale: {name}", file=sys.stderr)
+        if stale:
+            print("run scripts/gen_docs.py to regenerate", file=sys.stderr)
+        return 1 if stale else 0
+    if wanted_readme != current:
+        readme.write_text(wanted_readme, encoding="utf-8")
+    write_pages(CHECK_DOCS, pages, differ, orphans)
+    for name in stale:
+        print(f"wrote {name}")
     return 0
 
 

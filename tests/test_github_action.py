@@ -257,3 +257,11 @@ def test_scope_lists_become_repeated_flags(action, tmp_path):
                      ("--management-group", "mg-landing-zones"), ("--cloud", "AzureUSGovernment"),
                      ("--fail-on", "high"), ("--config", "audit.toml"), ("--sarif-dir", "sarif"),
                      ("--markdown", "m.md")}
+
+
+def test_the_readme_shows_exactly_the_example_workflow():
+    """The README's paste-able workflow is the tested one, not a copy that drifts."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- workflow:start", 1)[1].split("<!-- workflow:end -->", 1)[0]
+    shown = block.split("```yaml\n", 1)[1].rsplit("```", 1)[0]
+    assert shown == WORKFLOW.read_text(encoding="utf-8")
