@@ -19,7 +19,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from conftest import EXAMPLES, aksaudit_cmd
+from conftest import EXAMPLES, ROOT, aksaudit_cmd
 
 PLUGIN = EXAMPLES / "plugin"
 CHECK_FOLDER = PLUGIN / "aksaudit_owner_tag" / "own001_route_table_owner_tag"
@@ -187,3 +187,13 @@ def test_the_plugin_own_tests_pass_against_the_installed_package(installed, tmp_
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
                            str(tests)], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_an_installed_plugin_stays_out_of_the_project_docs(installed):
+    """gen_docs documents aksaudit's own checks only: a plugin in the environment changes nothing."""
+    script = [sys.executable, str(ROOT / "scripts" / "gen_docs.py"), "--check"]
+    plain = subprocess.run(script, capture_output=True, text=True)
+    with_plugin = subprocess.run(script, capture_output=True, text=True,
+                                 env=dict(os.environ, PYTHONPATH=str(installed["example"])))
+    assert "OWN001" not in with_plugin.stdout + with_plugin.stderr
+    assert (with_plugin.returncode, with_plugin.stderr) == (plain.returncode, plain.stderr)
