@@ -92,7 +92,9 @@ def test_action_installs_its_own_checkout_and_runs_aksaudit_scan(action):
     assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
     assert '"$ACTION_PATH"' in install["run"]
     assert any(step.get("uses", "").startswith("actions/setup-python@") for step in steps)
-    assert 'aksaudit "${args[@]}"' in scan_step(action)["run"]
+    scan = scan_step(action)
+    assert scan["env"]["AKSAUDIT"] == f"${{{{ steps.{install['id']}.outputs.aksaudit }}}}"
+    assert '"${AKSAUDIT:-aksaudit}" "${args[@]}"' in scan["run"]
 
 
 def scan_step(action: dict) -> dict:
@@ -183,8 +185,9 @@ def run_scan_step(action: dict, tmp_path: Path, inputs: dict[str, str], path_pre
     step = scan_step(action)
     env = {k: v for k, v in os.environ.items() if not k.startswith("INPUT_")}
     for name, value in step["env"].items():
-        input_name = re.fullmatch(r"\$\{\{ inputs\.([\w-]+) \}\}", value).group(1)
-        env[name] = inputs.get(input_name, action["inputs"][input_name].get("default", ""))
+        match = re.fullmatch(r"\$\{\{ inputs\.([\w-]+) \}\}", value)
+        if match:  # the others come from earlier steps: here, `aksaudit` is found on PATH
+            env[name] = inputs.get(match.group(1), action["inputs"][match.group(1)].get("default", ""))
     output = tmp_path / "github_output"
     output.write_text("")
     env["GITHUB_OUTPUT"] = str(output)
