@@ -94,9 +94,13 @@ def installed(tmp_path_factory) -> dict[str, Path]:
     return sites
 
 
+def with_site(site: Path) -> dict[str, str]:
+    """The environment plus the plugin folder in front of whatever PYTHONPATH already holds."""
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+
+
 def run(site: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
-    return subprocess.run([*aksaudit_cmd(), *args], capture_output=True, text=True, env=env, cwd=cwd)
+    return subprocess.run([*aksaudit_cmd(), *args], capture_output=True, text=True, env=with_site(site), cwd=cwd)
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +187,7 @@ def test_the_plugin_own_tests_pass_against_the_installed_package(installed, tmp_
     is imported, not the source folder."""
     tests = tmp_path / "tests"
     shutil.copytree(PLUGIN / "tests", tests)
-    env = dict(os.environ, PYTHONPATH=str(installed["example"]))
+    env = with_site(installed["example"])
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
                            str(tests)], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -193,7 +197,6 @@ def test_an_installed_plugin_stays_out_of_the_project_docs(installed):
     """gen_docs documents aksaudit's own checks only: a plugin in the environment changes nothing."""
     script = [sys.executable, str(ROOT / "scripts" / "gen_docs.py"), "--check"]
     plain = subprocess.run(script, capture_output=True, text=True)
-    with_plugin = subprocess.run(script, capture_output=True, text=True,
-                                 env=dict(os.environ, PYTHONPATH=str(installed["example"])))
+    with_plugin = subprocess.run(script, capture_output=True, text=True, env=with_site(installed["example"]))
     assert "OWN001" not in with_plugin.stdout + with_plugin.stderr
     assert (with_plugin.returncode, with_plugin.stderr) == (plain.returncode, plain.stderr)
