@@ -16,12 +16,12 @@ from aksaudit.paths import PathSummary
 from aksaudit.rows import id_key
 
 OK, BROKEN, MISSING, UNKNOWN_STATE, UNREACHED = "ok", "broken", "missing", "unknown", "unreached"
+STAGE_FIELDS = ("stage", "name", "detail", "id", "state", "findings")  # what `stages` gives per box
 
 
 @dataclass(frozen=True)
 class Box:
-    stage: str  # cluster | subnet | route-table | next-hop | firewall | rules
-    kind: str  # the caption above the name
+    stage: str  # cluster | subnet | route-table | next-hop | firewall | rules (the page captions them)
     name: str
     detail: str
     resource_id: str
@@ -44,30 +44,30 @@ _NOT_A_FIREWALL = {UNKNOWN: "next hop is no firewall", UNRESOLVED: "next hop cou
 
 
 def boxes(path: PathSummary) -> tuple[Box, ...]:
-    cluster = Box("cluster", "AKS cluster", path.cluster_name, ", ".join(path.pools), path.cluster_id,
+    cluster = Box("cluster", path.cluster_name, ", ".join(path.pools), path.cluster_id,
                   (path.cluster_id,), True)
     if not path.subnet_id:
-        return (cluster, Box("subnet", "Subnet", "AKS-managed VNet", "no subnet of yours to route", "", (), False))
+        return (cluster, Box("subnet", "AKS-managed VNet", "no subnet of yours to route", "", (), False))
     subnet_read = not (path.gap and not path.route_table_id and not path.hops)
     table_read = bool(path.route_table_id) and not (path.gap and not path.hops and subnet_read)
-    subnet = Box("subnet", "Subnet", path.subnet_name, "", path.subnet_id, (path.subnet_id, *path.network_ids),
+    subnet = Box("subnet", path.subnet_name, "", path.subnet_id, (path.subnet_id, *path.network_ids),
                  subnet_read, "" if subnet_read else path.gap)
-    table = Box("route-table", "Route table", path.route_table_name or "none",
+    table = Box("route-table", path.route_table_name or "none",
                 "" if path.route_table_id else "no route table: system routes", path.route_table_id,
                 (path.route_table_id, *path.other_route_ids), table_read,
                 path.gap if path.route_table_id and not table_read else "")
     name, detail = _hop_text(path)
-    hop = Box("next-hop", "Next hop", name, detail, path.hops[0].route_id if path.hops else "",
+    hop = Box("next-hop", name, detail, path.hops[0].route_id if path.hops else "",
               tuple(h.route_id for h in path.hops), bool(path.hops))
     kinds = {h.next_hop_kind for h in path.hops}
     firewall_ids = tuple(f.id for f in path.firewalls)
-    firewall = Box("firewall", "Firewall", ", ".join(f.name for f in path.firewalls) or "none",
+    firewall = Box("firewall", ", ".join(f.name for f in path.firewalls) or "none",
                    "" if path.firewalls else "; ".join(_NOT_A_FIREWALL.get(k, k) for k in sorted(kinds - {FIREWALL})),
                    firewall_ids[0] if firewall_ids else "", firewall_ids, bool(path.firewalls),
                    "" if path.firewalls or UNRESOLVED not in kinds else "next hop could not be resolved")
     owners = tuple(dict.fromkeys(o for f in path.firewalls for o in f.rule_owner_ids if id_key(o) not in
                                  {id_key(i) for i in firewall_ids}))
-    rules = Box("rules", "Rules", f"{len(owners)} rule source(s)" if owners else "classic rules" if path.firewalls else "none",
+    rules = Box("rules", f"{len(owners)} rule source(s)" if owners else "classic rules" if path.firewalls else "none",
                 ", ".join(o.rstrip("/").rsplit("/", 1)[-1] for o in owners[:3]), owners[0] if owners else "",
                 owners, bool(path.firewalls))
     return (cluster, subnet, table, hop, firewall, rules)
@@ -94,6 +94,6 @@ def stages(path: PathSummary, findings_by_id: Mapping[str, list[int]], skipped_i
             state = OK
         if state in (MISSING, UNKNOWN_STATE) or not box.present:
             reached = False
-        result.append({"stage": box.stage, "kind": box.kind, "name": box.name, "detail": box.gap or box.detail,
+        result.append({"stage": box.stage, "name": box.name, "detail": box.gap or box.detail,
                        "id": box.resource_id, "state": state, "findings": found})
     return result

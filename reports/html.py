@@ -1,7 +1,7 @@
 """The self-contained HTML report: one file, no network, safe with hostile resource names.
 
 Jinja2 renders the static parts with autoescaping. The findings table and the egress diagrams
-are drawn by inline JavaScript from one embedded JSON document, so a scan with 10,000 findings
+are drawn by inline JavaScript from embedded JSON (see embedded.py), so a scan with 10,000 findings
 puts 100 rows in the DOM instead of 10,000, and every name reaches the page through
 `textContent`, never as markup. The Content-Security-Policy allows exactly the inline script
 and style by hash and nothing else: no fetches, images, fonts, frames or forms.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any
@@ -21,22 +20,13 @@ from markupsafe import Markup
 from aksaudit.engine import ScanResult
 from aksaudit.rows import id_key
 
-from .egress_diagram import stages
+from .egress_diagram import STAGE_FIELDS, stages
+from .embedded import embed_json, intern_strings
 from .json_report import finding_dict
 from .sarif_rules import unwrap
 from .terminal import short_id
 
 MAX_LISTED = 200  # gaps and warnings listed in the page itself; the JSON output has them all
-
-# JSON inside <script> must not be able to close the element or open a comment there.
-_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
-                              "\u2029": "\\u2029"})
-
-
-def embed_json(data: Any) -> Markup:
-    """JSON text that is inert inside a <script type="application/json"> element."""
-    return Markup(json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_SAFE))
-
 
 def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
@@ -77,11 +67,16 @@ def report_data(result: ScanResult) -> dict[str, Any]:
         findings.append(row)
         by_id.setdefault(id_key(finding.resource_id), []).append(index)
     skipped_ids = [s.resource_id for s in result.skipped]
+    # Boxes as positional rows: with tens of thousands of paths, repeating six keys per box
+    # would be most of the page.
     paths = [{"cluster": p.cluster_name, "cluster_id": p.cluster_id, "subscription_id": p.subscription_id,
-              "subnet": p.subnet_name, "stages": stages(p, by_id, skipped_ids)} for p in result.paths]
+              "subnet": p.subnet_name,
+              "stages": [[box[field] for field in STAGE_FIELDS] for box in stages(p, by_id, skipped_ids)]}
+             for p in result.paths]
     return {
         "checks": {check.id: _check_doc(check) for check in result.checks_run},
         "findings": findings,
+        "stage_fields": list(STAGE_FIELDS),
         "paths": paths,
     }
 
@@ -92,12 +87,13 @@ def _subscriptions(result: ScanResult) -> list[str]:
 
 def render(result: ScanResult) -> str:
     script, style = _assets()
-    data = embed_json(report_data(result))
+    strings, data = intern_strings(report_data(result))
     csp = (f"default-src 'none'; script-src {_csp_hash(script)}; style-src {_csp_hash(style)}; img-src data:; "
            "base-uri 'none'; form-action 'none'")
     template = _environment().get_template("report.html.j2")
     return template.render(
-        result=result, csp=csp, script=Markup(script), style=Markup(style), data=data,
+        result=result, csp=csp, script=Markup(script), style=Markup(style), data=embed_json(data),
+        strings=embed_json(strings),
         counts=result.by_severity(), subscriptions=_subscriptions(result),
         check_ids=sorted({c.id for c in result.checks_run} | {f.check_id for f in result.findings}),
         skipped=result.skipped[:MAX_LISTED], warnings=result.warnings[:MAX_LISTED], max_listed=MAX_LISTED,

@@ -166,7 +166,7 @@ def test_hostile_names_render_as_text_and_open_no_dialog(browser, tmp_path):
     _assert_quiet(watched)
     assert page.evaluate("document.images.length") == 0
     assert page.evaluate("document.querySelectorAll('[onerror], [onload], iframe, object, embed').length") == 0
-    assert page.evaluate("document.scripts.length") == 2
+    assert page.evaluate("document.scripts.length") == 3
     text = page.inner_text("body")
     for name in (HOSTILE_ROUTE, HOSTILE_RULE):
         assert name in text

@@ -12,6 +12,7 @@ import re
 from html.parser import HTMLParser
 
 from aksaudit.reports import html
+from aksaudit.reports.embedded import embed_json, intern_strings, resolve_strings
 from report_estates import DRIFTED, HOSTILE_CLUSTER, HOSTILE_RULE, SEED_CHECKS, hostile_rows, scan, scan_example
 
 
@@ -55,8 +56,8 @@ def test_page_is_self_contained_and_csp_allows_only_its_own_inline_code():
     directives = dict(d.strip().split(" ", 1) for d in csp[0].split(";") if d.strip())
     assert directives["default-src"] == "'none'"
     scripts = [attrs for tag, attrs in parsed.tags if tag == "script"]
-    assert [s.get("type", "") for s in scripts] == ["application/json", ""]
-    assert directives["script-src"] == _sha256(parsed.raw["script"][1])
+    assert [s.get("type", "") for s in scripts] == ["application/json", "application/json", ""]
+    assert directives["script-src"] == _sha256(parsed.raw["script"][2])
     assert directives["style-src"] == _sha256(parsed.raw["style"][0])
     assert "unsafe" not in csp[0]
     for tag, attrs in parsed.tags:
@@ -69,10 +70,19 @@ def test_page_is_self_contained_and_csp_allows_only_its_own_inline_code():
 
 
 def test_embedded_data_cannot_close_its_script_element():
-    hostile = {"message": "</script><script>alert(1)</script><!-- &amp; \u2028"}
-    embedded = str(html.embed_json(hostile))
+    hostile = {"message": "</script><script>alert(1)</script><!-- &amp; \u2028", "id": "\x003"}
+    embedded = str(embed_json(hostile))
     assert "<" not in embedded and ">" not in embedded and "&" not in embedded
     assert json.loads(embedded) == hostile
+
+
+def test_repeated_strings_are_tabled_once_and_resolve_back():
+    long_id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt"
+    data = {"a": [long_id, long_id, "short", "short"], "b": {"x": long_id, "nul": "\x000", "once": long_id + "/x"}}
+    table, packed = intern_strings(data)
+    assert table.count(long_id) == 1 and long_id + "/x" not in table and "short" not in table
+    assert "\x000" in table  # a string that looks like a reference is always tabled
+    assert resolve_strings(table, json.loads(str(embed_json(packed)))) == data
 
 
 def test_hostile_names_reach_the_page_only_as_data():
@@ -80,8 +90,8 @@ def test_hostile_names_reach_the_page_only_as_data():
     page = html.render(result)
     parsed = _parse(page)
     assert "<img src=x" not in page and "<svg onload" not in page and "alert(3)</script>" not in page
-    assert [tag for tag, _ in parsed.tags].count("script") == 2
-    data = json.loads(parsed.raw["script"][0])
+    assert [tag for tag, _ in parsed.tags].count("script") == 3
+    data = resolve_strings(json.loads(parsed.raw["script"][0]), json.loads(parsed.raw["script"][1]))
     assert data == json.loads(json.dumps(html.report_data(result)))
     assert any(HOSTILE_CLUSTER in f["message"] for f in data["findings"])
     assert any(HOSTILE_RULE in f["message"] for f in data["findings"])
@@ -96,10 +106,14 @@ def test_script_never_writes_markup():
         assert sink not in script, sink
 
 
+def _boxes(data: dict, path: dict) -> list[dict]:
+    return [dict(zip(data["stage_fields"], row)) for row in path["stages"]]
+
+
 def _states(result, cluster: str) -> list[dict[str, str]]:
     data = html.report_data(result)
     checks = {i: f["check_id"] for i, f in enumerate(data["findings"])}
-    return [{s["stage"]: (s["state"], frozenset(checks[i] for i in s["findings"])) for s in p["stages"]}
+    return [{s["stage"]: (s["state"], frozenset(checks[i] for i in s["findings"])) for s in _boxes(data, p)}
             for p in data["paths"] if p["cluster"] == cluster]
 
 
@@ -119,7 +133,7 @@ def test_diagram_stages_place_the_broken_hop():
 def test_clean_estate_draws_every_hop_in_place():
     data = html.report_data(scan_example("hub-spoke.json"))
     assert data["paths"] and data["findings"] == []
-    assert {s["state"] for p in data["paths"] for s in p["stages"]} == {"ok"}
+    assert {s["state"] for p in data["paths"] for s in _boxes(data, p)} == {"ok"}
 
 
 def test_tutorial_marks_cluster_and_firewall():

@@ -3,11 +3,24 @@
 (function () {
   "use strict";
 
-  var DATA = JSON.parse(document.getElementById("report-data").textContent);
+  // Repeated long strings (ARM ids) are embedded once and referenced as NUL + table index.
+  var STRINGS = JSON.parse(document.getElementById("report-strings").textContent);
+  var DATA = JSON.parse(document.getElementById("report-data").textContent, function (key, value) {
+    return typeof value === "string" && value.charCodeAt(0) === 0 ? STRINGS[Number(value.slice(1))] : value;
+  });
   var RANK = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
   var PAGE_SIZE = 100;
   var CLUSTERS_PER_PAGE = 10;
   var SVG = "http://www.w3.org/2000/svg";
+
+  // Path boxes arrive as positional rows (see stage_fields); give them names once.
+  DATA.paths.forEach(function (path) {
+    path.stages = path.stages.map(function (row) {
+      var box = {};
+      DATA.stage_fields.forEach(function (field, i) { box[field] = row[i]; });
+      return box;
+    });
+  });
 
   var findings = DATA.findings.map(function (f, index) {
     return {
@@ -284,6 +297,10 @@
   // --- egress path diagrams ----------------------------------------------------------------
 
   var BOX_W = 172, BOX_H = 66, GAP = 30, PAD = 4;
+  var KIND = {
+    cluster: "AKS cluster", subnet: "Subnet", "route-table": "Route table", "next-hop": "Next hop",
+    firewall: "Firewall", rules: "Rules"
+  };
   var STATE_TEXT = {
     ok: "in place", broken: "broken", missing: "missing", unknown: "unknown (data not readable)",
     unreached: "not reached"
@@ -313,11 +330,12 @@
       });
       var checks = stage.findings.map(function (i) { return DATA.findings[i].check_id; })
         .filter(function (id, i, all) { return all.indexOf(id) === i; });
-      group.appendChild(svgEl("title", {}, stage.kind + ": " + stage.name + (stage.detail ? " (" + stage.detail + ")" : "") +
+      var kind = KIND[stage.stage] || stage.stage;
+      group.appendChild(svgEl("title", {}, kind + ": " + stage.name + (stage.detail ? " (" + stage.detail + ")" : "") +
         " — " + STATE_TEXT[stage.state] + (checks.length ? ": " + checks.join(", ") : "") +
         (stage.id ? "\n" + stage.id : "")));
       group.appendChild(svgEl("rect", { width: BOX_W, height: BOX_H, rx: 8, ry: 8 }));
-      group.appendChild(svgEl("text", { x: 10, y: 17, "class": "kind" }, stage.kind.toUpperCase()));
+      group.appendChild(svgEl("text", { x: 10, y: 17, "class": "kind" }, kind.toUpperCase()));
       group.appendChild(svgEl("text", { x: 10, y: 37, "class": "name" }, clip(stage.name, 18)));
       group.appendChild(svgEl("text", { x: 10, y: 55, "class": "detail" }, clip(stage.detail, 28)));
       if (checks.length) {
