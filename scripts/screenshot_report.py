@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser_support import chromium_path, launch, open_report  # noqa: E402
+from browser_support import chromium_for_script, launch, open_report  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from report_estates import scan_example  # noqa: E402
 
@@ -30,9 +30,8 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "report-screenshot.png")
     parser.add_argument("--width", type=int, default=1360)
     args = parser.parse_args()
-    executable = chromium_path()
+    executable = chromium_for_script()
     if executable is None:
-        print("no Chromium found: install the 'chromium' package or set AKSAUDIT_CHROMIUM", file=sys.stderr)
         return 2
     page_html = html.render(scan_example())
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:

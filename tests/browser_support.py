@@ -8,6 +8,7 @@ errors and dialogs are recorded too.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,14 @@ def chromium_path() -> str | None:
         if candidate and os.path.exists(candidate):
             return candidate
     return None
+
+
+def chromium_for_script() -> str | None:
+    """For the scripts: the browser, or None after telling the user how to get one."""
+    found = chromium_path()
+    if found is None:
+        print("no Chromium found: install the 'chromium' package or set AKSAUDIT_CHROMIUM", file=sys.stderr)
+    return found
 
 
 def launch(playwright, executable: str):
