@@ -6,11 +6,13 @@ and the output folder for leftovers of the atomic writes.
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import subprocess
 from pathlib import Path
 
 from aksaudit.testing import key
-from conftest import EXAMPLES, aksaudit_cmd
+from conftest import EXAMPLES, ROOT, aksaudit_cmd
 from report_estates import HUB_SUBSCRIPTION, SPOKE_SUBSCRIPTION
 
 
@@ -23,14 +25,23 @@ def _sarif_keys(document: dict) -> set:
             for run_ in document["runs"] for r in run_["results"]}
 
 
+def _readme_main_command() -> list[str]:
+    """The arguments of the quick start's `aksaudit scan ...`, exactly as the README gives them."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    line = re.search(r"^pip install \. && aksaudit (scan .*)$", readme, re.MULTILINE)
+    assert line, "the README's quick start no longer runs 'aksaudit scan'"
+    return shlex.split(line.group(1))
+
+
 def test_readme_main_command_writes_every_report(tmp_path):
+    arguments = _readme_main_command()
+    assert {"--json", "--sarif", "--html", "--markdown"} <= set(arguments)
     snapshot = tmp_path / "examples" / "tutorial.json"
     snapshot.parent.mkdir()
     snapshot.write_text((EXAMPLES / "tutorial.json").read_text())
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "report.html").write_text("stale report from an earlier run")
-    proc = run("scan", "--snapshot", "examples/tutorial.json", "--json", "out/report.json", "--sarif",
-               "out/report.sarif", "--html", "out/report.html", "--markdown", "out/summary.md", cwd=tmp_path)
+    proc = run(*arguments, cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr  # the tutorial has findings
     out = tmp_path / "out"
     assert {p.name for p in out.iterdir()} == {"report.json", "report.sarif", "report.html", "summary.md"}
