@@ -46,7 +46,19 @@ def _status(result: ScanResult) -> str:
                 "Nothing that could not be read is reported as compliant.")
     if not result.findings:
         return "**No failures**: every check passed on readable data."
-    return f"**{len(result.findings)} failure(s)** found on readable data."
+    suppressed = sum(1 for f in result.findings if f.suppressed)
+    accepted = f" ({suppressed} suppressed as accepted risks)" if suppressed else ""
+    return f"**{len(result.findings)} failure(s)** found on readable data{accepted}."
+
+
+def _marks(finding) -> str:
+    """Severity, plus whether the finding is an accepted risk or new since the baseline."""
+    marks = [finding.severity.value]
+    if finding.suppressed:
+        marks.append("suppressed")
+    if finding.baseline_state in ("new", "reappeared"):
+        marks.append(finding.baseline_state)
+    return " · ".join(marks)
 
 
 def _top(result: ScanResult) -> list[str]:
@@ -56,7 +68,7 @@ def _top(result: ScanResult) -> list[str]:
              "| Severity | Check | Resource | Message |", "| --- | --- | --- | --- |"]
     for finding in result.findings[:TOP]:
         resource = code(short_id(finding.resource_id) + (f" {finding.locus}" if finding.locus else ""))
-        lines.append(f"| {finding.severity.value} | {code(finding.check_id, 40)} | {resource} | {code(finding.message)} |")
+        lines.append(f"| {_marks(finding)} | {code(finding.check_id, 40)} | {resource} | {code(finding.message)} |")
     if len(result.findings) > TOP:
         lines += ["", f"… and {len(result.findings) - TOP} more in the full reports."]
     return lines

@@ -14,7 +14,7 @@ from aksaudit.reports import markdown
 from aksaudit.reports.terminal import short_id
 from report_estates import (
     DRIFTED, FIREWALL_PUBLIC_IP, HOSTILE_CLUSTER, HOSTILE_ROUTE, HOSTILE_RULE, cloned_spokes,
-    example_rows, hostile_rows, scan, scan_example, with_wildcard_rules,
+    example_rows, hostile_rows, scan, scan_example, suppressed, with_wildcard_rules,
 )
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub's cap per step
@@ -110,3 +110,12 @@ def test_code_span_survives_backticks_pipes_and_newlines():
     assert "\n" not in span
     parsed = _html(f"| x |\n| --- |\n| {span} |\n")
     assert parsed.cells == ["a ``b`` | c d`"]
+
+
+def test_suppressed_findings_are_marked():
+    result = suppressed(scan_example(DRIFTED), "FW003")
+    text = markdown.render(result)
+    rows = {row[1]: row[0] for row in _html(text).rows if len(row) == 4}
+    assert rows["FW003"] == "high · suppressed"
+    assert {check for check, marks in rows.items() if "suppressed" in marks} == {"FW003"}
+    assert "(1 suppressed as accepted risks)" in text
