@@ -29,7 +29,14 @@ from .resources import (
     RuleCollectionGroup, Subnet, VirtualNetwork, parse_network,
 )
 from .routing import RouteDecision
-from .rulesets import RuleSet, effective_rules
+from .rulesets import RuleSet, effective_rules, policy_chain
+
+# Virtual WAN steering, load balancers and the cluster's own dependency list.
+from .egress import HubRoute
+from .resources import (
+    SPECIAL_SUBNETS, T_HUB_CONNECTION, T_LOAD_BALANCER, T_OUTBOUND_ENDPOINTS, T_ROUTING_INTENT, T_VIRTUAL_HUB,
+    Endpoint, Frontend, HubConnection, LoadBalancer, OutboundEndpoints, RoutingIntent, RoutingPolicy, VirtualHub,
+)
 
 DOC_SECTIONS = ("What it checks", "Why it matters", "How to fix")
 
@@ -64,4 +71,9 @@ __all__ = [
     "RouteDecision", "RouteTable", "RuleCollectionGroup", "RuleSet", "Severity", "Status", "Subnet",
     "VirtualNetwork", "cluster_views", "diff_cluster_view", "effective_rules", "fail", "fingerprint", "is_full_port_range", "is_unrestricted_address",
     "parse_network", "passed", "reachable_firewall_ips", "reachable_firewalls", "skipped",
+]
+__all__ += [
+    "SPECIAL_SUBNETS", "T_HUB_CONNECTION", "T_LOAD_BALANCER", "T_OUTBOUND_ENDPOINTS", "T_ROUTING_INTENT",
+    "T_VIRTUAL_HUB", "Endpoint", "Frontend", "HubConnection", "HubRoute", "LoadBalancer", "OutboundEndpoints",
+    "RoutingIntent", "RoutingPolicy", "VirtualHub", "policy_chain",
 ]

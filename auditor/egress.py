@@ -2,6 +2,11 @@
 
 Private IPs repeat across isolated VNets, so a next hop IP is resolved only among firewalls of
 the subnet's own VNet and of VNets peered to it (and vWAN hub firewalls), never globally.
+
+A spoke VNet connected to a Virtual WAN secured hub needs no UDR: the hub's routing intent
+advertises the default route to the hub firewall over the connection. That steering applies to
+whatever public space the subnet's own routes leave uncovered, unless its route table disables
+gateway route propagation (then the spoke never learns the hub's route).
 """
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .resources import SPECIAL_SUBNETS, Firewall, ManagedCluster, Peering, Route, RouteTable, Subnet, VirtualNetwork
+from .resources import (
+    SPECIAL_SUBNETS, Firewall, HubConnection, ManagedCluster, Peering, Route, RouteTable, Subnet, VirtualNetwork,
+)
 from .routing import RouteDecision, decide
 from .rows import id_key, last_segment, parent_id
 
@@ -38,6 +45,18 @@ class Hop:
 
 
 @dataclass(frozen=True)
+class HubRoute:
+    """Internet egress steered to a secured hub's firewall by the hub's routing intent."""
+
+    connection: HubConnection
+    intent_id: str
+    policy: str  # the routing policy that sends 'Internet' to the firewall
+    firewall_id: str
+    firewall: Firewall | None  # None when the firewall the intent names is not in the estate
+    gap: str  # why the firewall could not be read ('' when it could)
+
+
+@dataclass(frozen=True)
 class EgressPath:
     cluster: ManagedCluster
     pools: tuple[str, ...]  # pools whose node or pod subnet this is
@@ -48,6 +67,13 @@ class EgressPath:
     decision: RouteDecision | None
     hops: tuple[Hop, ...]  # one per deciding route
     gap: str  # why the path could not be fully resolved ('' when it could)
+    exception_hops: tuple[Hop, ...] = ()  # narrower public winners and service-tag routes
+    hub_route: HubRoute | None = None  # set when a secured hub steers what the routes leave uncovered
+
+    @property
+    def hub_steered(self) -> bool:
+        """Internet traffic the subnet's own routes do not decide goes to a secured hub's firewall."""
+        return self.hub_route is not None and (self.decision is None or self.decision.uncovered)
 
     @property
     def firewalls(self) -> tuple[Firewall, ...]:
@@ -55,6 +81,8 @@ class EgressPath:
         for hop in self.hops:
             if hop.next_hop and hop.next_hop.firewall and hop.next_hop.kind == FIREWALL:
                 seen.setdefault(id_key(hop.next_hop.firewall.id), hop.next_hop.firewall)
+        if self.hub_steered and self.hub_route.firewall is not None:
+            seen.setdefault(id_key(self.hub_route.firewall.id), self.hub_route.firewall)
         return tuple(seen.values())
 
 
@@ -84,6 +112,27 @@ def resolve_next_hop(estate: "Estate", vnet_id: str, vnet: VirtualNetwork | None
     return NextHop(UNKNOWN, ip)
 
 
+def hub_route(estate: "Estate", vnet_id: str) -> HubRoute | None:
+    """The secured-hub steering a VNet gets from its Virtual WAN connection, if any.
+
+    A connection with `enableInternetSecurity: false` does not receive the hub's default route.
+    """
+    for connection in estate.hub_connections_of(vnet_id):
+        if not connection.internet_security:
+            continue
+        for intent in estate.routing_intents_of(connection.hub_id):
+            for policy in intent.policies:
+                if policy.steers_internet and policy.next_hop:
+                    firewall = estate.firewalls.get(id_key(policy.next_hop))
+                    return HubRoute(connection, intent.id, policy.name, policy.next_hop, firewall,
+                                    "" if firewall else estate.gap(policy.next_hop))
+    return None
+
+
+def _hop(estate: "Estate", vnet_id: str, vnet: VirtualNetwork | None, route: Route) -> Hop:
+    return Hop(route, resolve_next_hop(estate, vnet_id, vnet, route.next_hop_ip) if route.to_appliance else None)
+
+
 def _path(estate: "Estate", cluster: ManagedCluster, subnet_id: str) -> EgressPath:
     pools = tuple(p.name for p in cluster.pools if id_key(subnet_id) in (id_key(p.vnet_subnet_id), id_key(p.pod_subnet_id)))
     subnet = estate.subnet(subnet_id)
@@ -92,17 +141,18 @@ def _path(estate: "Estate", cluster: ManagedCluster, subnet_id: str) -> EgressPa
     if subnet is None:
         gap = estate.gap(vnet_id) if vnet is None else f"{subnet_id} is not a subnet of {vnet.id}"
         return EgressPath(cluster, pools, subnet_id, None, vnet, None, None, (), gap)
+    hub = hub_route(estate, vnet_id)
     if not subnet.route_table_id:
-        return EgressPath(cluster, pools, subnet.id, subnet, vnet, None, None, (), "")
+        return EgressPath(cluster, pools, subnet.id, subnet, vnet, None, None, (), "", hub_route=hub)
     table = estate.route_table(subnet.route_table_id)
     if table is None:
         return EgressPath(cluster, pools, subnet.id, subnet, vnet, None, None, (), estate.gap(subnet.route_table_id))
     decision = decide(table.routes)
-    hops = tuple(
-        Hop(route, resolve_next_hop(estate, vnet_id, vnet, route.next_hop_ip) if route.to_appliance else None)
-        for route in decision.deciding
-    )
-    return EgressPath(cluster, pools, subnet.id, subnet, vnet, table, decision, hops, "")
+    hops = tuple(_hop(estate, vnet_id, vnet, route) for route in decision.deciding)
+    exceptions = tuple(_hop(estate, vnet_id, vnet, route)
+                       for route in (*decision.exceptions, *decision.service_tag_routes))
+    return EgressPath(cluster, pools, subnet.id, subnet, vnet, table, decision, hops, "", exceptions,
+                      None if table.disable_bgp_route_propagation else hub)
 
 
 def resolve_egress_paths(estate: "Estate") -> tuple[EgressPath, ...]:

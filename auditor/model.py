@@ -13,9 +13,10 @@ from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
 from .resources import (
-    PARSERS, T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_VNET,
-    Firewall, FirewallPolicy, IpGroup, ManagedCluster, PublicIp, RouteTable, RuleCollectionGroup, Subnet,
-    VirtualNetwork,
+    PARSERS, T_CLUSTER, T_FIREWALL, T_HUB_CONNECTION, T_IP_GROUP, T_LOAD_BALANCER, T_OUTBOUND_ENDPOINTS, T_POLICY,
+    T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_ROUTING_INTENT, T_VIRTUAL_HUB, T_VNET, Firewall, FirewallPolicy,
+    HubConnection, IpGroup, LoadBalancer, ManagedCluster, OutboundEndpoints, PublicIp, RouteTable, RoutingIntent,
+    RuleCollectionGroup, Subnet, VirtualHub, VirtualNetwork,
 )
 from .rows import RowError, id_key, parent_id
 
@@ -51,6 +52,11 @@ class Estate:
         self.rule_collection_groups: Mapping[str, RuleCollectionGroup] = MappingProxyType(by_type[RuleCollectionGroup])
         self.ip_groups: Mapping[str, IpGroup] = MappingProxyType(by_type[IpGroup])
         self.public_ips: Mapping[str, PublicIp] = MappingProxyType(by_type[PublicIp])
+        self.load_balancers: Mapping[str, LoadBalancer] = MappingProxyType(by_type[LoadBalancer])
+        self.virtual_hubs: Mapping[str, VirtualHub] = MappingProxyType(by_type[VirtualHub])
+        self.routing_intents: Mapping[str, RoutingIntent] = MappingProxyType(by_type[RoutingIntent])
+        self.hub_connections: Mapping[str, HubConnection] = MappingProxyType(by_type[HubConnection])
+        self.outbound_endpoints: Mapping[str, OutboundEndpoints] = MappingProxyType(by_type[OutboundEndpoints])
         self.rejected: tuple[RejectedRow, ...] = tuple(rejected)
         self._rejected_ids = {id_key(r.resource_id): r.reason for r in self.rejected if r.resource_id}
         # Subscriptions (lower-cased ids) whose data could not be read at all: anything in them is a gap.
@@ -89,6 +95,19 @@ class Estate:
                 hub_firewalls[firewall.hub_private_ip].append(firewall)
         self._hub_firewalls = {k: tuple(v) for k, v in hub_firewalls.items()}
 
+        by_private_ip: dict[str, list[Firewall]] = defaultdict(list)
+        for firewall in self.firewalls.values():
+            for address in firewall.private_ips:
+                by_private_ip[address].append(firewall)
+        self._firewalls_by_private_ip = {k: tuple(v) for k, v in by_private_ip.items()}
+
+        self._intents_by_hub = _group(self.routing_intents.values(), lambda r: r.hub_id)
+        self._connections_by_vnet = _group(self.hub_connections.values(), lambda c: c.remote_vnet_id)
+        self._endpoints_by_cluster = _group(self.outbound_endpoints.values(), lambda e: e.cluster_id)
+        self._load_balancers_by_group = _group(
+            self.load_balancers.values(), lambda b: f"/subscriptions/{b.header.subscription_id}/resourcegroups/"
+                                                    f"{b.header.resource_group}")
+
     # --- lookups -------------------------------------------------------------------------------
 
     def subnet(self, subnet_id: str) -> Subnet | None:
@@ -114,6 +133,26 @@ class Estate:
     def rule_collection_groups_of(self, policy_id: str) -> tuple[RuleCollectionGroup, ...]:
         return self._groups_by_policy.get(id_key(policy_id), ())
 
+    def firewalls_with_private_ip(self, address: str) -> tuple[Firewall, ...]:
+        """Every firewall answering on a private IP, anywhere: ambiguous by nature, so only for
+        explaining a next hop that did not resolve where the subnet can reach."""
+        return self._firewalls_by_private_ip.get(address, ())
+
+    def hub_connections_of(self, vnet_id: str) -> tuple[HubConnection, ...]:
+        """Virtual WAN hub connections whose remote VNet is this one."""
+        return self._connections_by_vnet.get(id_key(vnet_id), ())
+
+    def routing_intents_of(self, hub_id: str) -> tuple[RoutingIntent, ...]:
+        return self._intents_by_hub.get(id_key(hub_id), ())
+
+    def outbound_endpoints_of(self, cluster_id: str) -> tuple[OutboundEndpoints, ...]:
+        """The cluster's own outbound dependency list, when the live collector could read it."""
+        return self._endpoints_by_cluster.get(id_key(cluster_id), ())
+
+    def load_balancers_in(self, subscription_id: str, resource_group: str) -> tuple[LoadBalancer, ...]:
+        return self._load_balancers_by_group.get(
+            id_key(f"/subscriptions/{subscription_id}/resourcegroups/{resource_group}"), ())
+
     def gap(self, resource_id: str) -> str:
         """Why a referenced resource is not available: rejected, unreadable scope, or absent."""
         key = id_key(resource_id)
@@ -131,6 +170,14 @@ class Estate:
     def egress_paths(self):  # -> tuple[EgressPath, ...]; imported lazily to keep modules acyclic
         from .egress import resolve_egress_paths
         return resolve_egress_paths(self)
+
+
+def _group(items: Iterable[Any], key: Any) -> dict[str, tuple[Any, ...]]:
+    """Index items by a lower-cased id the item names (its parent, the VNet it connects ...)."""
+    grouped: dict[str, list[Any]] = defaultdict(list)
+    for item in items:
+        grouped[id_key(key(item))].append(item)
+    return {k: tuple(v) for k, v in grouped.items()}
 
 
 def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: Iterable[str] = ()) -> Estate:
@@ -157,4 +204,5 @@ def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: It
     return Estate(resources, rejected, unreadable_scopes)
 
 
-KNOWN_TYPES = frozenset({T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_PUBLIC_IP})
+KNOWN_TYPES = frozenset({T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_PUBLIC_IP,
+                         T_LOAD_BALANCER, T_VIRTUAL_HUB, T_ROUTING_INTENT, T_HUB_CONNECTION, T_OUTBOUND_ENDPOINTS})

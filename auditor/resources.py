@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .firewall_rules import FirewallRule, classic_rules, policy_rules
-from .rows import RowError, arr, flag, id_key, last_segment, obj, ref_id, strings, text
+from .rows import RowError, arr, flag, id_key, last_segment, obj, parent_id, ref_id, strings, text
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -23,6 +23,13 @@ T_POLICY = "microsoft.network/firewallpolicies"
 T_RCG = "microsoft.network/firewallpolicies/rulecollectiongroups"
 T_IP_GROUP = "microsoft.network/ipgroups"
 T_PUBLIC_IP = "microsoft.network/publicipaddresses"
+T_LOAD_BALANCER = "microsoft.network/loadbalancers"
+T_VIRTUAL_HUB = "microsoft.network/virtualhubs"
+# Not Resource Graph types: the live collector reads them through the network and AKS APIs and
+# carries them in snapshots as extra rows with ARM child ids (see the parsers below).
+T_ROUTING_INTENT = "microsoft.network/virtualhubs/routingintent"
+T_HUB_CONNECTION = "microsoft.network/virtualhubs/hubvirtualnetworkconnections"
+T_OUTBOUND_ENDPOINTS = "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints"
 
 SPECIAL_SUBNETS = frozenset(
     name.lower()
@@ -393,6 +400,196 @@ def parse_public_ip(row: Mapping[str, Any]) -> PublicIp:
                     ref_id(props.get("ipConfiguration"), "properties.ipConfiguration"))
 
 
+# --- load balancers ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Frontend:
+    name: str
+    public_ip_id: str
+    private_ip: str
+    inbound_rule_ids: tuple[str, ...]  # load-balancing and inbound NAT rules using this frontend
+    outbound_rule_ids: tuple[str, ...]
+
+    @property
+    def serves_inbound(self) -> bool:
+        """A frontend that only carries outbound (SNAT) rules accepts no connections from outside."""
+        return bool(self.inbound_rule_ids) or not self.outbound_rule_ids
+
+
+@dataclass(frozen=True)
+class LoadBalancer:
+    header: Header
+    frontends: tuple[Frontend, ...]
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+
+def _refs(value: Any, key: str) -> tuple[str, ...]:
+    return tuple(ref_id(item, f"{key}[{index}]") for index, item in enumerate(arr(value, key)))
+
+
+def _frontend(index: int, raw: Any) -> Frontend:
+    where = f"properties.frontendIPConfigurations[{index}]"
+    raw = obj(raw, where)
+    props = obj(raw.get("properties"), f"{where}.properties")
+    inbound = [*_refs(props.get("loadBalancingRules"), f"{where}.properties.loadBalancingRules"),
+               *_refs(props.get("inboundNatRules"), f"{where}.properties.inboundNatRules"),
+               *_refs(props.get("inboundNatPools"), f"{where}.properties.inboundNatPools")]
+    return Frontend(
+        name=text(raw.get("name"), f"{where}.name") or str(index),
+        public_ip_id=ref_id(props.get("publicIPAddress"), f"{where}.properties.publicIPAddress"),
+        private_ip=text(props.get("privateIPAddress"), f"{where}.properties.privateIPAddress").strip(),
+        inbound_rule_ids=tuple(inbound),
+        outbound_rule_ids=_refs(props.get("outboundRules"), f"{where}.properties.outboundRules"),
+    )
+
+
+def parse_load_balancer(row: Mapping[str, Any]) -> LoadBalancer:
+    frontends = arr(properties(row).get("frontendIPConfigurations"), "properties.frontendIPConfigurations")
+    return LoadBalancer(parse_header(row), tuple(_frontend(i, f) for i, f in enumerate(frontends)))
+
+
+# --- Virtual WAN ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VirtualHub:
+    header: Header
+    firewall_id: str
+    virtual_wan_id: str
+    address_prefix: str
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+
+def parse_virtual_hub(row: Mapping[str, Any]) -> VirtualHub:
+    props = properties(row)
+    return VirtualHub(parse_header(row), ref_id(props.get("azureFirewall"), "properties.azureFirewall"),
+                      ref_id(props.get("virtualWan"), "properties.virtualWan"),
+                      text(props.get("addressPrefix"), "properties.addressPrefix"))
+
+
+@dataclass(frozen=True)
+class RoutingPolicy:
+    name: str
+    destinations: tuple[str, ...]  # 'Internet' and/or 'PrivateTraffic'
+    next_hop: str  # the resource id of the hub firewall (or NVA) the traffic goes to
+
+    @property
+    def steers_internet(self) -> bool:
+        return any(d.strip().lower() == "internet" for d in self.destinations)
+
+
+@dataclass(frozen=True)
+class RoutingIntent:
+    """`Microsoft.Network/virtualHubs/routingIntent`, as the network API returns it.
+
+    Row: `{"id": "<hub id>/routingIntent/<name>", "type": "microsoft.network/virtualhubs/routingintent",
+    "properties": {"routingPolicies": [{"name", "destinations": ["Internet"], "nextHop": "<firewall id>"}]}}`.
+    """
+
+    header: Header
+    hub_id: str
+    policies: tuple[RoutingPolicy, ...]
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+
+def parse_routing_intent(row: Mapping[str, Any]) -> RoutingIntent:
+    header = parse_header(row)
+    policies = []
+    for index, raw in enumerate(arr(properties(row).get("routingPolicies"), "properties.routingPolicies")):
+        where = f"properties.routingPolicies[{index}]"
+        raw = obj(raw, where)
+        policies.append(RoutingPolicy(text(raw.get("name"), f"{where}.name"),
+                                      strings(raw.get("destinations"), f"{where}.destinations"),
+                                      text(raw.get("nextHop"), f"{where}.nextHop").strip()))
+    return RoutingIntent(header, parent_id(header.id), tuple(policies))
+
+
+@dataclass(frozen=True)
+class HubConnection:
+    """`Microsoft.Network/virtualHubs/hubVirtualNetworkConnections`: a spoke VNet attached to a hub.
+
+    Row: `{"id": "<hub id>/hubVirtualNetworkConnections/<name>", "type":
+    "microsoft.network/virtualhubs/hubvirtualnetworkconnections", "properties": {"remoteVirtualNetwork":
+    {"id"}, "enableInternetSecurity": true}}`. `enableInternetSecurity: false` keeps the hub's default
+    route away from the spoke, so routing intent does not steer its Internet traffic.
+    """
+
+    header: Header
+    hub_id: str
+    remote_vnet_id: str
+    internet_security: bool
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+
+def parse_hub_connection(row: Mapping[str, Any]) -> HubConnection:
+    header = parse_header(row)
+    props = properties(row)
+    security = props.get("enableInternetSecurity")
+    return HubConnection(header, parent_id(header.id),
+                         ref_id(props.get("remoteVirtualNetwork"), "properties.remoteVirtualNetwork"),
+                         True if security is None else flag(security, "properties.enableInternetSecurity"))
+
+
+# --- AKS outbound network dependencies ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Endpoint:
+    domain: str
+    ports: tuple[tuple[int, str], ...]  # (port, protocol) pairs
+
+
+@dataclass(frozen=True)
+class OutboundEndpoints:
+    """One category of a cluster's own outbound dependency list (`outboundNetworkDependenciesEndpoints`).
+
+    Row: `{"id": "<cluster id>/outboundNetworkDependenciesEndpoints/<category>", "type":
+    "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints", "properties":
+    {"category", "endpoints": [{"domainName", "endpointDetails": [{"port", "protocol"}]}]}}`.
+    """
+
+    header: Header
+    cluster_id: str
+    category: str
+    endpoints: tuple[Endpoint, ...]
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+
+def _endpoint(index: int, raw: Any) -> Endpoint:
+    where = f"properties.endpoints[{index}]"
+    raw = obj(raw, where)
+    ports = []
+    for d_index, detail in enumerate(arr(raw.get("endpointDetails"), f"{where}.endpointDetails")):
+        detail_where = f"{where}.endpointDetails[{d_index}]"
+        detail = obj(detail, detail_where)
+        port = detail.get("port")
+        if not isinstance(port, int) or isinstance(port, bool):
+            raise RowError(f"'{detail_where}.port' is {type(port).__name__}, expected an integer")
+        ports.append((port, text(detail.get("protocol"), f"{detail_where}.protocol")))
+    return Endpoint(text(raw.get("domainName"), f"{where}.domainName").strip().lower(), tuple(ports))
+
+
+def parse_outbound_endpoints(row: Mapping[str, Any]) -> OutboundEndpoints:
+    header = parse_header(row)
+    props = properties(row)
+    return OutboundEndpoints(
+        header, parent_id(header.id), text(props.get("category"), "properties.category") or header.name,
+        tuple(_endpoint(i, e) for i, e in enumerate(arr(props.get("endpoints"), "properties.endpoints"))))
+
+
 # --- managed clusters -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -489,4 +686,9 @@ PARSERS = {
     T_RCG: parse_rule_collection_group,
     T_IP_GROUP: parse_ip_group,
     T_PUBLIC_IP: parse_public_ip,
+    T_LOAD_BALANCER: parse_load_balancer,
+    T_VIRTUAL_HUB: parse_virtual_hub,
+    T_ROUTING_INTENT: parse_routing_intent,
+    T_HUB_CONNECTION: parse_hub_connection,
+    T_OUTBOUND_ENDPOINTS: parse_outbound_endpoints,
 }

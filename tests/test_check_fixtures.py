@@ -14,7 +14,8 @@ IDS = [c.id for c in REGISTRY.checks]
 
 def test_registry_loads_every_builtin_without_problems():
     assert REGISTRY.problems == ()
-    assert {"UDR001", "UDR002", "UDR003", "UDR004", "UDR005", "FW001", "FW003", "FW004", "AKS004"} <= set(IDS)
+    assert {"UDR001", "UDR002", "UDR003", "UDR004", "UDR005", "UDR006", "UDR007", "FW001", "FW002", "FW003", "FW004",
+            "FW005", "FW006", "AKS001", "AKS002", "AKS003", "AKS004", "AKS005", "AKS006"} <= set(IDS)
 
 
 @pytest.mark.parametrize("check_id", IDS)

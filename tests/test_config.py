@@ -37,6 +37,13 @@ SUPPRESS_ALL = f"""
     expires = 2026-12-31
 
     [[suppress]]
+    check = "FW005"
+    resource = "{RCG}"
+    locus = "ruleCollections/net-temp/rules/temp-debug"
+    reason = "debugging INC-4711, removal tracked"
+    expires = 2026-12-31
+
+    [[suppress]]
     check = "application-rule-wildcard-fqdn"
     resource-glob = "*/firewallpolicies/afwp-hub-weu/*"
     reason = "accepted until the proxy migration"
@@ -57,7 +64,7 @@ SUPPRESS_ALL = f"""
 def test_active_suppressions_keep_findings_visible_but_do_not_fail(tmp_path):
     proc, document = scan_with(tmp_path, SUPPRESS_ALL, "--as-of", "2026-11-30")
     assert proc.returncode == 0
-    assert keys(document, suppressed=True) == keys(document) and len(keys(document)) == 4
+    assert keys(document, suppressed=True) == keys(document) and len(keys(document)) == 5
     fw003 = next(f for f in document["findings"] if f["check_id"] == "FW003")
     assert fw003["suppression"]["reason"] == "debugging INC-4711, removal tracked"
     assert fw003["suppression"]["expires"] == "2026-12-31"

@@ -22,3 +22,15 @@ def rule_owners(estate: Estate) -> Iterator[tuple[str, tuple[FirewallRule, ...],
     for firewall in estate.firewalls.values():
         if firewall.classic_rules:
             yield firewall.id, firewall.classic_rules, ""
+
+
+def allow_rules(estate: Estate, kind: str) -> Iterator[tuple[str, FirewallRule | None, str]]:
+    """(owner id, rule, '') for every Allow rule of one kind, and (owner id, None, gap) for every
+    owner whose rules could not be read, so a check reports it `skipped` instead of passing it."""
+    for owner_id, rules, gap in rule_owners(estate):
+        if gap:
+            yield owner_id, None, gap
+            continue
+        for rule in rules:
+            if rule.kind == kind and rule.allows:
+                yield owner_id, rule, ""

@@ -29,3 +29,56 @@ def reaches_everywhere(addresses: tuple[str, ...]) -> bool:
 
 def all_ports(rule: FirewallRule) -> bool:
     return any(is_full_port_range(port) for port in rule.destination_ports)
+
+
+def networks_of(addresses: tuple[str, ...]) -> tuple[bool, list]:
+    """(matches every address, the CIDRs among them); service tags and FQDNs match no subnet."""
+    if reaches_everywhere(addresses):
+        return True, []
+    return False, [n for n in (parse_network(a) for a in addresses) if n is not None]
+
+
+def uncovered(targets, addresses: tuple[str, ...]) -> list:
+    """The parts of `targets` (networks) that `addresses` do not contain; [] when fully covered.
+
+    A union counts: `10.0.0.0/23` + `10.0.2.0/23` cover `10.0.0.0/22`.
+    """
+    everything, networks = networks_of(addresses)
+    if everything:
+        return []
+    remaining = list(targets)
+    for network in networks:
+        left = []
+        for part in remaining:
+            if part.version != network.version or not part.overlaps(network):
+                left.append(part)
+            elif not part.subnet_of(network):
+                left.extend(part.address_exclude(network))
+        remaining = left
+    return remaining
+
+
+def overlaps_any(targets, addresses: tuple[str, ...]) -> bool:
+    """Whether `addresses` include any part of `targets` (networks)."""
+    everything, networks = networks_of(addresses)
+    return everything or any(t.version == n.version and t.overlaps(n) for t in targets for n in networks)
+
+
+def port_allowed(rule: FirewallRule, port: int) -> bool:
+    """Whether a network rule's destination ports include `port` (`*`, single ports, ranges)."""
+    for value in rule.destination_ports:
+        value = value.replace(" ", "")
+        if value == "*":
+            return True
+        low, _, high = value.partition("-")
+        try:
+            if int(low) <= port <= int(high or low):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def carries_tcp(rule: FirewallRule) -> bool:
+    """Network rule protocols TCP or Any (no protocol listed is read as any)."""
+    return not rule.protocols or any(p.strip().lower() in ("tcp", "any") for p in rule.protocols)

@@ -18,7 +18,7 @@ application rules with FQDNs (and the `AzureKubernetesService` FQDN tag) for web
 from aksaudit.api import T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, NETWORK, CheckMeta, Severity, fail, passed, skipped
 from aksaudit.checks.firewall.scope import all_ports, expand_addresses, reaches_everywhere
 from aksaudit.checks.firewall.rule_evidence import rule_evidence
-from aksaudit.checks.firewall.rule_owners import rule_owners
+from aksaudit.checks.firewall.rule_owners import allow_rules
 
 META = CheckMeta(
     id="FW003",
@@ -33,27 +33,24 @@ META = CheckMeta(
 
 
 def evaluate(estate, options):
-    for owner_id, rules, gap in rule_owners(estate):
+    for owner_id, rule, gap in allow_rules(estate, NETWORK):
         if gap:
             yield skipped(owner_id, gap)
             continue
-        for rule in rules:
-            if rule.kind != NETWORK or not rule.allows:
-                continue
-            destinations, missing = expand_addresses(estate, rule.destination_addresses, rule.destination_ip_groups)
-            if reaches_everywhere(destinations) and all_ports(rule):
-                yield fail(owner_id,
-                           f"Network rule '{rule.name}' in collection '{rule.collection}' allows "
-                           f"{', '.join(rule.protocols) or 'any protocol'} to any destination on every port.",
-                           locus=rule.locus,
-                           evidence={**rule_evidence(rule),
-                                     "collection_priority": rule.collection_priority,
-                                     "protocols": list(rule.protocols), "sources": list(rule.source_addresses),
-                                     "source_ip_groups": list(rule.source_ip_groups),
-                                     "destinations": list(rule.destination_addresses),
-                                     "destination_ip_groups": list(rule.destination_ip_groups),
-                                     "ports": list(rule.destination_ports)})
-            elif missing:
-                yield skipped(owner_id, "; ".join(missing), locus=rule.locus)
-            else:
-                yield passed(owner_id, locus=rule.locus)
+        destinations, missing = expand_addresses(estate, rule.destination_addresses, rule.destination_ip_groups)
+        if reaches_everywhere(destinations) and all_ports(rule):
+            yield fail(owner_id,
+                       f"Network rule '{rule.name}' in collection '{rule.collection}' allows "
+                       f"{', '.join(rule.protocols) or 'any protocol'} to any destination on every port.",
+                       locus=rule.locus,
+                       evidence={**rule_evidence(rule),
+                                 "collection_priority": rule.collection_priority,
+                                 "protocols": list(rule.protocols), "sources": list(rule.source_addresses),
+                                 "source_ip_groups": list(rule.source_ip_groups),
+                                 "destinations": list(rule.destination_addresses),
+                                 "destination_ip_groups": list(rule.destination_ip_groups),
+                                 "ports": list(rule.destination_ports)})
+        elif missing:
+            yield skipped(owner_id, "; ".join(missing), locus=rule.locus)
+        else:
+            yield passed(owner_id, locus=rule.locus)

@@ -16,7 +16,7 @@ Replace the wildcard with the FQDNs the workload needs; allow AKS's own dependen
 """
 from aksaudit.api import T_FIREWALL, T_POLICY, T_RCG, APPLICATION, CheckMeta, Severity, fail, passed, skipped
 from aksaudit.checks.firewall.rule_evidence import rule_evidence
-from aksaudit.checks.firewall.rule_owners import rule_owners
+from aksaudit.checks.firewall.rule_owners import allow_rules
 
 META = CheckMeta(
     id="FW004",
@@ -44,25 +44,22 @@ def _breadth(target: str) -> Severity | None:
 
 
 def evaluate(estate, options):
-    for owner_id, rules, gap in rule_owners(estate):
+    for owner_id, rule, gap in allow_rules(estate, APPLICATION):
         if gap:
             yield skipped(owner_id, gap)
             continue
-        for rule in rules:
-            if rule.kind != APPLICATION or not rule.allows:
-                continue
-            broad = [(t, _breadth(t)) for t in (*rule.target_fqdns, *rule.target_urls)]
-            broad = [(t, s) for t, s in broad if s is not None]
-            if not broad:
-                yield passed(owner_id, locus=rule.locus)
-                continue
-            severity = Severity.HIGH if any(s is Severity.HIGH for _, s in broad) else Severity.MEDIUM
-            targets = ", ".join(t for t, _ in broad)
-            yield fail(owner_id,
-                       f"Application rule '{rule.name}' in collection '{rule.collection}' allows {targets}: "
-                       "FQDN filtering is effectively off for its sources.",
-                       locus=rule.locus, severity=severity,
-                       evidence={**rule_evidence(rule),
-                                 "wildcards": [t for t, _ in broad], "protocols": list(rule.protocols),
-                                 "sources": list(rule.source_addresses),
-                                 "source_ip_groups": list(rule.source_ip_groups)})
+        broad = [(t, _breadth(t)) for t in (*rule.target_fqdns, *rule.target_urls)]
+        broad = [(t, s) for t, s in broad if s is not None]
+        if not broad:
+            yield passed(owner_id, locus=rule.locus)
+            continue
+        severity = Severity.HIGH if any(s is Severity.HIGH for _, s in broad) else Severity.MEDIUM
+        targets = ", ".join(t for t, _ in broad)
+        yield fail(owner_id,
+                   f"Application rule '{rule.name}' in collection '{rule.collection}' allows {targets}: "
+                   "FQDN filtering is effectively off for its sources.",
+                   locus=rule.locus, severity=severity,
+                   evidence={**rule_evidence(rule),
+                             "wildcards": [t for t, _ in broad], "protocols": list(rule.protocols),
+                             "sources": list(rule.source_addresses),
+                             "source_ip_groups": list(rule.source_ip_groups)})

@@ -3,7 +3,9 @@
 **What it checks**
 Every subnet an AKS agent pool uses for nodes (`vnetSubnetID`) or pods (`podSubnetID`) must
 have a route table associated. A cluster whose pools name no subnet at all runs in a VNet that
-AKS created and manages; it is reported against the cluster itself.
+AKS created and manages; it is reported against the cluster itself. A subnet whose VNet is
+connected to a Virtual WAN secured hub, whose routing intent sends `Internet` traffic to the
+hub firewall, needs no route table: the hub advertises the default route over the connection.
 
 **Why it matters**
 Without a route table, Azure's system routes send Internet-bound traffic straight out through
@@ -16,7 +18,7 @@ it with the subnet (`az network vnet subnet update --route-table`). For kubenet 
 association cannot change after the cluster is created: plan a new node pool or cluster. A
 cluster in an AKS-managed VNet must be redeployed into your own VNet (`--vnet-subnet-id`).
 """
-from aksaudit.api import T_CLUSTER, T_VNET, CheckMeta, Severity, fail, passed, skipped
+from aksaudit.api import T_CLUSTER, T_VIRTUAL_HUB, T_VNET, CheckMeta, Severity, fail, passed, skipped
 from aksaudit.checks.evidence import path_evidence
 
 META = CheckMeta(
@@ -24,7 +26,7 @@ META = CheckMeta(
     slug="aks-subnet-without-route-table",
     title="AKS subnet has no route table",
     severity=Severity.HIGH,
-    requires=(T_CLUSTER, T_VNET),
+    requires=(T_CLUSTER, T_VNET, T_VIRTUAL_HUB),
     references=("https://learn.microsoft.com/azure/aks/egress-udr",
                 "https://learn.microsoft.com/azure/aks/limit-egress-traffic"),
     tags=("egress", "routing"),
@@ -41,7 +43,7 @@ def evaluate(estate, options):
     for path in estate.egress_paths:
         if path.subnet is None:
             yield skipped(path.subnet_id, path.gap)
-        elif path.subnet.route_table_id:
+        elif path.subnet.route_table_id or path.hub_steered:
             yield passed(path.subnet.id)
         else:
             yield fail(path.subnet.id,

@@ -3,7 +3,9 @@
 **What it checks**
 The route table of every AKS subnet must cover the whole public IPv4 space with its own
 routes: a `0.0.0.0/0` route, or more specific routes that together cover it (for example
-`0.0.0.0/1` + `128.0.0.0/1`). Any public destination left to Azure's system routes fails.
+`0.0.0.0/1` + `128.0.0.0/1`). Any public destination left to Azure's system routes fails,
+unless the VNet is connected to a Virtual WAN secured hub whose routing intent sends `Internet`
+to the hub firewall and the table keeps gateway route propagation on (the hub's route applies).
 
 **Why it matters**
 Azure's system route for `0.0.0.0/0` sends traffic to the Internet. A route table that is empty,
@@ -14,7 +16,7 @@ still reaches the Internet directly, while the association makes it look control
 Add `az network route-table route create --address-prefix 0.0.0.0/0 --next-hop-type
 VirtualAppliance --next-hop-ip-address <firewall private IP>` to the route table.
 """
-from aksaudit.api import T_CLUSTER, T_ROUTE_TABLE, T_VNET, CheckMeta, Severity, fail, passed
+from aksaudit.api import T_CLUSTER, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, CheckMeta, Severity, fail, passed
 from aksaudit.checks.evidence import path_evidence, path_gap
 
 META = CheckMeta(
@@ -22,7 +24,7 @@ META = CheckMeta(
     slug="route-table-without-default-route",
     title="Route table does not steer Internet-bound traffic",
     severity=Severity.HIGH,
-    requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE),
+    requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_VIRTUAL_HUB),
     references=("https://learn.microsoft.com/azure/aks/egress-outboundtype",
                 "https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview"),
     tags=("egress", "routing"),
@@ -36,7 +38,7 @@ def evaluate(estate, options):
             yield gap
         elif path.route_table is None:
             continue  # no route table at all: UDR001's business
-        elif path.decision.uncovered:
+        elif path.decision.uncovered and not path.hub_steered:
             evidence = path_evidence(estate, path)
             evidence["routes"] = [f"{r.address_prefix} -> {r.next_hop_type} {r.next_hop_ip}".strip()
                                   for r in path.route_table.routes]
