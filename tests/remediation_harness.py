@@ -26,11 +26,11 @@ TEMPLATES = check_templates(REGISTRY.checks)
 WITH_TEMPLATES = tuple(sorted(TEMPLATES))
 
 
-def scan(estate: Path) -> ScanResult:
-    """A scan through the real model, checks and engine."""
+def scan(estate: Path, only: tuple[str, ...] = ()) -> ScanResult:
+    """A scan through the real model, checks and engine (every registered check, or `only`)."""
     snapshot = load_snapshot(estate)
-    return run_scan(build_estate(snapshot.rows, source=snapshot.source), REGISTRY.checks,
-                    scopes=(f"snapshot:{estate.name}",))
+    checks = [c for c in REGISTRY.checks if not only or c.id in only]
+    return run_scan(build_estate(snapshot.rows, source=snapshot.source), checks, scopes=(f"snapshot:{estate.name}",))
 
 
 def keys(result: ScanResult) -> frozenset[tuple[str, str, str]]:

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 from urllib.parse import quote
 
 from aksaudit.findings import Finding
+from aksaudit.reports.json_report import finding_dict
 
 from . import jmes
 from .shell import ShellWord, shq
@@ -101,7 +102,7 @@ def route_table_name(subnet_name: str) -> str:
 
 def finding_context(finding: Finding, index: int) -> dict[str, Any]:
     """The variables a check's `remediation.sh.j2` renders with."""
-    evidence = _plain(finding.evidence)
+    evidence = finding_dict(finding)["evidence"]  # plain dicts and lists, as JSON v1 has them
     ip = choose_firewall_ip(evidence)
     return {
         "finding": finding,
@@ -127,12 +128,3 @@ def template_globals() -> dict[str, Any]:
             vnet_state=jmes.vnet_state, rule_place=jmes.rule_place, rule_state_query=jmes.rule_state_query,
             rule_state=jmes.rule_state, rule_removal_query=jmes.rule_removal_query),
     }
-
-
-def _plain(value: Any) -> Any:
-    """Evidence as plain dicts and lists (findings freeze theirs in mapping proxies)."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value

@@ -1,0 +1,103 @@
+"""Names, tags and descriptions full of shell metacharacters stay data.
+
+An estate whose resource group, route, subnet, rule collection group, collection and rule names,
+tags and descriptions hold `$(...)`, backticks, quotes, newlines and `;` must give a script that,
+run with the fake az, creates no file and hands each of those strings to az as one argument,
+and whose closed loop still works (the names reached Azure intact, or nothing would be found).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import require_tool
+from remediation_harness import EXAMPLES, generate, keys, run_script, scan, write_rows, write_script
+
+RENAMES = {
+    "rg-spoke-payments-weu": "rg pay$(touch pwned-rg);`touch pwned-rg2`",
+    "rg-hub-fwpolicy-weu": "rg 'hub' \"fw\" $(touch pwned-hub)",
+    "default-to-afw": "default'\"$(touch pwned-route)\"\n;touch pwned-route2",
+    "snet-aks-pods": "snet-pods`touch pwned-subnet`",
+    "rcg-aks-workloads": "rcg?x=1#$(touch pwned-rcg)%20&",
+    "net-temp": "net-temp$(touch pwned-coll)';\n\"`touch pwned-coll2`",
+    "temp-debug": "temp-debug\n`touch pwned-rule`;$(touch pwned-rule2)\\'",
+    "app-aks-workloads": "app `touch pwned-app` ]|@",
+    "allow-all-web": "all'ow\"$(touch pwned-web)`\"`",
+    "debugging egress issue": "$(touch pwned-desc)\n`touch pwned-desc2`; '\"",
+}
+TAGS = {"owner": "$(touch pwned-tag)", "note": "a\nb;`touch pwned-tag2`'\""}
+
+
+def _rename(value: Any) -> Any:
+    if isinstance(value, str):
+        for old, new in RENAMES.items():
+            value = value.replace(old, new)
+        return value
+    if isinstance(value, list):
+        return [_rename(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _rename(v) for k, v in value.items()}
+    return value
+
+
+def injection_estate(path: Path) -> Path:
+    rows = _rename(json.loads((EXAMPLES / "hub-spoke-drifted.json").read_text(encoding="utf-8")))
+    for row in rows:
+        row["tags"] = dict(row.get("tags") or {}, **TAGS)
+    return write_rows(rows, path)
+
+
+@pytest.fixture()
+def workdir(tmp_path):
+    """Where the script runs; it must stay empty of anything the names could create."""
+    return tmp_path
+
+
+def _no_pwned(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*pwned*")]
+
+
+def test_the_injection_estate_has_the_drifted_estates_findings(tmp_path):
+    result = scan(injection_estate(tmp_path / "estate.json"))
+    assert {k[0] for k in keys(result)} >= {"UDR001", "UDR004", "FW003", "FW004"}
+
+
+def test_names_stay_data_through_the_closed_loop(workdir):
+    estate = injection_estate(workdir / "estate.json")
+    before = scan(estate)
+    script = generate(before, include_disruptive=True)
+    path = write_script(script, workdir / "fix.sh")
+    assert subprocess.run(["bash", "-n", str(path)], capture_output=True).returncode == 0
+
+    plan = run_script(path, estate, cwd=workdir)
+    applied = run_script(path, estate, "--apply", cwd=workdir)
+    assert plan.returncode == 0 and applied.returncode == 0, applied.stdout + applied.stderr
+    assert _no_pwned(workdir) == [] and _no_pwned(Path(path).parent) == []
+
+    after = scan(estate)
+    assert not keys(after) & script.targeted
+    assert keys(after) <= keys(before)
+    assert run_script(path, estate, "--apply", cwd=workdir).mutating_calls == ()
+    assert _no_pwned(workdir) == []
+
+    arguments = {arg for call in applied.calls for arg in call["argv"]}
+    for name in ("rg pay$(touch pwned-rg);`touch pwned-rg2`", "snet-pods`touch pwned-subnet`"):
+        assert f"--resource-group={name}" in arguments or f"--name={name}" in arguments, name
+    assert f"--name={RENAMES['default-to-afw']}" in arguments
+    queries = [arg for arg in arguments if arg.startswith("--query=[etag")]
+    for name in ("net-temp", "temp-debug", "app-aks-workloads", "allow-all-web"):
+        literal = json.dumps(RENAMES[name]).replace("`", "\\`")
+        assert any(literal in query for query in queries), name
+
+
+def test_the_injection_script_is_shellcheck_clean(tmp_path):
+    shellcheck = require_tool(shutil.which("shellcheck"), "shellcheck")
+    estate = injection_estate(tmp_path / "estate.json")
+    path = write_script(generate(scan(estate), include_disruptive=True), tmp_path / "fix.sh")
+    done = subprocess.run([shellcheck, str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
