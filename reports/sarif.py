@@ -173,6 +173,9 @@ def warnings(result: ScanResult, per_subscription: bool = False) -> list[str]:
     """What the caller should tell the user: runs cut by the cap, and upload limits at risk."""
     runs = plan_runs(result, per_subscription)
     found = [truncation_warning(run) for run in runs if run.omitted]
+    if not result.complete:
+        found.append("the scan is incomplete: uploading this SARIF would mark alerts on resources it could not read "
+                     "as fixed; upload only complete scans (exit code other than 3)")
     if len(runs) > 20:
         found.append(f"{len(runs)} SARIF files: upload-sarif takes at most 20 runs per upload; upload them in batches.")
     return found

@@ -302,3 +302,16 @@ def test_suppressed_findings_stay_results_marked_as_accepted(validator):
     assert marked["FW003"] == [{"kind": "external", "status": "accepted",
                                 "justification": "temporary <b>debug</b> rule (until 2099-12-31)"}]
     assert {rule for rule, value in marked.items() if value} == {"FW003"}
+
+
+def test_incomplete_scan_warns_before_upload_and_says_so_in_the_run():
+    rows = example_rows()
+    rows.append({"id": "/subscriptions/x/resourceGroups/r/providers/Microsoft.Network/routeTables/broken",
+                 "type": "microsoft.network/routetables", "name": "broken", "properties": {"routes": "not a list"}})
+    result = scan(rows)
+    assert not result.complete
+    assert any("incomplete" in warning for warning in sarif.warnings(result))
+    run = json.loads(sarif.render(result))["runs"][0]
+    assert run["invocations"][0]["executionSuccessful"] is False
+    assert run["properties"]["complete"] is False
+    assert not any("incomplete" in warning for warning in sarif.warnings(scan_example(DRIFTED)))
