@@ -1,0 +1,125 @@
+"""Scenario estates: each yields exactly its expected finding set, compliant ones none at all.
+
+`tests/scenarios/expected.json` names the findings per estate: a Virtual WAN secured hub,
+kubenet + Azure CNI overlay + Azure CNI pod subnet clusters, and base/child firewall policies
+with IP groups in sources and destinations, each compliant and drifted. The compliant
+hub-and-spoke example (hub firewall in another subscription) joins them where the model is asked
+something specific.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from aksaudit.findings import Status
+from aksaudit.model import build_estate
+from aksaudit.testing import failures, key, run_checks
+
+from conftest import EXAMPLES
+
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+EXPECTED = json.loads((SCENARIOS / "expected.json").read_text())
+COMPLIANT = sorted(name for name, findings in EXPECTED.items() if not findings)
+T_CONNECTION = "microsoft.network/virtualhubs/hubvirtualnetworkconnections"
+T_INTENT = "microsoft.network/virtualhubs/routingintent"
+
+
+def rows(name: str) -> list[dict]:
+    path = EXAMPLES / name if name.startswith("hub-spoke") else SCENARIOS / name
+    return json.loads(path.read_text())
+
+
+def test_every_scenario_has_a_compliant_and_a_drifted_estate():
+    assert {n.removesuffix("-drifted.json").removesuffix(".json") for n in EXPECTED} == {
+        "vwan-secured-hub", "cni-variants", "policy-inheritance"}
+    assert all(EXPECTED[n] for n in EXPECTED if n.endswith("-drifted.json"))
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_scenario_yields_exactly_its_expected_findings(name, registry):
+    result = run_checks(registry.checks, rows(name))
+    assert result.complete, (result.skipped, result.errors, result.warnings)
+    assert failures(result) == {key(*k) for k in EXPECTED[name]}
+
+
+@pytest.mark.parametrize("name", [*COMPLIANT, "hub-spoke.json"])
+def test_required_egress_is_judged_and_allowed_for_every_cluster(name, registry):
+    """Zero findings must mean 'AKS003 looked and passed', not 'found no firewall to look at'."""
+    estate = build_estate(rows(name))
+    check = registry.by_id()["AKS003"]
+    outcomes = list(check.evaluate(estate, dict(check.meta.options)))
+    assert {o.resource_id.lower() for o in outcomes if o.status is Status.PASS} == set(estate.clusters)
+
+
+def test_secured_hub_steers_spokes_without_udr_to_the_hub_firewall():
+    estate = build_estate(rows("vwan-secured-hub.json"))
+    hub_firewall = next(f for f in estate.firewalls.values() if f.sku_name == "AZFW_Hub")
+    assert estate.egress_paths and all(p.hub_steered for p in estate.egress_paths)
+    assert {tuple(f.id for f in p.firewalls) for p in estate.egress_paths} == {(hub_firewall.id,)}
+    assert not any(hop.route.to_appliance and hop.route.address_prefix == "0.0.0.0/0"
+                   for p in estate.egress_paths for hop in p.hops)
+
+
+def test_route_table_without_gateway_propagation_does_not_learn_the_hub_route(registry):
+    estate_rows = rows("vwan-secured-hub.json")
+    table = next(r for r in estate_rows if r["type"] == "microsoft.network/routetables")
+    table["properties"]["disableBgpRoutePropagation"] = True
+    result = run_checks(registry.checks, estate_rows)
+    assert failures(result) == {key("UDR002", table["id"])}
+
+
+def test_hub_connection_without_routing_intent_is_not_controlled_egress(registry):
+    estate_rows = [r for r in rows("vwan-secured-hub.json") if r["type"] != T_INTENT]
+    result = run_checks(registry.checks, estate_rows)
+    shop_subnet = next(s["id"] for r in estate_rows if r["name"] == "vnet-spoke-shop-weu"
+                       for s in r["properties"]["subnets"])
+    data_table = next(r["id"] for r in estate_rows if r["type"] == "microsoft.network/routetables")
+    assert failures(result) == {key("UDR001", shop_subnet), key("UDR002", data_table)}
+
+
+def test_intent_naming_an_unreadable_firewall_steers_but_leaves_the_rules_unjudged(registry):
+    estate_rows = [r for r in rows("vwan-secured-hub.json") if r["type"] != "microsoft.network/azurefirewalls"]
+    result = run_checks(registry.checks, estate_rows)
+    assert failures(result) == set()
+    assert not result.complete
+    assert {(s.check_id, s.resource_id.lower()) for s in result.skipped} == {
+        ("AKS003", r["id"].lower()) for r in estate_rows if r["type"] == "microsoft.containerservice/managedclusters"}
+
+
+def test_snapshot_rows_mirror_the_arm_child_resources():
+    """Routing intent and hub connections are carried as rows with ARM child ids of their hub."""
+    estate = build_estate(rows("vwan-secured-hub.json"))
+    hub = next(iter(estate.virtual_hubs.values()))
+    assert {c.hub_id.lower() for c in estate.hub_connections.values()} == {hub.id.lower()}
+    assert {i.hub_id.lower() for i in estate.routing_intents.values()} == {hub.id.lower()}
+    intent = next(iter(estate.routing_intents.values()))
+    assert {p.name for p in intent.policies if p.steers_internet} == {"InternetTraffic"}
+    assert intent.policies[0].next_hop.lower() == hub.firewall_id.lower()
+
+
+def test_kubenet_pod_routes_are_private_and_never_holes():
+    estate = build_estate(rows("cni-variants.json"))
+    kubenet = next(p for p in estate.egress_paths if p.cluster.network_plugin == "kubenet")
+    pod_routes = [r for r in kubenet.route_table.routes if r.name.startswith("aks-nodepool1")]
+    assert len(pod_routes) == 3
+    assert not {r.id for r in pod_routes} & {h.route.id for h in (*kubenet.hops, *kubenet.exception_hops)}
+
+
+def test_pod_subnets_are_aks_subnets_but_required_egress_is_judged_on_node_subnets():
+    estate = build_estate(rows("cni-variants-drifted.json"))
+    cluster = next(c for c in estate.clusters.values() if c.header.name == "aks-podsubnet")
+    assert {s.rsplit("/", 1)[-1] for s in cluster.subnet_ids()} == {"snet-aks-nodes", "snet-aks-pods"}
+
+
+def test_deny_of_one_alternative_does_not_block_a_requirement_another_satisfies(registry):
+    """The org base denies *.azureedge.net (acs-mirror); packages.aks.azure.com still gets through."""
+    estate_rows = copy.deepcopy(rows("policy-inheritance.json"))
+    assert failures(run_checks(registry.checks, estate_rows)) == set()
+    check = registry.by_id()["AKS003"]
+    only_cdn = dict(check.meta.options, required_fqdns=("acs-mirror.azureedge.net",))
+    outcomes = list(check.evaluate(build_estate(estate_rows), only_cdn))
+    assert {o.status for o in outcomes} == {Status.FAIL}
+    assert all(o.evidence["blocked"] == ["acs-mirror.azureedge.net"] for o in outcomes)
