@@ -4,11 +4,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from aksaudit.api import Estate, ManagedCluster
+
 HTTPS_PORT = 443
 
 
 @dataclass(frozen=True)
 class Requirement:
+    """One destination AKS must reach; several alternatives when AKS accepts any of them (its
+    binaries move from `acs-mirror.azureedge.net` to `packages.aks.azure.com`)."""
+
     label: str  # what the evidence names
     alternatives: tuple[str, ...]  # any one of them allowed satisfies the requirement
     source: str  # 'cluster' (the AKS API's own list) or 'documented'
@@ -18,7 +23,10 @@ def _region(location: str) -> str:
     return location.replace(" ", "").lower()
 
 
-def requirements(estate: Any, cluster: Any, options: Mapping[str, Any]) -> list[Requirement]:
+def requirements(estate: Estate, cluster: ManagedCluster, options: Mapping[str, Any]) -> list[Requirement]:
+    """The cluster's own HTTPS dependencies when the live collector read them (they track what this
+    cluster really uses: add-ons, region, private API server), else the documented list from the
+    options, with the API server's `*.hcp.<region>.azmk8s.io` only when the cluster is public."""
     excluded = {str(c).lower() for c in options.get("excluded_endpoint_categories", ())}
     listed = [e for group in estate.outbound_endpoints_of(cluster.id) if group.category.lower() not in excluded
               for e in group.endpoints if any(port == HTTPS_PORT for port, _ in e.ports) and e.domain]

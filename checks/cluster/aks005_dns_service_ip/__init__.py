@@ -32,7 +32,7 @@ META = CheckMeta(
 )
 
 
-def _problem(dns_ip: str, services: list) -> str:
+def _problem(dns_ip: str, services: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> str:
     """Why the address is unusable, or '' when it is fine."""
     try:
         address = ipaddress.ip_address(dns_ip.strip())

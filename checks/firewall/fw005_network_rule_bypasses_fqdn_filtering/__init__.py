@@ -18,7 +18,7 @@ needs; express web egress as application rules with FQDNs (and the `AzureKuberne
 tag for AKS's own dependencies).
 """
 from aksaudit.api import (
-    NETWORK, T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, T_VNET, CheckMeta, Severity, fail, passed, skipped,
+    NETWORK, Estate, T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, T_VNET, CheckMeta, Severity, fail, passed, skipped,
 )
 from aksaudit.checks.firewall.rule_evidence import rule_evidence
 from aksaudit.checks.firewall.rule_owners import allow_rules
@@ -38,7 +38,7 @@ META = CheckMeta(
 WEB_PORTS = (80, 443)
 
 
-def _aks_subnets(estate):
+def _aks_subnets(estate: Estate) -> tuple[list[tuple[str, tuple]], list[str]]:
     """(subnet name, its prefixes) for every AKS node and pod subnet, and those we could not read."""
     subnets, gaps = {}, []
     for path in estate.egress_paths:

@@ -18,7 +18,9 @@ off, a compromised pod talking to a known-bad host raises nothing.
 Set the mode to `Alert` or `Deny`: `az network firewall policy update --threat-intel-mode Deny`
 (policy) or `az network firewall update --threat-intel-mode Deny` (classic rules).
 """
-from aksaudit.api import T_FIREWALL, T_POLICY, CheckMeta, Severity, fail, passed, policy_chain, skipped
+from aksaudit.api import (
+    T_FIREWALL, T_POLICY, CheckMeta, Estate, FirewallPolicy, Severity, fail, passed, policy_chain, skipped,
+)
 
 META = CheckMeta(
     id="FW006",
@@ -41,7 +43,7 @@ def effective_mode(modes: list[str]) -> str:
     return max(explicit, key=lambda m: STRICTNESS[m.strip().lower()]) if explicit else DEFAULT_MODE
 
 
-def _judged_policies(estate):
+def _judged_policies(estate: Estate) -> list[FirewallPolicy]:
     """Policies a firewall uses, plus those no policy in the estate derives from."""
     used = {f.policy_id.lower() for f in estate.firewalls.values() if f.policy_id}
     bases = {p.base_policy_id.lower() for p in estate.policies.values() if p.base_policy_id}

@@ -21,8 +21,8 @@ firewall instead, or, if the direct path is a deliberate decision, record the pr
 `allowed_prefixes` option of UDR006 so the exception is documented and reviewed.
 """
 from aksaudit.api import (
-    FIREWALL, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, UNRESOLVED, CheckMeta, Severity, fail,
-    parse_network, passed, skipped,
+    FIREWALL, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, UNRESOLVED, CheckMeta, Estate, Route,
+    Severity, fail, parse_network, passed, skipped,
 )
 from aksaudit.checks.evidence import path_gap, route_evidence
 
@@ -39,7 +39,7 @@ META = CheckMeta(
 )
 
 
-def _allowed(route, allowed: list[str]) -> bool:
+def _allowed(route: Route, allowed: list[str]) -> bool:
     for entry in allowed:
         network = parse_network(entry)
         if network is None:
@@ -51,7 +51,7 @@ def _allowed(route, allowed: list[str]) -> bool:
     return False
 
 
-def _firewall_host_route(estate, route) -> bool:
+def _firewall_host_route(estate: Estate, route: Route) -> bool:
     network = route.network
     return network is not None and network.num_addresses == 1 \
         and estate.firewall_owning_public_ip(str(network.network_address)) is not None

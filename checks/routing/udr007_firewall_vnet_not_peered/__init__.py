@@ -20,7 +20,8 @@ in the hub, with `--allow-forwarded-traffic`), then check both sides show `Conne
 (`az network vnet peering list --query "[].peeringState"`).
 """
 from aksaudit.api import (
-    FIREWALL, T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, UNKNOWN, CheckMeta, Severity, fail, passed,
+    FIREWALL, T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, UNKNOWN, CheckMeta, Estate, Firewall, Severity,
+    VirtualNetwork, fail, passed,
 )
 from aksaudit.checks.evidence import path_gap, route_evidence
 
@@ -36,12 +37,12 @@ META = CheckMeta(
 )
 
 
-def _firewall_vnet_id(firewall) -> str:
+def _firewall_vnet_id(firewall: Firewall) -> str:
     subnets = [c.subnet_id for c in firewall.ip_configs if c.subnet_id and not c.management]
     return subnets[0].rsplit("/subnets/", 1)[0] if subnets else ""
 
 
-def _unpeered_firewall_vnets(estate, vnet, ip: str) -> dict[str, list]:
+def _unpeered_firewall_vnets(estate: Estate, vnet: VirtualNetwork, ip: str) -> dict[str, list[Firewall]]:
     """VNets (lower-cased id -> firewalls) other than `vnet` holding a firewall with this private IP
     that `vnet` could be peered to (address spaces do not overlap)."""
     found: dict[str, list] = {}
