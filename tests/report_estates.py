@@ -60,6 +60,13 @@ def scan_example(name: str = DRIFTED, select: Iterable[str] = ()) -> ScanResult:
     return scan(example_rows(name), select, source=f"examples/{name}")
 
 
+def with_unreadable_row(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows plus a route table the model must reject: the scan becomes incomplete."""
+    broken = {"id": "/subscriptions/x/resourceGroups/r/providers/Microsoft.Network/routeTables/broken",
+              "type": "microsoft.network/routetables", "name": "broken", "properties": {"routes": "not a list"}}
+    return [*rows, broken]
+
+
 def suppressed(result: ScanResult, check: str, reason: str = "accepted until the hub migration") -> ScanResult:
     """The result with every finding of `check` suppressed, as a configuration file would."""
     rule = Suppression(index=0, check=check, resource="", resource_glob="*", locus="", reason=reason,

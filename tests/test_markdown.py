@@ -14,7 +14,7 @@ from aksaudit.reports import markdown
 from aksaudit.reports.terminal import short_id
 from report_estates import (
     DRIFTED, FIREWALL_PUBLIC_IP, HOSTILE_CLUSTER, HOSTILE_ROUTE, HOSTILE_RULE, cloned_spokes,
-    example_rows, hostile_rows, scan, scan_example, suppressed, with_wildcard_rules,
+    example_rows, hostile_rows, scan, scan_example, suppressed, with_unreadable_row, with_wildcard_rules,
 )
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub's cap per step
@@ -70,10 +70,7 @@ def test_clean_scan_says_so():
 
 
 def test_incomplete_scan_lists_its_gaps():
-    rows = example_rows()
-    rows.append({"id": "/subscriptions/x/resourceGroups/r/providers/Microsoft.Network/routeTables/broken",
-                 "type": "microsoft.network/routetables", "name": "broken", "properties": {"routes": "not a list"}})
-    result = scan(rows)
+    result = scan(with_unreadable_row(example_rows()))
     assert not result.complete
     text = markdown.render(result)
     assert "**Scan incomplete**" in text and "### Gaps" in text

@@ -18,7 +18,7 @@ from aksaudit.findings import Severity
 from aksaudit.reports import sarif
 from report_estates import (
     DRIFTED, FIREWALL_PUBLIC_IP, HUB_SUBSCRIPTION, SPOKE_SUBSCRIPTION, cloned_spokes, example_rows, hostile_rows,
-    renamed, scan, scan_example, suppressed, with_wildcard_rules,
+    renamed, scan, scan_example, suppressed, with_unreadable_row, with_wildcard_rules,
 )
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -305,10 +305,7 @@ def test_suppressed_findings_stay_results_marked_as_accepted(validator):
 
 
 def test_incomplete_scan_warns_before_upload_and_says_so_in_the_run():
-    rows = example_rows()
-    rows.append({"id": "/subscriptions/x/resourceGroups/r/providers/Microsoft.Network/routeTables/broken",
-                 "type": "microsoft.network/routetables", "name": "broken", "properties": {"routes": "not a list"}})
-    result = scan(rows)
+    result = scan(with_unreadable_row(example_rows()))
     assert not result.complete
     assert any("incomplete" in warning for warning in sarif.warnings(result))
     run = json.loads(sarif.render(result))["runs"][0]

@@ -16,7 +16,8 @@ from pathlib import Path
 from aksaudit.reports import sarif
 from conftest import require_tool
 from report_estates import (
-    DRIFTED, FIREWALL_PUBLIC_IP, cloned_spokes, hostile_rows, scan, scan_example, suppressed, with_wildcard_rules,
+    DRIFTED, FIREWALL_PUBLIC_IP, cloned_spokes, example_rows, hostile_rows, scan, scan_example, suppressed,
+    with_unreadable_row, with_wildcard_rules,
 )
 
 CONFIG = Path(__file__).resolve().parent / "data" / "sarif-multitool-github.config.xml"
@@ -52,6 +53,7 @@ def _documents() -> dict[str, str]:
             documents[f"{Path(name).stem}-{filename}"] = text
     documents["hostile.sarif"] = sarif.render(scan(hostile_rows()))
     documents["suppressed.sarif"] = sarif.render(suppressed(scan_example(DRIFTED), "FW003"))
+    documents["incomplete.sarif"] = sarif.render(scan(with_unreadable_row(example_rows())))
     capped = scan(with_wildcard_rules(cloned_spokes(20, 100, payments_next_hop=FIREWALL_PUBLIC_IP), 5000),
                   ("UDR001", "UDR004", "UDR005", "FW004"))
     documents["capped.sarif"] = sarif.render(capped)
