@@ -123,3 +123,29 @@ def test_deny_of_one_alternative_does_not_block_a_requirement_another_satisfies(
     outcomes = list(check.evaluate(build_estate(estate_rows), only_cdn))
     assert {o.status for o in outcomes} == {Status.FAIL}
     assert all(o.evidence["blocked"] == ["acs-mirror.azureedge.net"] for o in outcomes)
+
+
+@pytest.mark.parametrize("row_type,mutate,needle", [
+    (T_INTENT, lambda p: p.update(routingPolicies={"name": "x"}), "'properties.routingPolicies' is dict"),
+    (T_CONNECTION, lambda p: p.update(enableInternetSecurity="sometimes"), "'properties.enableInternetSecurity'"),
+    ("microsoft.network/loadbalancers", lambda p: p["frontendIPConfigurations"][0]["properties"].update(
+        loadBalancingRules="rule-1"), "loadBalancingRules' is str"),
+])
+def test_malformed_new_rows_are_rejected_naming_the_key(row_type, mutate, needle):
+    estate_rows = copy.deepcopy(rows("vwan-secured-hub-drifted.json"))
+    row = next(r for r in estate_rows if r["type"] == row_type)
+    mutate(row["properties"])
+    estate = build_estate(estate_rows)
+    assert any(needle in r.reason and r.resource_id == row["id"] for r in estate.rejected)
+
+
+def test_malformed_outbound_endpoint_is_rejected_naming_the_key():
+    estate_rows = copy.deepcopy(rows("cni-variants.json"))
+    cluster = next(r for r in estate_rows if r["type"] == "microsoft.containerservice/managedclusters")
+    estate_rows.append({"id": cluster["id"] + "/outboundNetworkDependenciesEndpoints/images", "name": "images",
+                        "type": "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints",
+                        "properties": {"category": "images", "endpoints": [
+                            {"domainName": "mcr.microsoft.com", "endpointDetails": [{"port": "443"}]}]}})
+    estate = build_estate(estate_rows)
+    assert [r.reason for r in estate.rejected] == [
+        "'properties.endpoints[0].endpointDetails[0].port' is str, expected an integer"]
