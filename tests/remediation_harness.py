@@ -69,7 +69,7 @@ def run_script(script: Path, estate: Path, *args: str, env: dict[str, str] | Non
         "FAKE_AZ_LOG": str(log),
         **(env or {}),
     }
-    done = subprocess.run(["bash", str(script), *args], capture_output=True, text=True, env=environ,
+    done = subprocess.run([shutil.which("bash") or "bash", str(script), *args], capture_output=True, text=True, env=environ,
                           cwd=cwd or estate.parent, timeout=300)
     calls = tuple(json.loads(line) for line in log.read_text().splitlines()) if log.exists() else ()
     return Run(done.returncode, done.stdout, done.stderr, calls)
