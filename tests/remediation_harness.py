@@ -89,3 +89,39 @@ def write_rows(rows: list[Any], path: Path) -> Path:
 def write_script(script: RemediationScript, path: Path) -> Path:
     path.write_text(script.text, encoding="utf-8")
     return path
+
+
+# Names (and a description) of the drifted estate, replaced by strings a shell would act on.
+RENAMES = {
+    "rg-spoke-payments-weu": "rg pay$(touch pwned-rg);`touch pwned-rg2`",
+    "rg-hub-fwpolicy-weu": "rg 'hub' \"fw\" $(touch pwned-hub)",
+    "default-to-afw": "default'\"$(touch pwned-route)\"\n;touch pwned-route2",
+    "snet-aks-pods": "snet-pods`touch pwned-subnet`",
+    "rcg-aks-workloads": "rcg?x=1#$(touch pwned-rcg)%20&",
+    "net-temp": "net-temp$(touch pwned-coll)';\n\"`touch pwned-coll2`",
+    "temp-debug": "temp-debug\n`touch pwned-rule`;$(touch pwned-rule2)\\'",
+    "app-aks-workloads": "app `touch pwned-app` ]|@",
+    "allow-all-web": "all'ow\"$(touch pwned-web)`\"`",
+    "debugging egress issue": "$(touch pwned-desc)\n`touch pwned-desc2`; '\"",
+}
+TAGS = {"owner": "$(touch pwned-tag)", "note": "a\nb;`touch pwned-tag2`'\""}
+
+
+def _rename(value: Any) -> Any:
+    if isinstance(value, str):
+        for old, new in RENAMES.items():
+            value = value.replace(old, new)
+        return value
+    if isinstance(value, list):
+        return [_rename(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _rename(v) for k, v in value.items()}
+    return value
+
+
+def injection_estate(path: Path) -> Path:
+    """The drifted estate with names, tags and descriptions full of shell metacharacters."""
+    rows = _rename(json.loads((EXAMPLES / "hub-spoke-drifted.json").read_text(encoding="utf-8")))
+    for row in rows:
+        row["tags"] = dict(row.get("tags") or {}, **TAGS)
+    return write_rows(rows, path)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from itertools import takewhile
 from concurrent.futures import ThreadPoolExecutor
+from itertools import takewhile
 from pathlib import Path
 
 import pytest
@@ -19,9 +19,9 @@ import pytest
 from aksaudit.testing import load_fixture
 from conftest import require_tool
 from remediation_harness import (
-    EXAMPLE_ESTATES, REGISTRY, WITH_TEMPLATES, copy_estate, generate, run_script, scan, write_rows, write_script,
+    EXAMPLE_ESTATES, REGISTRY, WITH_TEMPLATES, copy_estate, generate, injection_estate, run_script, scan, write_rows,
+    write_script,
 )
-from test_remediation_injection import injection_estate
 
 PARSER_ERRORS = ("unrecognized arguments", "misspelled or not recognized", "the following arguments are required",
                  "invalid choice", "expected one argument", "not a valid value", "invalid jmespath")
