@@ -17,7 +17,8 @@ TOP = 25
 MAX_CELL = 240
 MAX_LISTED = 10
 _BACKTICKS = re.compile(r"`+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+# Controls, line separators and the bidi controls that would reorder what a reader sees.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
 
 
 def code(text: str, limit: int = MAX_CELL) -> str:

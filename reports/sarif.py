@@ -11,6 +11,12 @@ One run per file: `--sarif` writes the category `aksaudit/all/`, `--sarif-dir` o
 subscription (`aksaudit/subscription-<id>/`). A scope with no failures still gets a run with
 `results: []`, which is what closes its fixed alerts. Only failures become results; a
 suppressed failure stays one, carrying a SARIF `suppressions` entry with its justification.
+
+Messages quote resource names, which anyone who can create a resource chooses. A SARIF viewer
+(GitHub's included) turns `[text](target)` in a plain-text message into a link (SARIF 2.1.0
+§3.11.6), so every '[' and ']' in message text is escaped as the spec prescribes, and control
+and bidi characters are replaced: the alert shows the name as text, never as a link or image.
+Ids in locations and properties stay exact: they are data, not display text.
 """
 from __future__ import annotations
 
@@ -33,6 +39,16 @@ ALL_SCOPE = "all"
 NO_SUBSCRIPTION_SCOPE = "tenant"  # findings on ids outside any subscription
 REGION = {"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 2}
 _SAFE_SCOPE = re.compile(r"[^a-z0-9-]")
+# C0 and C1 controls except newline and tab, and the bidi controls that reorder what is shown.
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_BRACKET = re.compile(r"(\\*)([\[\]])")
+
+
+def message_text(text: str) -> str:
+    """Plain text no SARIF viewer renders as an embedded link (brackets escaped, backslashes before
+    them doubled so a name cannot cancel the escape) and with nothing that is not shown as itself."""
+    text = _UNSHOWABLE.sub("\ufffd", text)
+    return _BRACKET.sub(lambda m: m.group(1) * 2 + "\\" + m.group(2), text)
 
 
 @dataclass(frozen=True)
@@ -102,7 +118,7 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
         "ruleId": finding.check_id,
         "ruleIndex": rule_index[finding.check_id],
         "level": LEVEL[finding.severity],
-        "message": {"text": finding.message.strip() or finding.title},
+        "message": {"text": message_text(finding.message.strip() or finding.title)},
         "locations": [{
             "physicalLocation": {"artifactLocation": {"uri": artifact_uri(finding.resource_id)}, "region": dict(REGION)},
             "logicalLocations": [{"name": last_segment(finding.resource_id), "fullyQualifiedName": finding.resource_id,
@@ -120,7 +136,8 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
 
 
 def _notifications(result: ScanResult, run: Run) -> list[dict[str, Any]]:
-    notes = [{"level": "error", "message": {"text": f"Scan incomplete: {error}"}} for error in result.errors]
+    notes = [{"level": "error", "message": {"text": message_text(f"Scan incomplete: {error}")}}
+             for error in result.errors]
     if result.skipped:
         notes.append({"level": "warning",
                       "message": {"text": f"{len(result.skipped)} check outcome(s) skipped for lack of data."}})

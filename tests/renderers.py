@@ -1,16 +1,54 @@
-"""Every renderer the product has, for tests that must run them all (fuzzing, hostile input)."""
+"""Every renderer the product has, for tests that must run them all (fuzzing, hostile input).
+
+Each entry turns a ScanResult into text the way the CLI does: JSON v1, SARIF (one run, and one
+file per subscription), the HTML report, the Markdown summary, the terminal summary (a rich
+Console writing to a string, as wide as a CI log) and the remediation script with every block
+enabled. A module that does not exist (yet) is a test failure, not a skip: the list names what
+the product ships.
+"""
 from __future__ import annotations
 
 import importlib
+import io
 from typing import Callable, Iterator
 
-# module, function: pure renderers of a ScanResult. A module that does not exist (yet) is a
-# test failure, not a skip: the list names what the product ships.
+from rich.console import Console
+
+from aksaudit.engine import ScanResult
+
+# module, function: pure renderers of a ScanResult.
 RENDERERS = (
     ("aksaudit.reports.json_report", "render"),
+    ("aksaudit.reports.sarif", "render"),
+    ("aksaudit.reports.sarif", "render_per_subscription"),
+    ("aksaudit.reports.html", "render"),
+    ("aksaudit.reports.markdown", "render"),
 )
 
 
-def all_renderers() -> Iterator[tuple[str, Callable]]:
+def terminal(result: ScanResult, width: int = 160, color: bool = True) -> str:
+    """The summary `aksaudit scan` prints, as a terminal (with colour) would receive it."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=color, color_system="truecolor" if color else None,
+                      highlight=False, soft_wrap=False, legacy_windows=False)
+    importlib.import_module("aksaudit.reports.terminal").render(result, console)
+    return buffer.getvalue()
+
+
+def remediation(result: ScanResult) -> str:
+    """The script `scan --remediation --include-disruptive` writes for this result."""
+    from aksaudit.registry import load_registry
+    from aksaudit.reports.remediation import check_templates, render
+    from aksaudit.cli_remediation import header_of
+
+    checks = result.checks_run or load_registry().checks
+    return render(result.findings, check_templates(checks), header_of(result), include_disruptive=True).text
+
+
+EXTRA = (("terminal", terminal), ("remediation", remediation))
+
+
+def all_renderers() -> Iterator[tuple[str, Callable[[ScanResult], object]]]:
     for module, function in RENDERERS:
         yield f"{module}.{function}", getattr(importlib.import_module(module), function)
+    yield from EXTRA
