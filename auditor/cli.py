@@ -30,6 +30,7 @@ from .findings import Severity
 from .model import build_estate
 from .output import write_atomic
 from .registry import Registry, RegistryError, load_registry
+from .reports.terminal import plain
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 FAIL_ON = ("critical", "high", "medium", "low", "info", "never")
@@ -67,20 +68,25 @@ def _outputs() -> dict[str, Callable[[ScanResult], str | bytes]]:
 REPORT_FLAGS = ("json", "sarif", "html", "markdown")  # each names a renderer in _outputs()
 
 
-def write_reports(args: argparse.Namespace, result: ScanResult) -> list[str]:
-    """Write every requested report atomically ('-' streams to stdout); return warnings for the user."""
+def write_reports(args: argparse.Namespace, result: ScanResult, shown: ScanResult | None = None) -> list[str]:
+    """Write every requested report atomically ('-' streams to stdout); return warnings for the user.
+
+    `shown` is what the reports people read are rendered from (the result with subscription ids
+    pseudonymised, under --redact-subscriptions); JSON, the machine contract, always gets `result`.
+    """
+    shown = shown or result
     renderers = _outputs()
     for name in REPORT_FLAGS:
         if getattr(args, name, None):
-            write_atomic(getattr(args, name), renderers[name](result))
+            write_atomic(getattr(args, name), renderers[name](result if name == "json" else shown))
     sarif_dir = getattr(args, "sarif_dir", None)
     if not (sarif_dir or getattr(args, "sarif", None)):
         return []
     from .reports import sarif
     if sarif_dir:
-        for filename, text in sarif.render_per_subscription(result).items():
+        for filename, text in sarif.render_per_subscription(shown).items():
             write_atomic(Path(sarif_dir) / filename, text)
-    return sarif.warnings(result, per_subscription=bool(sarif_dir))
+    return sarif.warnings(shown, per_subscription=bool(sarif_dir))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--baseline", metavar="PREVIOUS.json", help="a previous JSON v1 result: mark findings new/unchanged/reappeared and list resolved ones")
     scan.add_argument("--fail-on-new", action="store_true", help="with --baseline: only new or reappeared findings fail the run")
     scan.add_argument("--approved", metavar="FILE", help="approved egress baseline (from 'baseline approve'): report drift as DRIFT001")
+    scan.add_argument("--redact-subscriptions", action="store_true",
+                      help="show subscription ids as stable pseudonyms (sub-<8 hex>) in SARIF, HTML, Markdown and the "
+                           "terminal summary; JSON and remediation scripts keep the real ids, fingerprints are unchanged")
     add_live_arguments(scan)
     add_remediation_arguments(scan)
     add_snapshot_command(commands)
@@ -171,11 +180,15 @@ def cmd_scan(args: argparse.Namespace, registry: Registry, console: Console) -> 
     result = apply_suppressions(result, config.suppressions, args.as_of or date.today())
     if args.remediation:
         write_script(args.remediation, result.findings, header_of(result), registry, args.include_disruptive)
-    for warning in write_reports(args, result):
+    shown = result
+    if args.redact_subscriptions:
+        from .redact import redact_result
+        shown = redact_result(result)
+    for warning in write_reports(args, result, shown):
         print(f"aksaudit: warning: {warning}", file=sys.stderr)
     if not args.quiet:
         from .reports import terminal
-        terminal.render(result, console)
+        terminal.render(shown, console)
     return exit_code(result, fail_on, only_new=args.fail_on_new)
 
 
@@ -218,7 +231,7 @@ def cmd_baseline(args: argparse.Namespace, registry: Registry, console: Console)
     estate, gaps = _estate_of(args.snapshot)
     if gaps:
         for gap in gaps:
-            print(f"aksaudit: gap: {gap}", file=sys.stderr)
+            print(f"aksaudit: gap: {plain(gap)}", file=sys.stderr)
         print("aksaudit: refusing to approve an egress baseline from incomplete data", file=sys.stderr)
         return EXIT_INCOMPLETE
     document = approval_document(estate, source=args.snapshot, approved_at=now_iso())
@@ -235,9 +248,9 @@ def cmd_diff(args: argparse.Namespace, registry: Registry, console: Console) -> 
         print(json.dumps({"old": args.old, "new": args.new, "complete": not (old_gaps or new_gaps),
                           "gaps": old_gaps + new_gaps, "clusters": changes}, indent=2))
     else:
-        sys.stdout.write(diff_text(changes))
+        sys.stdout.write(plain(diff_text(changes), keep_newlines=True))
         for gap in old_gaps + new_gaps:
-            print(f"gap: {gap}", file=sys.stderr)
+            print(f"gap: {plain(gap)}", file=sys.stderr)
     return EXIT_INCOMPLETE if old_gaps or new_gaps else EXIT_OK
 
 

@@ -19,9 +19,16 @@ def short_id(resource_id: str) -> str:
     return "/".join(tail.split("/")[1:]) or resource_id
 
 
+def plain(text: str, keep_newlines: bool = False) -> str:
+    """Scan text fit for a terminal: every character that is not printable (ESC and the other
+    controls, bidi overrides, line separators) becomes '?', so a resource name can neither
+    drive the terminal nor reorder what is shown. Newlines stay when asked to (multi-line text)."""
+    return "".join(ch if ch.isprintable() or (keep_newlines and ch == "\n") else "?" for ch in text)
+
+
 def _safe(text: str) -> Text:
     """Resource names are attacker-controlled: no markup, no control characters."""
-    return Text("".join(ch if ch.isprintable() else "?" for ch in text))
+    return Text(plain(text))
 
 
 def render(result: ScanResult, console: Console) -> None:

@@ -26,7 +26,7 @@ import vcr
 ARM_HOST = "management.azure.com"
 LOGIN_HOST = "login.microsoftonline.com"
 FAKE_SECRET = "REDACTED"
-FAKE_TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.e30.recorded-token"
+FAKE_TOKEN = "REDACTED-ACCESS-TOKEN"  # not JWT-shaped: a secret scan must find no token at all
 KEEP_REQUEST_HEADERS = {"content-type", "accept"}
 KEEP_RESPONSE_HEADERS = {"content-type", "retry-after", "x-ms-user-quota-remaining", "x-ms-user-quota-resets-after",
                          "x-ms-tenant-subscription-limit-hit"}

@@ -12,7 +12,8 @@ without Azure:
   — enough of Entra ID for azure-identity's client-secret flow (with instance discovery off).
 
 Faults are injected per request (429 with or without Retry-After, 5xx or any status, truncation,
-delay for timeouts), and a configurable latency applies to every request. Only loopback: the
+delay for timeouts, a connection reset half-way through a page, a rejected or lost `$skipToken`,
+an access token that expires mid-scan), and a configurable latency applies to every request. Only loopback: the
 server binds 127.0.0.1 and nothing else.
 """
 from __future__ import annotations
@@ -26,7 +27,9 @@ import math
 import re
 import secrets
 import shutil
+import socket
 import ssl
+import struct
 import tempfile
 import threading
 import time
@@ -55,7 +58,12 @@ class Fault:
     kind: "throttle" (429, RateLimiting body; quota headers saying the quota is spent unless
     `quota_headers` is False; Retry-After only if `retry_after`),
     "error" (`status` with ARM error `code`), "truncate" (resultTruncated "true", no $skipToken),
-    "delay" (sleep `seconds` before answering: client timeouts). `route` is "graph" or "arm";
+    "delay" (sleep `seconds` before answering: client timeouts), "reset" (send the headers and
+    half the body, then reset the connection), "reject_skip_token" (a page asked for with a
+    `$skipToken` gets 400 InvalidSkipToken, as when the token has expired), "drop_skip_token"
+    (the page is served without its `$skipToken`, although `totalRecords` says more rows exist),
+    "expire_token" (the presented access token is revoked and answered 401
+    ExpiredAuthenticationToken, so only a fresh token gets through). `route` is "graph" or "arm";
     `table` and `page` (1-based) narrow Resource Graph faults.
     """
 
@@ -83,6 +91,7 @@ class Record:
     path: str
     body: Any
     status: int
+    at: float = 0.0  # the emulator's clock when the answer was sent
 
 
 @dataclass
@@ -143,6 +152,7 @@ class Emulator:
         self.in_flight = 0
         self.peak_in_flight = 0  # most Resource Graph requests being served at once
         self._tokens: set[str] = set()
+        self._revoked: set[str] = set()
         self._windows: dict[str, _Window] = {}
         self._lock = threading.Lock()
         self.ca_path, self._context = _tls()
@@ -235,6 +245,16 @@ class Emulator:
         with self._lock:
             return token in self._tokens
 
+    def revoke_token(self, token: str) -> None:
+        with self._lock:
+            self._tokens.discard(token)
+            self._revoked.add(token)
+
+    def issued_tokens(self) -> set[str]:
+        """Every access token issued, revoked ones too (the secrets test looks for them everywhere)."""
+        with self._lock:
+            return self._tokens | self._revoked
+
     def entered(self, delta: int) -> None:
         with self._lock:
             self.in_flight += delta
@@ -277,7 +297,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None, parsed: Any = None) -> None:
         body = json.dumps(payload).encode()
-        self.owner.record(Record(self.command, self.path, parsed, status))
+        self.owner.record(Record(self.command, self.path, parsed, status, self.owner.clock()))
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -289,6 +309,34 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             self.close_connection = True  # the client gave up (a timeout test): nothing to answer
+
+    def _reset_mid_body(self, status: int, payload: Any, parsed: Any = None) -> None:
+        """Headers and half the body, then a TCP reset: the client sees the page cut off."""
+        body = json.dumps(payload).encode()
+        self.owner.record(Record(self.command, self.path, parsed, -status, self.owner.clock()))
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            raw = self.request.unwrap() if hasattr(self.request, "unwrap") else self.request
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            raw.close()
+        except (OSError, ssl.SSLError):
+            pass
+        self.close_connection = True
+
+    def _expired(self, parsed: Any) -> None:
+        """What ARM answers a token it no longer accepts; the token stays refused from now on."""
+        token = (self.headers.get("Authorization") or "")[7:]
+        self.owner.revoke_token(token)
+        self._send(401, _arm_error("ExpiredAuthenticationToken", "The access token expiry UTC time is earlier "
+                                   "than current UTC time."),
+                   {"WWW-Authenticate": f'Bearer authorization_uri="{self.owner.url}/{self.owner.tenant.tenant_id}", '
+                                        'error="invalid_token", error_description="The access token has expired"'},
+                   parsed=parsed)
 
     def _bearer_ok(self) -> bool:
         auth = self.headers.get("Authorization") or ""
@@ -411,6 +459,12 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self.owner.take_fault("graph", query.table, page)
         self._delay(fault)
         token = (self.headers.get("Authorization") or "")[7:]
+        if fault and fault.kind == "expire_token":
+            return self._expired(body)
+        if fault and fault.kind == "reject_skip_token" and options.get("$skipToken"):
+            return self._send(400, _arm_error("BadRequest", "Invalid skip token.",
+                                              [{"code": "InvalidSkipToken", "message": "The skip token has expired."}]),
+                              parsed=body)
         if fault and fault.kind == "throttle":
             return self._throttled(body, fault.retry_after, fault.resets_after if fault.quota_headers else None)
         allowed, remaining, resets = self.owner.spend_quota(token)
@@ -432,8 +486,10 @@ class _Handler(BaseHTTPRequestHandler):
                                     "resultTruncated": "false"}
         if fault and fault.kind == "truncate":
             response["resultTruncated"] = "true"
-        elif offset + top < len(rows):
+        elif offset + top < len(rows) and not (fault and fault.kind == "drop_skip_token"):
             response["$skipToken"] = _skip_token(offset + top, fingerprint)
+        if fault and fault.kind == "reset":
+            return self._reset_mid_body(200, response, parsed=body)
         self._send(200, response, headers, parsed=body)
 
     def _throttled(self, body: Any, retry_after: float | None, resets: float | None) -> None:
