@@ -155,7 +155,10 @@ def run_scan(estate: Estate, checks: Iterable[LoadedCheck], *, options: Mapping[
     touched = {id_key(f.resource_id) for f in findings} | {id_key(s.resource_id) for s in skipped}
     paths = summarize_paths(estate)
     on_path = _cluster_resources(paths)
-    compliant = sum(1 for ids in on_path.values() if not ids & touched)
+    # A finding may sit on a resource off the path proper (a load balancer in the node resource
+    # group, a hub connection) yet name the cluster it concerns in its evidence: that counts too.
+    named = {id_key(str(f.evidence.get("cluster", ""))) for f in findings} - {""}
+    compliant = sum(1 for cluster, ids in on_path.items() if cluster not in named and not ids & touched)
     return ScanResult(
         tool_version=__version__, started_at=started, finished_at=now_iso(), scopes=tuple(scopes),
         warnings=tuple(all_warnings), errors=tuple(all_errors), findings=tuple(findings), skipped=tuple(skipped),

@@ -149,3 +149,14 @@ def test_malformed_outbound_endpoint_is_rejected_naming_the_key():
     estate = build_estate(estate_rows)
     assert [r.reason for r in estate.rejected] == [
         "'properties.endpoints[0].endpointDetails[0].port' is str, expected an integer"]
+
+
+def test_cluster_with_a_finding_off_its_path_is_not_counted_compliant(registry):
+    """AKS006 sits on a load balancer in the node resource group, not on the egress path itself."""
+    from aksaudit.testing import run_checks
+
+    only = [registry.by_id()["AKS006"]]
+    result = run_checks(only, rows("vwan-secured-hub-drifted.json"))
+    flagged = {str(f.evidence["cluster"]).lower() for f in result.findings}
+    assert flagged and not result.skipped
+    assert result.clusters_compliant == result.clusters_total - len(flagged)
