@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from .limits import MAX_LIST_ITEMS
+
 
 class RowError(ValueError):
     """A row (or one element inside it) does not have the shape the model needs."""
@@ -22,11 +24,13 @@ def obj(value: Any, key: str) -> Mapping[str, Any]:
 
 
 def arr(value: Any, key: str) -> list[Any]:
-    """A list field; absent/null reads as empty."""
+    """A list field; absent/null reads as empty; one longer than any real resource has rejects the row."""
     if value is None:
         return []
     if not isinstance(value, list):
         raise RowError(f"'{key}' is {type(value).__name__}, expected a list")
+    if len(value) > MAX_LIST_ITEMS:
+        raise RowError(f"'{key}' holds {len(value):,} items, more than the {MAX_LIST_ITEMS:,} a row may have")
     return value
 
 

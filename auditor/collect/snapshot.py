@@ -10,13 +10,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..limits import LimitError, max_snapshot_bytes, too_large
+
 SNAPSHOT_FORMAT = "aksaudit-snapshot"
 SNAPSHOT_VERSION = 1
-MAX_SNAPSHOT_BYTES = 8 * 1024 ** 3  # refuse, with a clear error, what cannot sensibly be parsed
 
 
 class InputError(Exception):
     """The input cannot be used at all; the message names the file and what is wrong."""
+
+
+def check_size(name: str, size: int) -> None:
+    """Refuse, naming the file, a snapshot larger than the memory aksaudit may use (see limits)."""
+    try:
+        limit = max_snapshot_bytes()
+    except LimitError as error:
+        raise InputError(str(error)) from error
+    if size > limit:
+        raise InputError(too_large(name, size, limit))
 
 
 @dataclass(frozen=True)
@@ -91,8 +102,7 @@ def load_snapshot(path: str | Path) -> Snapshot:
     file = Path(path)
     try:
         size = file.stat().st_size
-        if size > MAX_SNAPSHOT_BYTES:
-            raise InputError(f"{name}: {size} bytes is larger than the {MAX_SNAPSHOT_BYTES} bytes a snapshot may be")
+        check_size(name, size)
         with file.open("rb") as handle:
             document = json.load(handle)
     except FileNotFoundError as error:
