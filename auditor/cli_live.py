@@ -13,7 +13,9 @@ from typing import Any, Iterable
 
 from .collect.clients import connect
 from .collect.clouds import CLOUDS, resolve_cloud
+from .collect.arm import collect_arm
 from .collect.live import LiveOptions, ScopeRequest, collect_live
+from .collect.queries import SUBSCRIPTION_BATCH
 from .collect.progress import make_progress
 from .collect.snapshot import Snapshot, snapshot_document
 from .collect.throttle import RetryPolicy
@@ -32,6 +34,24 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--retry-budget", type=float, default=RetryPolicy().budget, metavar="SECONDS",
                        help="seconds after the scan starts past which throttled or failed requests are no longer "
                             "retried and their data is reported missing (default: %(default)s)")
+    group.add_argument("--source", choices=("arg", "arm"), default="arg",
+                       help="arg: Azure Resource Graph, a few paged queries for the whole scope (default); arm: "
+                            "list every type per subscription from Azure Resource Manager, authoritative with no "
+                            "indexing lag (e.g. right after a fix), but one request per subscription and type")
+    group.add_argument("--subscription-batch", type=_batch_size, default=None, metavar="N",
+                       help=f"subscriptions per Resource Graph request, 1-{SUBSCRIPTION_BATCH} (default "
+                            f"{SUBSCRIPTION_BATCH}); with a tenant or management-group scope, its subscriptions are "
+                            "listed first and queried N at a time")
+
+
+def _batch_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 1 <= value <= SUBSCRIPTION_BATCH:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {SUBSCRIPTION_BATCH}, got {value}")
+    return value
 
 
 def has_live_scope(args: argparse.Namespace) -> bool:
@@ -49,13 +69,16 @@ def required_types(checks: Iterable[Any]) -> tuple[str, ...]:
 
 
 def live_snapshot(args: argparse.Namespace, checks: Iterable[Any], quiet: bool = False) -> Snapshot:
-    """Collect from Resource Graph for the scopes on the command line."""
+    """Collect from Resource Graph (or, with --source arm, ARM) for the scopes on the command line."""
     # The SDKs log failures we report ourselves, better worded; keep their lines off the terminal.
     logging.getLogger("azure").addHandler(logging.NullHandler())
     cloud = resolve_cloud(args.cloud)
-    options = LiveOptions(retry=RetryPolicy(budget=max(0.0, args.retry_budget)))
-    return collect_live(required_types(checks), scope_request(args), connect(cloud), options=options,
-                        progress=make_progress(quiet=quiet))
+    batch = getattr(args, "subscription_batch", None)
+    options = LiveOptions(retry=RetryPolicy(budget=max(0.0, args.retry_budget)),
+                          batch_size=batch or SUBSCRIPTION_BATCH, split_scopes=batch is not None)
+    collect = collect_arm if getattr(args, "source", "arg") == "arm" else collect_live
+    return collect(required_types(checks), scope_request(args), connect(cloud), options=options,
+                   progress=make_progress(quiet=quiet))
 
 
 def add_snapshot_command(commands: Any) -> None:

@@ -5,6 +5,7 @@ against a recorded or emulated endpoint without patching anything.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -17,6 +18,7 @@ class AzureClients:
     cloud: Cloud
     graph: Any  # azure.mgmt.resourcegraph.ResourceGraphClient
     network: Callable[[str], Any]  # subscription id -> azure.mgmt.network.NetworkManagementClient
+    containers: Callable[[str], Any] | None = None  # subscription id -> ContainerServiceClient (--source arm)
 
 
 def connect(cloud: Cloud, credential: Any = None, **client_options: Any) -> AzureClients:
@@ -31,16 +33,32 @@ def connect(cloud: Cloud, credential: Any = None, **client_options: Any) -> Azur
     credential = credential if credential is not None else default_credential(cloud)
     graph = ResourceGraphClient(credential, base_url=cloud.resource_manager, credential_scopes=[cloud.scope],
                                 retry_total=0, **client_options)
-    cache: dict[str, Any] = {}
+    options = {"base_url": cloud.resource_manager, "credential_scopes": [cloud.scope], **client_options}
 
-    def network(subscription_id: str) -> Any:
-        if subscription_id not in cache:
-            # Imported on first use: it is the largest SDK and only the rule-group fallback needs it.
-            from azure.mgmt.network import NetworkManagementClient
+    def network_client(subscription_id: str) -> Any:
+        # Imported on first use: it is the largest SDK and only the rule-group fallback (and
+        # --source arm) need it.
+        from azure.mgmt.network import NetworkManagementClient
+        return NetworkManagementClient(credential, subscription_id, **options)
 
-            cache[subscription_id] = NetworkManagementClient(
-                credential, subscription_id, base_url=cloud.resource_manager, credential_scopes=[cloud.scope],
-                **client_options)
-        return cache[subscription_id]
+    def container_client(subscription_id: str) -> Any:
+        # Only `--source arm` lists clusters through ARM; most scans never import this SDK.
+        from azure.mgmt.containerservice import ContainerServiceClient
+        return ContainerServiceClient(credential, subscription_id, **options)
 
-    return AzureClients(cloud, graph, network)
+    network, containers = _per_subscription(network_client), _per_subscription(container_client)
+    return AzureClients(cloud, graph, network, containers)
+
+
+def _per_subscription(make: Callable[[str], Any]) -> Callable[[str], Any]:
+    """One client per subscription, made on first use; safe from the many threads of `--source arm`."""
+    made: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def client(subscription_id: str) -> Any:
+        with lock:
+            if subscription_id not in made:
+                made[subscription_id] = make(subscription_id)
+            return made[subscription_id]
+
+    return client

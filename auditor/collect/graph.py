@@ -8,9 +8,12 @@ reported; it raises only for authentication failures, which no amount of data ca
 """
 from __future__ import annotations
 
+import math
 import random
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
@@ -18,7 +21,9 @@ from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 from .identity import is_auth_failure
 from .progress import NullProgress, Progress
 from .queries import PAGE_SIZE, TableQuery
-from .throttle import SUBSCRIPTION_LIMIT_HIT, Budget, Clock, QuotaLimiter, RetryPolicy, header, wait_for_429
+from .throttle import (
+    SUBSCRIPTION_LIMIT_HIT, Budget, Clock, QuotaLimiter, RetryPolicy, header, quota_of, retry_after, wait_for_429,
+)
 
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 FORBIDDEN_CODES = frozenset({"authorizationfailed", "novalidsubscriptionsinqueryrequest", "forbidden"})
@@ -71,6 +76,31 @@ class Unreadable(Exception):
     def __init__(self, message: str, forbidden: bool = False) -> None:
         super().__init__(message)
         self.forbidden = forbidden
+
+
+@dataclass(frozen=True)
+class FirstPage:
+    """Page 1 of a query read with offset paging: its rows, and how many pages the rest takes."""
+
+    query: TableQuery
+    scope: GraphScope
+    key: str
+    label: str
+    rows: tuple[Mapping[str, Any], ...]
+    total: int | None  # totalRecords, when the service reported it
+    token: str | None  # $skipToken for the next page; None when page 1 was the last
+    limit_hit: bool
+    error: str = ""
+    forbidden: bool = False
+    cut_short: bool = False  # more pages exist but were not read (the 10,000-subscription cap was hit)
+
+
+class _Tally:
+    """Pages and rows read so far by one query's concurrent page reads, for the progress display."""
+
+    def __init__(self, pages: int, rows: int) -> None:
+        self.pages, self.rows = pages, rows
+        self.lock = threading.Lock()
 
 
 def error_codes(error: HttpResponseError) -> set[str]:
@@ -146,16 +176,126 @@ class GraphReader:
         self._progress.finished(key, pages, len(rows), error)
         return QueryOutcome(query, scope, tuple(rows), pages, error, forbidden, limit_hit)
 
-    def _request(self, query: TableQuery, scope: GraphScope, token: str | None) -> QueryRequest:
+    # --- offset paging: page 1 first, then every other page at once -------------------------
+    #
+    # Following $skipToken makes a query's pages a chain: one request in flight per query, so a
+    # big table is read at 1 / latency pages per second whatever the quota allows. Page 1 says
+    # how many rows there are (totalRecords); with the same query, scope and `order by id`, the
+    # other pages are `$skip` offsets (documented for Resource Graph, and what `az graph query
+    # --skip` sends) that can all be requested at once, so the quota limiter, not the latency,
+    # sets the pace. The requests sent are exactly ceil(rows / page size), as with tokens.
+
+    def start(self, query: TableQuery, scope: GraphScope, key: str = "", stop_at_limit: bool = True) -> FirstPage:
+        """Read page 1. With `stop_at_limit`, a tenant or management-group query that hit the
+        10,000-subscription cap reads no further: the collector re-reads it in batches anyway."""
+        key = key or f"{query.table}@{scope.label()}"
+        label = f"{query.table} ({scope.label()})"
+        self._progress.started(key, label)
+        try:
+            page, headers = self._page(query, scope, None, label)
+        except Unreadable as failure:
+            return FirstPage(query, scope, key, label, (), None, None, False, f"{label}: {failure}", failure.forbidden)
+        rows = tuple(page.data or ())
+        self._progress.page(key, 1, len(rows))
+        limit_hit = (header(headers, SUBSCRIPTION_LIMIT_HIT) or "").lower() == "true"
+        if str(page.result_truncated).lower() == "true":
+            error = (f"{label}: Resource Graph truncated the result (resultTruncated=true) after "
+                     f"{len(rows)} row(s); the rest is missing")
+            return FirstPage(query, scope, key, label, rows, page.total_records, None, limit_hit, error)
+        token = page.skip_token or None
+        cut = bool(token) and limit_hit and stop_at_limit and not scope.subscriptions
+        return FirstPage(query, scope, key, label, rows, page.total_records, None if cut else token, limit_hit,
+                         cut_short=cut)
+
+    def rest(self, first: FirstPage) -> range:
+        """Indexes (0-based) of the pages still to read, all known from page 1's totalRecords
+        (pages as large as page 1 was: the service may serve fewer rows than $top asks for)."""
+        if not first.token or first.total is None or not first.rows:
+            return range(0)
+        return range(1, max(1, math.ceil(first.total / len(first.rows))))
+
+    def page_at(self, first: FirstPage, index: int, tally: _Tally | None = None) -> Any:
+        """Page `index` (0-based) by offset; raises Unreadable when it cannot be had."""
+        page, _ = self._page(first.query, first.scope, None, first.label, skip=index * len(first.rows))
+        if tally is not None:
+            with tally.lock:
+                tally.pages += 1
+                tally.rows += len(page.data or ())
+                self._progress.page(first.key, tally.pages, tally.rows)
+        return page
+
+    def tally(self, first: FirstPage) -> _Tally:
+        return _Tally(1, len(first.rows))
+
+    def finish(self, first: FirstPage, pages: Sequence[Future]) -> QueryOutcome:
+        """Assemble the pages in order, with the same account of what is missing as `read` gives."""
+        rows = list(first.rows)
+        error, forbidden, count = first.error, first.forbidden, 1 if not first.error or first.rows else 0
+        total = first.total or 0
+        if not error:
+            for index, future in enumerate(pages, start=1):
+                try:
+                    page = future.result()
+                except Unreadable as failure:
+                    forbidden = failure.forbidden
+                    error = (f"{first.label}: {failure} (page {index + 1} could not be read; rows after page "
+                             f"{index} are missing)")
+                    break
+                count += 1
+                rows.extend(page.data or ())
+                total = max(total, page.total_records or 0)
+                if str(page.result_truncated).lower() == "true":
+                    error = (f"{first.label}: Resource Graph truncated the result (resultTruncated=true) after "
+                             f"{len(rows)} row(s); the rest is missing")
+                    break
+            else:
+                if first.token and (first.total is None or not first.rows):
+                    # No totalRecords to plan offsets with: follow $skipToken from page 1, as `read` does.
+                    outcome = self._follow(first, rows, count)
+                    rows, count, error, forbidden = list(outcome.rows), outcome.pages, outcome.error, outcome.forbidden
+                elif first.token and len({str(r.get("id", "")).lower() for r in rows}) < total:
+                    # Fewer rows than the service counted (rows created meanwhile, or a short page
+                    # mid-way): offsets no longer line up, so read the query again by $skipToken.
+                    outcome = self.read(first.query, first.scope, first.key)
+                    outcome = QueryOutcome(outcome.query, outcome.scope, outcome.rows, count + outcome.pages,
+                                           outcome.error, outcome.forbidden, outcome.limit_hit or first.limit_hit)
+                    return outcome
+        if error:
+            for future in pages:
+                future.cancel()
+        self._progress.finished(first.key, count, len(rows), error)
+        return QueryOutcome(first.query, first.scope, tuple(rows), count, error, forbidden, first.limit_hit)
+
+    def _follow(self, first: FirstPage, rows: list[Mapping[str, Any]], count: int) -> QueryOutcome:
+        """The rest of a query after page 1 by $skipToken, with `read`'s account of what is missing."""
+        token, error, forbidden = first.token, "", False
+        while token:
+            try:
+                page, _ = self._page(first.query, first.scope, token, first.label)
+            except Unreadable as failure:
+                forbidden = failure.forbidden
+                error = f"{first.label}: {failure} (page {count + 1} could not be read; rows after page {count} are missing)"
+                break
+            count += 1
+            rows.extend(page.data or ())
+            if str(page.result_truncated).lower() == "true":
+                error = (f"{first.label}: Resource Graph truncated the result (resultTruncated=true) after "
+                         f"{len(rows)} row(s); the rest is missing")
+                break
+            token = page.skip_token
+        return QueryOutcome(first.query, first.scope, tuple(rows), count, error, forbidden, first.limit_hit)
+
+    def _request(self, query: TableQuery, scope: GraphScope, token: str | None, skip: int | None = None) -> QueryRequest:
         return QueryRequest(
             subscriptions=list(scope.subscriptions) or None,
             management_groups=list(scope.management_groups) or None,
             query=query.kql,
-            options=QueryRequestOptions(top=self._page_size, skip_token=token, result_format="objectArray"),
+            options=QueryRequestOptions(top=self._page_size, skip_token=token, skip=skip, result_format="objectArray"),
         )
 
-    def _page(self, query: TableQuery, scope: GraphScope, token: str | None, label: str) -> tuple[Any, Mapping[str, str]]:
-        request = self._request(query, scope, token)
+    def _page(self, query: TableQuery, scope: GraphScope, token: str | None, label: str,
+              skip: int | None = None) -> tuple[Any, Mapping[str, str]]:
+        request = self._request(query, scope, token, skip)
         attempt = 0
         while True:
             held = self._limiter.acquire()
@@ -196,6 +336,10 @@ class GraphReader:
             raise Unreadable(reason)
         if status == 429:
             wait = wait_for_429(headers, self._policy, attempt, self._rand)
-            self._limiter.hold(wait)
+            quota = quota_of(headers)
+            # Everyone waits when the quota is spent, unknown, or Azure names a time; a 429 that
+            # says quota remains concerns this request alone, and only it backs off.
+            if retry_after(headers) is not None or quota.remaining is None or quota.remaining <= 0:
+                self._limiter.hold(wait)
             return wait, "throttled (HTTP 429)"
         return self._policy.backoff(attempt, self._rand), reason

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import random
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .. import __version__
 from ..rows import id_key
@@ -47,9 +48,12 @@ class ScopeRequest:
 
 @dataclass(frozen=True)
 class LiveOptions:
-    concurrency: int = 4  # requests in flight at once; the limiter still keeps them inside the quota
+    concurrency: int = 8  # requests in flight at once; the limiter still keeps them inside the quota
     page_size: int = PAGE_SIZE
     batch_size: int = SUBSCRIPTION_BATCH
+    # With a tenant or management-group scope: list its subscriptions first and query them
+    # `batch_size` at a time (--subscription-batch), instead of letting Resource Graph expand it.
+    split_scopes: bool = False
     timeout: float = 60.0  # seconds to connect, and to wait for a response, per request
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
@@ -74,19 +78,53 @@ class _Collector:
         self.pool = pool
         self.options = options
         self.outcomes: list[QueryOutcome] = []
+        self._cut_short: set[int] = set()  # ids of outcomes that stopped at the subscription cap
         self._lock = threading.Lock()
 
-    def read_all(self, units: Iterable[tuple[TableQuery, GraphScope]]) -> list[QueryOutcome]:
-        futures = [self.pool.submit(self.reader.read, query, scope) for query, scope in units]
-        results = [future.result() for future in futures]
+    def read_all(self, units: Iterable[tuple[TableQuery, GraphScope]], stop_at_limit: bool = True) -> list[QueryOutcome]:
+        """Every query at every scope. With one worker, pages follow $skipToken, one at a time (the
+        recorded cassettes replay that); with more, page 1 of each query goes first and then all
+        its other pages at once by offset, so the quota, not the latency of a page chain, sets
+        the pace (see GraphReader.start)."""
+        units = list(units)
+        if self.options.concurrency <= 1:
+            futures = [self.pool.submit(self.reader.read, query, scope) for query, scope in units]
+            results = [future.result() for future in futures]
+        else:
+            firsts = {self.pool.submit(self.reader.start, query, scope, "", stop_at_limit): index
+                      for index, (query, scope) in enumerate(units)}
+            started: dict[int, tuple[Any, list]] = {}
+            for done in as_completed(firsts):
+                first = done.result()
+                tally = self.reader.tally(first)
+                started[firsts[done]] = (first, [self.pool.submit(self.reader.page_at, first, index, tally)
+                                                 for index in self.reader.rest(first)])
+            results = [self.reader.finish(*started[index]) for index in range(len(units))]
+            cut = {id(result) for index, result in enumerate(results) if started[index][0].cut_short}
+            with self._lock:
+                self._cut_short |= cut
         with self._lock:
             self.outcomes.extend(results)
         return results
+
+    def read_whole(self, outcome: QueryOutcome) -> QueryOutcome:
+        """An outcome that stopped at the subscription cap, read to its end after all."""
+        if id(outcome) not in self._cut_short:
+            return outcome
+        return self.read_all([(outcome.query, outcome.scope)], stop_at_limit=False)[0]
 
     def list_subscriptions(self, scope: GraphScope) -> QueryOutcome:
         return self.read_all([(subscriptions_query(), scope)])[0]
 
     def targets(self, request: ScopeRequest) -> _Targets:
+        if not request.subscriptions and self.options.split_scopes:
+            listing = self.list_subscriptions(GraphScope(management_groups=request.management_groups))
+            if listing.complete:
+                found = subscriptions_from_rows(listing.rows)
+                scopes = tuple(GraphScope(subscriptions=b)
+                               for b in batched([s.id for s in found], self.options.batch_size))
+                return _Targets(scopes, {s.id: s.name for s in found}, (), request.labels())
+            # Not listable: query the scope as a whole; its own failure, if any, is reported.
         if not request.subscriptions:
             scopes = (GraphScope(management_groups=request.management_groups),)
             return _Targets(scopes, {}, (), request.labels())
@@ -131,7 +169,7 @@ class _Collector:
                 listings[outcome.scope] = self.list_subscriptions(outcome.scope)
             listing = listings[outcome.scope]
             if not listing.complete:
-                final.append(outcome)
+                final.append(self.read_whole(outcome))  # the first 10,000 subscriptions, at least
                 continue
             subs = [s.id for s in subscriptions_from_rows(listing.rows)]
             final.extend(self.read_all((outcome.query, GraphScope(subscriptions=b))
@@ -172,12 +210,12 @@ def collect_live(required_types: Iterable[str], request: ScopeRequest, clients: 
     clock = clock or SystemClock()
     progress = progress or NullProgress()
     started = utc_now()
-    reader = GraphReader(clients.graph, clock=clock, limiter=QuotaLimiter(clock), policy=options.retry,
+    limiter = QuotaLimiter(clock, poll=QuotaLimiter.POLL if isinstance(clock, SystemClock) else None)
+    reader = GraphReader(clients.graph, clock=clock, limiter=limiter, policy=options.retry,
                          budget=Budget(clock, options.retry.budget), progress=progress, page_size=options.page_size,
                          timeout=options.timeout, rand=rand)
     queries = plan_queries(required_types)
-    pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="aksaudit-arg")
-    try:
+    with worker_pool(options.concurrency, "aksaudit-arg", clients, progress) as pool:
         collector = _Collector(reader, pool, options)
         targets = collector.targets(request)
         data = collector.expand_limit_hits(collector.read_all((q, s) for q in queries for s in targets.scopes))
@@ -186,6 +224,22 @@ def collect_live(required_types: Iterable[str], request: ScopeRequest, clients: 
         errors = [f"subscription {s}: not readable by this identity (Resource Graph does not list it); "
                   f"its resources were not audited" for s in targets.unreadable] + errors
         completion = complete_rule_groups(_unique(r for o in data for r in o.rows), clients.network)
+    errors.extend(completion.errors)
+    meta = snapshot_meta(LIVE_SOURCE, clients, request, targets.names, started, errors, unreadable, {
+        "queries": [{"table": o.query.table, "query": o.query.kql, "scope": o.scope.label(), "pages": o.pages,
+                     "rows": len(o.rows), "complete": o.complete} for o in collector.outcomes],
+        "rule_collection_groups_from_arm": list(completion.completed),
+    })
+    return Snapshot(list(completion.rows), meta, LIVE_SOURCE, targets.labels)
+
+
+@contextmanager
+def worker_pool(workers: int, prefix: str, clients: AzureClients, progress: Progress) -> Iterator[ThreadPoolExecutor]:
+    """A scan's worker threads: on the way out, a failed scan cancels what is queued, an
+    authentication failure becomes the actionable AuthenticationFailed, and progress closes."""
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=prefix)
+    try:
+        yield pool
     except Exception as error:
         pool.shutdown(wait=False, cancel_futures=True)
         if is_auth_failure(error):
@@ -194,23 +248,25 @@ def collect_live(required_types: Iterable[str], request: ScopeRequest, clients: 
     finally:
         pool.shutdown(wait=True)
         progress.close()
-    errors.extend(completion.errors)
-    meta = {
+
+
+def snapshot_meta(source: str, clients: AzureClients, request: ScopeRequest, names: Mapping[str, str], started: str,
+                  errors: list[str], unreadable: list[str], details: Mapping[str, Any]) -> dict[str, Any]:
+    """The `meta` of a live snapshot, whichever source read it: what was asked, what was done
+    (`details`), and exactly what is missing."""
+    return {
         "format": SNAPSHOT_FORMAT,
         "format_version": SNAPSHOT_VERSION,
         "tool": {"name": "aksaudit", "version": __version__},
-        "source": LIVE_SOURCE,
+        "source": source,
         "cloud": clients.cloud.name,
         "scopes": {"subscriptions": list(request.subscriptions), "management_groups": list(request.management_groups),
                    "tenant": not request.subscriptions and not request.management_groups},
-        "subscription_names": dict(targets.names),
+        "subscription_names": dict(names),
         "started_at": started,
         "finished_at": utc_now(),
-        "queries": [{"table": o.query.table, "query": o.query.kql, "scope": o.scope.label(), "pages": o.pages,
-                     "rows": len(o.rows), "complete": o.complete} for o in collector.outcomes],
-        "rule_collection_groups_from_arm": list(completion.completed),
+        **details,
         "complete": not errors,
         "errors": errors,
         "unreadable_subscriptions": unreadable,
     }
-    return Snapshot(list(completion.rows), meta, LIVE_SOURCE, targets.labels)

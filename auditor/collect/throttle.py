@@ -99,15 +99,40 @@ class QuotaLimiter:
     Shared by all worker threads of a scan. `acquire` before each request returns how long the
     caller was held; `release` with the response headers after it (or None when there was no
     response) lets the server's count replace our estimate.
+
+    Three details keep a long scan at the quota rate instead of below it:
+
+    * the reset time is sent in whole seconds, so each response gives an upper bound on when the
+      window resets; the earliest bound seen in a window is kept, not the latest;
+    * responses can arrive in another order than the server counted their requests: within a
+      window, the lowest "remaining" seen is the freshest, so no response raises the estimate, and
+      a response to a request sent before our last reset is ignored;
+    * once a window resets, the window's size learnt from earlier responses is assumed, rather
+      than "unknown", so a burst of waiting threads does not overrun a small quota.
+
+    With `poll`, a thread waiting for quota re-checks every `poll` seconds, so quota that turns
+    out to be left after all (the estimate counts requests in flight that the server may already
+    have counted) is used at once instead of after the reset. Only for a real clock: with a fake
+    one, sleeping passes no real time, so polling would only race the fake clock ahead of the
+    requests still in flight.
     """
 
-    def __init__(self, clock: Clock) -> None:
+    POLL = 0.05
+
+    def __init__(self, clock: Clock, poll: float | None = None) -> None:
         self._clock = clock
+        self._poll = poll
         self._lock = threading.Lock()
         self._remaining: int | None = None  # unknown until the first response
         self._reset_at: float | None = None
         self._blocked_until = 0.0
         self._in_flight = 0
+        self._limit: int | None = None  # the largest window size responses have implied
+        self._issued = 0  # requests admitted so far: their order
+        self._epoch = 0  # requests admitted before our last reset: their answers tell of an old window
+        self._server_min: int | None = None  # the least quota any answer in this window reported
+        self._local = threading.local()
+        self._answered = threading.Condition(self._lock)  # a response came back
 
     def acquire(self) -> float:
         waited = 0.0
@@ -115,29 +140,53 @@ class QuotaLimiter:
             with self._lock:
                 now = self._clock.now()
                 if self._reset_at is not None and now >= self._reset_at:
-                    self._remaining, self._reset_at = None, None  # a fresh window
+                    self._remaining, self._reset_at, self._server_min = self._limit, None, None  # a fresh window
+                    self._epoch = self._issued
+                if self._reset_at is None and self._remaining == 0 and not self._in_flight:
+                    self._remaining = None  # an assumed quota spent, and no response pending to tell more
                 if now < self._blocked_until:
                     wait = self._blocked_until - now
                 elif self._remaining is None or self._remaining > 0:
                     if self._remaining is not None:
                         self._remaining -= 1
                     self._in_flight += 1
+                    self._issued += 1
+                    self._local.order = self._issued
                     return waited
+                elif self._reset_at is None:
+                    # The window's assumed quota is spent and none of its responses is back yet:
+                    # wait for one (in real time; it tells when the window resets), not for a clock.
+                    self._answered.wait(timeout=1.0)
+                    continue
                 else:
-                    wait = (self._reset_at or now) - now
-            wait = max(wait, 0.001)
+                    wait = self._reset_at - now
+                    if self._poll is not None:
+                        wait = min(wait, self._poll)
+            wait = wait if wait > 0 else 0.001
             self._clock.sleep(wait)
             waited += wait
 
     def release(self, headers: Mapping[str, str] | None) -> None:
         quota = quota_of(headers)
+        order = getattr(self._local, "order", 0)
         with self._lock:
             self._in_flight = max(0, self._in_flight - 1)
+            self._answered.notify_all()
             if quota.remaining is None or quota.resets_after is None:
                 return
-            # The server has not yet counted the requests other threads still have in flight.
-            self._remaining = max(0, quota.remaining - self._in_flight)
-            self._reset_at = self._clock.now() + quota.resets_after
+            if order <= self._epoch:
+                return  # sent before our last reset: it tells of a window already over
+            now = self._clock.now()
+            reset_at = now + quota.resets_after
+            self._limit = max(self._limit or 0, quota.remaining + 1)
+            if self._reset_at is not None and reset_at <= self._reset_at + 1.0:  # the same window
+                self._reset_at = min(self._reset_at, reset_at)
+                self._server_min = min(quota.remaining, self._server_min if self._server_min is not None
+                                       else quota.remaining)
+            else:
+                self._reset_at, self._server_min = reset_at, quota.remaining
+            # The server may not yet have counted the requests other threads still have in flight.
+            self._remaining = max(0, self._server_min - self._in_flight)
 
     def hold(self, seconds: float) -> None:
         """After a 429, nobody sends until the wait is over: the quota is shared by every thread."""

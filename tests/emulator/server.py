@@ -8,6 +8,9 @@ without Azure:
   `resultTruncated` as the string Azure sends, quota headers, the 10,000-subscription cap header,
   and `NoValidSubscriptionsInQueryRequest` when no requested subscription is readable;
 * `GET .../firewallPolicies/{p}/ruleCollectionGroups` — the ARM list the SDK fallback calls;
+* `GET /subscriptions/{s}/providers/{namespace}/{type}` (paged with `nextLink`), `GET /subscriptions`
+  and management-group descendants — the ARM reads of `scan --source arm` (see arm.py);
+* `GET /emulator/stats` — request counts by route and status, for the benchmark;
 * `GET /{tenant}/v2.0/.well-known/openid-configuration` and `POST /{tenant}/oauth2/v2.0/token`
   — enough of Entra ID for azure-identity's client-secret flow (with instance discovery off).
 
@@ -40,6 +43,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
+from . import arm
 from .kql import QueryError, parse
 from .tenant import Tenant, subscription_of
 
@@ -49,6 +53,7 @@ RCG_LIST = re.compile(r"^/subscriptions/([^/]+)/resourcegroups/([^/]+)/providers
 OPENID = re.compile(r"^/([^/]+)/v2\.0/\.well-known/openid-configuration$")
 TOKEN = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
 MAX_TOP = 1000
+STATS = "/emulator/stats"
 
 
 @dataclass
@@ -69,6 +74,7 @@ class Fault:
 
     kind: str
     times: int = 1
+    every: int = 0  # > 0: only every n-th matching request (deterministic "n% of requests")
     route: str = "graph"
     table: str | None = None
     page: int | None = None
@@ -77,8 +83,10 @@ class Fault:
     retry_after: float | None = None
     resets_after: float = 1.0
     quota_headers: bool = True
+    actual_quota: bool = False  # a 429 reporting the identity's real quota state (not spent by it)
     seconds: float = 0.0
     hits: int = 0
+    seen: int = 0  # matching requests so far (for `every`)
 
     def matches(self, route: str, table: str | None, page: int | None) -> bool:
         return (self.times != 0 and self.route == route and (self.table is None or self.table == table)
@@ -110,6 +118,9 @@ class Behaviour:
     subscription_limit: int = 10000
     page_limit: int = 1000  # rows per page the service returns at most, whatever $top asks
     faults: list[Fault] = field(default_factory=list)
+    arm_latency: float | None = None  # per ARM request; None: the same as `latency`
+    arm_page_size: int = 100  # items per ARM list page before a nextLink
+    cache: bool = False  # index the tenant and cache query results once (big benchmark tenants, never edited)
 
 
 @functools.lru_cache(maxsize=1)
@@ -158,6 +169,8 @@ class Emulator:
         self.ca_path, self._context = _tls()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.index: arm.TenantIndex | None = arm.TenantIndex.build(tenant) if self.behaviour.cache else None
+        self._results: dict[str, list[dict[str, Any]]] = {}  # query fingerprint -> rows (with `cache`)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -217,10 +230,48 @@ class Emulator:
         with self._lock:
             for fault in self.behaviour.faults:
                 if fault.matches(route, table, page):
+                    if fault.every > 0:
+                        fault.seen += 1
+                        if fault.seen % fault.every:
+                            continue
                     fault.times -= 1 if fault.times > 0 else 0
                     fault.hits += 1
                     return fault
         return None
+
+    def peek_quota(self, token: str) -> tuple[int, float]:
+        """(remaining, seconds to reset) of this identity's window, without spending any."""
+        with self._lock:
+            now = self.clock()
+            window = self._windows.get(token)
+            if window is None or now - window.started >= self.behaviour.window:
+                return self.behaviour.quota, self.behaviour.window
+            return self.behaviour.quota - window.used, self.behaviour.window - (now - window.started)
+
+    def query_rows(self, fingerprint: str, compute: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        """A query's full result: computed per request, or once with `cache` (pages of big tenants)."""
+        if not self.behaviour.cache:
+            return compute()
+        with self._lock:
+            found = self._results.get(fingerprint)
+        if found is None:
+            found = compute()
+            with self._lock:
+                self._results[fingerprint] = found
+        return found
+
+    def stats(self) -> dict[str, Any]:
+        """Requests by route and status: what the benchmark compares with the lower bound."""
+        with self._lock:
+            records = list(self.records)
+        graph = [r for r in records if r.path.lower().startswith(GRAPH_PATH)]
+        arm_calls = [r for r in records if r.method == "GET" and not r.path.startswith(STATS)
+                     and "/oauth2/" not in r.path and "/.well-known/" not in r.path and "/discovery/" not in r.path]
+        return {"graph": len(graph), "graph_throttled": sum(r.status == 429 for r in graph),
+                "graph_failed": sum(r.status >= 400 and r.status != 429 for r in graph),
+                "arm": len(arm_calls), "arm_throttled": sum(r.status == 429 for r in arm_calls),
+                "arm_failed": sum(r.status >= 400 and r.status != 429 for r in arm_calls),
+                "peak_in_flight": self.peak_in_flight}
 
     def spend_quota(self, token: str) -> tuple[bool, int, float]:
         """(allowed, remaining, seconds to reset) for this identity's current window."""
@@ -234,6 +285,16 @@ class Emulator:
                 return False, 0, left
             window.used += 1
             return True, self.behaviour.quota - window.used, left
+
+    def readable(self, subscriptions: Any) -> list[str]:
+        """`Tenant.readable`, without rescanning the rows when the tenant is indexed."""
+        if self.index is None:
+            return self.tenant.readable(subscriptions)
+        blocked = {s.lower() for s in self.tenant.forbidden}
+        return sorted({s.lower() for s in subscriptions} & set(self.index.subscriptions) - blocked)
+
+    def all_subscriptions(self) -> list[str]:
+        return self.index.subscriptions if self.index is not None else self.tenant.subscriptions()
 
     def issue_token(self) -> str:
         token = secrets.token_urlsafe(24)
@@ -342,11 +403,15 @@ class _Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization") or ""
         return auth.startswith("Bearer ") and self.owner.knows_token(auth[7:])
 
-    def _delay(self, fault: Fault | None) -> None:
-        if self.owner.behaviour.latency:
-            self.owner.sleep(self.owner.behaviour.latency)
+    def _delay(self, fault: Fault | None, latency: float | None = None) -> None:
+        latency = self.owner.behaviour.latency if latency is None else latency
+        if latency:
+            self.owner.sleep(latency)
         if fault and fault.kind == "delay":
             self.owner.sleep(fault.seconds)
+
+    def _arm_delay(self, fault: Fault | None) -> None:
+        self._delay(fault, self.owner.behaviour.arm_latency)
 
     # --- routes ----------------------------------------------------------------------------------
 
@@ -359,6 +424,15 @@ class _Handler(BaseHTTPRequestHandler):
                                     f"{self.owner.url}/{self.owner.tenant.tenant_id}/v2.0/.well-known/openid-configuration"})
         if match := RCG_LIST.match(path):
             return self._rule_groups(*match.groups())
+        if path == STATS:
+            return self._send(200, self.owner.stats())
+        if match := arm.LIST.match(path):
+            return self._arm_list(*match.groups())
+        if arm.SUBSCRIPTIONS.match(path):
+            return self._arm_paged(lambda: arm.subscription_entries(
+                self.owner.tenant, self.owner.readable(self.owner.all_subscriptions())))
+        if match := arm.DESCENDANTS.match(path):
+            return self._arm_descendants(match.group(1))
         self._send(404, _arm_error("NotFound", f"the emulator does not serve GET {path}"))
 
     def do_POST(self) -> None:  # noqa: N802
@@ -406,7 +480,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _rule_groups(self, subscription: str, group: str, policy: str) -> None:
         fault = self.owner.take_fault("arm")
-        self._delay(fault)
+        self._arm_delay(fault)
         if not self._bearer_ok():
             return self._send(401, _arm_error("InvalidAuthenticationToken", "The access token is invalid."))
         if fault and fault.kind in ("error", "throttle"):
@@ -418,11 +492,65 @@ class _Handler(BaseHTTPRequestHandler):
                 "AuthorizationFailed", f"The client does not have authorization to perform action "
                 f"'Microsoft.Network/firewallPolicies/ruleCollectionGroups/read' over scope "
                 f"'/subscriptions/{subscription}/resourceGroups/{group}' or the scope is invalid."))
-        found = self.owner.tenant.rule_collection_groups(subscription, group, policy)
+        found = arm.rule_groups(self.owner.tenant, self.owner.index, subscription, group, policy)
         if found is None:
             return self._send(404, _arm_error("ResourceNotFound", f"The Resource 'Microsoft.Network/firewallPolicies/"
                                               f"{policy}' under resource group '{group}' was not found."))
         self._send(200, {"value": found})
+
+    # --- ARM lists (scan --source arm) ----------------------------------------------------------------
+
+    def _arm_refused(self, fault: Fault | None, subscription: str | None, action: str) -> bool:
+        """Send the error this request gets, if any: auth, an injected fault, or no access."""
+        if not self._bearer_ok():
+            self._send(401, _arm_error("InvalidAuthenticationToken", "The access token is invalid."))
+            return True
+        if fault and fault.kind in ("error", "throttle"):
+            throttled = fault.kind == "throttle"
+            headers = {"Retry-After": str(int(math.ceil(fault.retry_after)))} if throttled and fault.retry_after else {}
+            self._send(429 if throttled else fault.status,
+                       _arm_error("TooManyRequests" if throttled else fault.code, "Injected fault."), headers)
+            return True
+        if subscription is not None and subscription.lower() in {s.lower() for s in self.owner.tenant.forbidden}:
+            self._send(403, _arm_error(
+                "AuthorizationFailed", f"The client does not have authorization to perform action '{action}' over "
+                f"scope '/subscriptions/{subscription}' or the scope is invalid."))
+            return True
+        return False
+
+    def _arm_paged(self, items: Callable[[], list[dict[str, Any]]], fault: Fault | None = None,
+                   subscription: str | None = None, action: str = "read") -> None:
+        """One page of an ARM list, with a nextLink to the following one."""
+        if fault is None:
+            fault = self.owner.take_fault("arm")
+            self._arm_delay(fault)
+        if self._arm_refused(fault, subscription, action):
+            return
+        query = parse_qs(urlsplit(self.path).query)
+        offset = int((query.get("$skiptoken") or ["0"])[0] or 0)
+        size = max(1, self.owner.behaviour.arm_page_size)
+        found = items()
+        payload: dict[str, Any] = {"value": found[offset:offset + size]}
+        if offset + size < len(found):
+            version = (query.get("api-version") or [""])[0]
+            payload["nextLink"] = (f"{self.owner.url}{urlsplit(self.path).path}?api-version={version}"
+                                   f"&$skiptoken={offset + size}")
+        self._send(200, payload)
+
+    def _arm_list(self, subscription: str, namespace: str, kind: str) -> None:
+        rtype = f"{namespace}/{kind}"
+        self._arm_paged(lambda: [arm.arm_body(row, rtype) for row in arm.rows_of_type(
+            self.owner.tenant, self.owner.index, subscription, rtype)], subscription=subscription,
+            action=f"{rtype}/read")
+
+    def _arm_descendants(self, group: str) -> None:
+        fault = self.owner.take_fault("arm")
+        self._arm_delay(fault)
+        if group not in self.owner.tenant.management_groups and self._bearer_ok():
+            return self._send(403, _arm_error("AuthorizationFailed", f"The client does not have authorization to "
+                                              f"perform action 'Microsoft.Management/managementGroups/descendants/read' "
+                                              f"over scope '/providers/Microsoft.Management/managementGroups/{group}'."))
+        self._arm_paged(lambda: arm.descendant_entries(self.owner.tenant, group), fault)
 
     # --- Resource Graph ------------------------------------------------------------------------------
 
@@ -466,6 +594,9 @@ class _Handler(BaseHTTPRequestHandler):
                                               [{"code": "InvalidSkipToken", "message": "The skip token has expired."}]),
                               parsed=body)
         if fault and fault.kind == "throttle":
+            if fault.actual_quota:
+                remaining, left = self.owner.peek_quota(token)
+                return self._throttled(body, fault.retry_after, left, remaining)
             return self._throttled(body, fault.retry_after, fault.resets_after if fault.quota_headers else None)
         allowed, remaining, resets = self.owner.spend_quota(token)
         if not allowed:
@@ -477,8 +608,12 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(scope, tuple):
             return self._send(*scope, headers, parsed=body)
         readable = set(scope)
-        rows = query.run(r for r in self.owner.tenant.table(query.table)
-                         if str(r.get("subscriptionId") or subscription_of(str(r.get("id", "")))).lower() in readable)
+        index = self.owner.index
+        if index is not None:
+            rows = self.owner.query_rows(fingerprint, lambda: query.run(index.table_rows(query.table, sorted(readable))))
+        else:
+            rows = query.run(r for r in self.owner.tenant.table(query.table)
+                             if str(r.get("subscriptionId") or subscription_of(str(r.get("id", "")))).lower() in readable)
         data = rows[offset:offset + top]
         if fault and fault.kind == "truncate":
             data = data[:max(1, len(data) // 2)]  # what ARG does past its limits: fewer rows, no $skipToken
@@ -492,8 +627,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reset_mid_body(200, response, parsed=body)
         self._send(200, response, headers, parsed=body)
 
-    def _throttled(self, body: Any, retry_after: float | None, resets: float | None) -> None:
-        headers = {} if resets is None else {"x-ms-user-quota-remaining": "0",
+    def _throttled(self, body: Any, retry_after: float | None, resets: float | None, remaining: int = 0) -> None:
+        headers = {} if resets is None else {"x-ms-user-quota-remaining": str(remaining),
                                              "x-ms-user-quota-resets-after": _hhmmss(resets)}
         if retry_after is not None:
             headers["Retry-After"] = str(int(math.ceil(retry_after)))
@@ -508,7 +643,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Readable subscriptions for the request, or (status, error body)."""
         tenant = self.owner.tenant
         if body.get("subscriptions"):
-            readable = tenant.readable(body["subscriptions"])
+            readable = self.owner.readable(body["subscriptions"])
             if not readable:
                 return 400, _arm_error("BadRequest", "Please provide below info when asking for support.",
                                        [{"code": "NoValidSubscriptionsInQueryRequest",
@@ -522,9 +657,9 @@ class _Handler(BaseHTTPRequestHandler):
                                            f"perform action 'Microsoft.Management/managementGroups/read' over "
                                            f"scope '/providers/Microsoft.Management/managementGroups/{group}'.")
                 subs.extend(tenant.management_groups[group])
-            readable = tenant.readable(subs)
+            readable = self.owner.readable(subs)
         else:
-            readable = tenant.readable(tenant.subscriptions())
+            readable = self.owner.readable(self.owner.all_subscriptions())
         limit = self.owner.behaviour.subscription_limit
         if table != "resourcecontainers" and len(readable) > limit:
             headers["x-ms-tenant-subscription-limit-hit"] = "true"
