@@ -22,7 +22,9 @@ from .cli_live import add_live_arguments, add_snapshot_command, has_live_scope, 
 from .cli_remediation import add_remediate_command, add_remediation_arguments, cmd_remediate, header_of, write_script
 from .collect.errors import CannotStart
 from .completion import add_completion_command, completion_script
-from .collect.snapshot import InputError, load_snapshot
+from .merge import add_merge_command, cmd_merge
+from .collect.snapshot import InputError, load_snapshot, open_snapshot
+from .bulk import gc_paused
 from .config import Config, ConfigError, load_config
 from .suppress import apply_suppressions
 from .engine import ScanResult, now_iso, run_scan, select_checks
@@ -137,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     checks_sub.add_parser("list", help="every registered check")
     explain = checks_sub.add_parser("explain", help="what a check looks at, why, and how to fix it")
     explain.add_argument("check", help="check id or slug")
+    add_merge_command(commands)
     add_completion_command(commands)
     return parser
 
@@ -170,11 +173,12 @@ def cmd_scan(args: argparse.Namespace, registry: Registry, console: Console) -> 
     if args.approved:
         options.setdefault("DRIFT001", {})["approved"] = load_approval(args.approved)
     started = now_iso()
-    snapshot = load_snapshot(args.snapshot) if args.snapshot else live_snapshot(args, checks, quiet=args.quiet)
-    estate = build_estate(snapshot.rows, source=snapshot.source, unreadable_scopes=snapshot.unreadable_scopes)
-    result = run_scan(estate, checks, scopes=snapshot.scope_labels, started_at=started,
-                      warnings=registry.problems, errors=snapshot.gaps if not snapshot.complete else (),
-                      meta=snapshot.meta, options=options, severities=config.severity)
+    snapshot = open_snapshot(args.snapshot) if args.snapshot else live_snapshot(args, checks, quiet=args.quiet)
+    with gc_paused():  # rows are streamed from the file into the model; see aksaudit.bulk
+        estate = build_estate(snapshot.rows, source=snapshot.source, unreadable_scopes=snapshot.unreadable_scopes)
+        result = run_scan(estate, checks, scopes=snapshot.scope_labels, started_at=started,
+                          warnings=registry.problems, errors=snapshot.gaps if not snapshot.complete else (),
+                          meta=snapshot.meta, options=options, severities=config.severity)
     if baseline is not None:
         result = apply_baseline(result, baseline)
     result = apply_suppressions(result, config.suppressions, args.as_of or date.today())
@@ -273,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         registry = load_registry()
         handler = {"scan": cmd_scan, "checks": cmd_checks, "baseline": cmd_baseline, "diff": cmd_diff,
-                   "snapshot": cmd_snapshot, "remediate": cmd_remediate}[args.command]
+                   "snapshot": cmd_snapshot, "remediate": cmd_remediate, "merge": cmd_merge}[args.command]
         return handler(args, registry, console)
     except (UsageError, InputError, RegistryError, ConfigError, CannotStart) as error:
         print(f"aksaudit: error: {error}", file=sys.stderr)  # plain: no wrapping inside paths

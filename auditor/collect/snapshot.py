@@ -6,11 +6,12 @@ the wrong shape are not: the model rejects them one by one and the scan goes on,
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from ..limits import LimitError, max_snapshot_bytes, too_large
+from .stream import NotStreamable, StreamedRows, layout
 
 SNAPSHOT_FORMAT = "aksaudit-snapshot"
 SNAPSHOT_VERSION = 1
@@ -32,7 +33,7 @@ def check_size(name: str, size: int) -> None:
 
 @dataclass(frozen=True)
 class Snapshot:
-    rows: list[Any]
+    rows: list[Any] | Iterable[Any]  # a list, except from `open_snapshot` (re-iterable, streamed)
     meta: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
     scopes: tuple[str, ...] = ()  # what a live collection covered; files report themselves instead
@@ -57,8 +58,11 @@ class Snapshot:
 
 
 def snapshot_document(snapshot: Snapshot) -> dict[str, Any]:
-    """The file `aksaudit snapshot` writes and `scan --snapshot` reads back."""
-    return {"rows": list(snapshot.rows), "meta": dict(snapshot.meta)}
+    """The file `aksaudit snapshot` writes and `scan --snapshot` reads back.
+
+    `meta` comes first so that a later scan learns it before the rows and reads the file once.
+    """
+    return {"meta": dict(snapshot.meta), "rows": list(snapshot.rows)}
 
 
 def _table_rows(data: Mapping[str, Any], path: str) -> list[dict[str, Any]]:
@@ -120,3 +124,40 @@ def load_snapshot(path: str | Path) -> Snapshot:
     except OSError as error:
         raise InputError(f"{name}: cannot be read ({error.strerror or error})") from error
     return parse_snapshot(document, name)
+
+
+class _GuardedRows:
+    """Streamed rows that fail the way a whole-file read fails: on any trouble the file is read
+    by `load_snapshot`, which raises the same InputError as before streaming existed (or, for the
+    odd file only it can read, hands over the rows not yet yielded)."""
+
+    def __init__(self, path: str | Path, row_key: str | None) -> None:
+        self._path = path
+        self._rows = StreamedRows(path, row_key)
+
+    def __iter__(self) -> Iterator[Any]:
+        done = 0
+        try:
+            for row in self._rows:
+                yield row
+                done += 1
+        except (NotStreamable, OSError, UnicodeDecodeError, RecursionError):
+            yield from load_snapshot(self._path).rows[done:]
+
+
+def open_snapshot(path: str | Path) -> Snapshot:
+    """Like `load_snapshot`, but the rows stay in the file until they are iterated, one at a time.
+
+    A million-row estate then never exists in memory as Python objects all at once: the model
+    keeps its typed view of each row and drops the row. Meta and format errors are found before
+    this returns; a row-level syntax error surfaces as the same InputError while iterating.
+    """
+    name = str(path)
+    try:
+        if not Path(path).is_file():
+            return load_snapshot(path)  # raises the InputError a whole-file read gives
+        check_size(name, Path(path).stat().st_size)
+        found = layout(path)
+    except (NotStreamable, OSError, UnicodeDecodeError, RecursionError):
+        return load_snapshot(path)
+    return replace(parse_snapshot(found.document, name), rows=_GuardedRows(path, found.row_key))
