@@ -7,7 +7,9 @@ uses the standard library.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Mapping
 
 from .firewall_rules import FirewallRule, classic_rules, policy_rules
@@ -38,10 +40,28 @@ SPECIAL_SUBNETS = frozenset(
 )
 
 
+# Dotted-quad IPv4 with an optional decimal prefix: by far the most common prefix spelling.
+_DOTTED_V4 = re.compile(r"([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})(?:/([0-9]{1,2}))?")
+
+
+@lru_cache(maxsize=65536)
 def parse_network(value: str) -> IPNetwork | None:
-    """A CIDR or bare address as a network; None for service tags and other non-CIDR strings."""
+    """A CIDR or bare address as a network; None for service tags and other non-CIDR strings.
+
+    Every subnet, route, peering and rule address goes through here, so plain IPv4 prefixes take
+    a shortcut (integers into `IPv4Network`, skipping its string parser) that accepts exactly
+    what the parser accepts; anything else, and everything it would reject, takes the full path.
+    Cached: the same prefixes (0.0.0.0/0, 10.0.0.0/8, a hub's space) recur throughout an estate.
+    """
+    text = value.strip()
+    match = _DOTTED_V4.fullmatch(text)
+    if match:
+        *octets, prefix = match.groups()
+        if all(o == "0" or (o[0] != "0" and int(o) <= 255) for o in octets) and (prefix is None or int(prefix) <= 32):
+            address = (int(octets[0]) << 24) | (int(octets[1]) << 16) | (int(octets[2]) << 8) | int(octets[3])
+            return ipaddress.IPv4Network((address, 32 if prefix is None else int(prefix)), strict=False)
     try:
-        return ipaddress.ip_network(value.strip(), strict=False)
+        return ipaddress.ip_network(text, strict=False)
     except ValueError:
         return None
 

@@ -16,6 +16,8 @@ class RowError(ValueError):
 
 def obj(value: Any, key: str) -> Mapping[str, Any]:
     """An object field; absent/null reads as empty."""
+    if type(value) is dict:  # the common case, without the abstract-class check below
+        return value
     if value is None:
         return {}
     if not isinstance(value, Mapping):

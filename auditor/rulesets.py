@@ -6,6 +6,7 @@ inherited from the base policy come before the child's, then by group and collec
 from __future__ import annotations
 
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from .firewall_rules import APPLICATION, NAT, NETWORK, FirewallRule
 from .model import Estate
@@ -44,7 +45,22 @@ def policy_chain(estate: Estate, policy_id: str) -> tuple[list, list[str]]:
     return chain, gaps
 
 
+# One RuleSet per firewall and estate: every cluster path through a hub asks for the same
+# firewall's rules, and resolving and sorting hundreds of inherited rules per path made scans
+# of large estates spend most of their time here. Weak keys: the cache dies with its estate.
+_RULESETS: "WeakKeyDictionary[Estate, dict[int, tuple[Firewall, RuleSet]]]" = WeakKeyDictionary()
+
+
 def effective_rules(estate: Estate, firewall: Firewall) -> RuleSet:
+    """The rules `firewall` applies, in processing order (computed once per estate and firewall)."""
+    cache = _RULESETS.setdefault(estate, {})
+    cached = cache.get(id(firewall))
+    if cached is None or cached[0] is not firewall:
+        cached = cache[id(firewall)] = (firewall, _resolve(estate, firewall))
+    return cached[1]
+
+
+def _resolve(estate: Estate, firewall: Firewall) -> RuleSet:
     if not firewall.policy_id:
         ordered = sorted(firewall.classic_rules, key=lambda r: (_KIND_ORDER.get(r.kind, 3), r.collection_priority))
         return RuleSet(firewall.id, tuple(ordered), (firewall.id,), (), firewall.threat_intel_mode)

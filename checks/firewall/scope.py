@@ -1,6 +1,8 @@
 """What a firewall rule reaches: address and port predicates shared by the rule checks."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aksaudit.api import Estate, FirewallRule, is_full_port_range, is_unrestricted_address, parse_network
 
 
@@ -31,11 +33,17 @@ def all_ports(rule: FirewallRule) -> bool:
     return any(is_full_port_range(port) for port in rule.destination_ports)
 
 
-def networks_of(addresses: tuple[str, ...]) -> tuple[bool, list]:
+def networks_of(addresses: tuple[str, ...]) -> tuple[bool, tuple]:
     """(matches every address, the CIDRs among them); service tags and FQDNs match no subnet."""
+    return _networks_of(tuple(addresses))
+
+
+@lru_cache(maxsize=4096)
+def _networks_of(addresses: tuple[str, ...]) -> tuple[bool, tuple]:
+    # Cached: one rule's sources are matched against every cluster subnet behind its firewall.
     if reaches_everywhere(addresses):
-        return True, []
-    return False, [n for n in (parse_network(a) for a in addresses) if n is not None]
+        return True, ()
+    return False, tuple(n for n in (parse_network(a) for a in addresses) if n is not None)
 
 
 def uncovered(targets, addresses: tuple[str, ...]) -> list:
