@@ -1,14 +1,17 @@
 """Command line: argument parsing and wiring only; every decision lives in a testable function.
 
 Exit codes: 0 complete and nothing at or above --fail-on; 1 findings at or above it; 2 could not
-start (usage, unreadable input, configuration); 3 the scan is incomplete (results still written).
+start (usage, unreadable input, configuration); 3 the scan is incomplete (results still written);
+130 interrupted (Ctrl-C: nothing written).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Callable, Sequence
@@ -35,6 +38,7 @@ from .registry import Registry, RegistryError, load_registry
 from .reports.terminal import plain
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 FAIL_ON = ("critical", "high", "medium", "low", "info", "never")
 
 
@@ -284,7 +288,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("aksaudit: interrupted", file=sys.stderr)
-        return 130
+        _leave_if_requests_in_flight(EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
+
+
+def _leave_if_requests_in_flight(code: int) -> None:
+    """After Ctrl-C, a live scan's worker threads may still wait on Azure (up to the request
+    timeout) and the interpreter would wait for them on the way out. Nothing is half-written
+    (reports are written atomically, after collection), so exit at once instead."""
+    if any(thread.name.startswith("aksaudit-") and thread.is_alive() for thread in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 if __name__ == "__main__":

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import tempfile
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aksaudit.collect.snapshot import InputError, parse_snapshot
+from aksaudit.collect.snapshot import InputError, open_snapshot, parse_snapshot
 from aksaudit.engine import run_scan
 from aksaudit.model import build_estate
 from aksaudit.registry import load_registry
@@ -55,7 +57,7 @@ def mutated_rows(draw):
         parent = row
         for step in path[:-1]:
             parent = parent[step]
-        action = draw(st.sampled_from(["replace", "delete", "case", "nest", "duplicate", "wrap"]))
+        action = draw(st.sampled_from(["replace", "delete", "case", "nest", "duplicate", "wrap", "huge"]))
         if action == "replace":
             parent[path[-1]] = draw(VALUES)
         elif action == "delete" and isinstance(parent, dict):
@@ -71,6 +73,8 @@ def mutated_rows(draw):
             rows.append(copy.deepcopy(row))
         elif action == "wrap":
             rows[row_index] = draw(st.sampled_from([None, 7, "row", [row]]))
+        elif action == "huge":  # a long list where the model expects a few items (or none)
+            parent[path[-1]] = [copy.deepcopy(parent[path[-1]])] * draw(st.integers(100, 3000))
     return rows
 
 
@@ -101,3 +105,52 @@ def test_arbitrary_snapshot_documents_are_rows_or_a_clear_input_error(document):
         assert str(error).startswith("fuzz.json: ")
         return
     _exercise(snapshot.rows)
+
+
+FILE_SHAPES = ("array", "snapshot", "snapshot-meta-last", "az", "table")
+
+
+def _document(rows, shape):
+    if shape == "array":
+        return rows
+    if shape == "snapshot":
+        return {"meta": {"format": "aksaudit-snapshot", "format_version": 1, "complete": True}, "rows": rows}
+    if shape == "snapshot-meta-last":
+        return {"rows": rows, "meta": {"complete": True}}
+    if shape == "az":
+        return {"count": len(rows), "data": rows, "skip_token": None, "total_records": len(rows)}
+    columns = sorted({k for row in rows if isinstance(row, dict) for k in row})
+    return {"data": {"columns": [{"name": c, "type": "string"} for c in columns],
+                     "rows": [[row.get(c) if isinstance(row, dict) else None for c in columns] for row in rows]}}
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None)
+@given(mutated_rows(), st.sampled_from(FILE_SHAPES), st.booleans(), st.sampled_from(["none", "cut", "junk", "bytes"]),
+       st.integers(0, 10**9))
+def test_snapshot_files_give_rows_or_an_input_error_naming_the_file(rows, shape, bom, damage, where):
+    """A snapshot file as users hand it over, maybe damaged, through the streaming loader."""
+    text = json.dumps(_document(rows, shape), indent=draw_indent(where), ensure_ascii=bool(where % 2))
+    data = (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
+    if damage == "cut":
+        data = data[: where % max(1, len(data))]
+    elif damage == "junk":
+        at = where % (len(data) + 1)
+        data = data[:at] + b"}]\x00,{" + data[at:]
+    elif damage == "bytes":
+        at = where % (len(data) + 1)
+        data = data[:at] + b"\xff\xfe" + data[at:]
+    handle, name = tempfile.mkstemp(prefix="fuzz-", suffix=".json")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        try:
+            snapshot = open_snapshot(name)
+            _exercise(list(snapshot.rows))
+        except InputError as error:
+            assert str(error).startswith(f"{name}: "), error
+    finally:
+        os.unlink(name)
+
+
+def draw_indent(where: int):
+    return (None, 0, 1, 2)[where % 4]

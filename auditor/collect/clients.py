@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from .clouds import Cloud
 from .identity import default_credential
+from .renewal import RenewableCredential, authentication_policy
 
 
 @dataclass(frozen=True)
@@ -30,21 +31,26 @@ def connect(cloud: Cloud, credential: Any = None, **client_options: Any) -> Azur
     """
     from azure.mgmt.resourcegraph import ResourceGraphClient
 
-    credential = credential if credential is not None else default_credential(cloud)
+    # A token Azure refuses mid-scan (expired early, revoked) is renewed and the request sent
+    # again, once, by every client's authentication policy (see renewal.py).
+    credential = credential if credential is not None else RenewableCredential(lambda: default_credential(cloud))
     graph = ResourceGraphClient(credential, base_url=cloud.resource_manager, credential_scopes=[cloud.scope],
-                                retry_total=0, **client_options)
+                                retry_total=0, authentication_policy=authentication_policy(credential, cloud.scope),
+                                **client_options)
     options = {"base_url": cloud.resource_manager, "credential_scopes": [cloud.scope], **client_options}
 
     def network_client(subscription_id: str) -> Any:
         # Imported on first use: it is the largest SDK and only the rule-group fallback (and
         # --source arm) need it.
         from azure.mgmt.network import NetworkManagementClient
-        return NetworkManagementClient(credential, subscription_id, **options)
+        return NetworkManagementClient(credential, subscription_id, **options,
+                                       authentication_policy=authentication_policy(credential, cloud.scope))
 
     def container_client(subscription_id: str) -> Any:
         # Only `--source arm` lists clusters through ARM; most scans never import this SDK.
         from azure.mgmt.containerservice import ContainerServiceClient
-        return ContainerServiceClient(credential, subscription_id, **options)
+        return ContainerServiceClient(credential, subscription_id, **options,
+                                      authentication_policy=authentication_policy(credential, cloud.scope))
 
     network, containers = _per_subscription(network_client), _per_subscription(container_client)
     return AzureClients(cloud, graph, network, containers)

@@ -5,6 +5,11 @@ quota limiter before each request, retries what retrying can fix, and returns wh
 a named error when anything is missing (a failed or lost page, a truncated result, a scope the
 identity may not read). It never raises for missing data, because a partial scan must still be
 reported; it raises only for authentication failures, which no amount of data can make useful.
+
+Missing data is caught even when the service does not say so: a query that ends with fewer
+rows than its `totalRecords` (a `$skipToken` lost on the way) is a named gap, and a page cut
+off mid-body (a connection reset) is retried like a timeout. A `$skipToken` the service
+refuses (it has expired) makes the query start over from page 1, once.
 """
 from __future__ import annotations
 
@@ -71,11 +76,26 @@ class QueryOutcome:
 
 
 class Unreadable(Exception):
-    """A page that cannot be had; `forbidden` when the identity lacks access to the scope."""
+    """A page that cannot be had; `forbidden` when the identity lacks access to the scope, `codes`
+    the ARM error codes of the last answer (lower-cased)."""
 
-    def __init__(self, message: str, forbidden: bool = False) -> None:
+    def __init__(self, message: str, forbidden: bool = False, codes: frozenset[str] = frozenset()) -> None:
         super().__init__(message)
         self.forbidden = forbidden
+        self.codes = codes
+
+
+def shortfall(label: str, rows: Sequence[Mapping[str, Any]], total: int | None, pages: int) -> str:
+    """A named gap when fewer distinct rows arrived than Resource Graph counted (totalRecords):
+    a page went missing without an error, e.g. a $skipToken lost on the way ('' when none did)."""
+    if total is None:
+        return ""
+    distinct = len({str(row.get("id", index)).lower() if isinstance(row, Mapping) else index
+                    for index, row in enumerate(rows)})
+    if distinct >= total:
+        return ""
+    return (f"{label}: Resource Graph counted {total} row(s) (totalRecords) but {distinct} arrived in "
+            f"{pages} page(s); the rest is missing")
 
 
 @dataclass(frozen=True)
@@ -118,12 +138,26 @@ def error_codes(error: HttpResponseError) -> set[str]:
 
 
 def describe(error: BaseException) -> str:
-    if isinstance(error, HttpResponseError):
+    if isinstance(error, HttpResponseError) and error.status_code is not None:
         status = error.status_code
         code = getattr(getattr(error, "error", None), "code", None) or error.reason or ""
+        details = sorted(error_codes(error) - {str(code).lower()})
+        code += f" ({', '.join(_detail_codes(error, details))})" if details else ""
         message = getattr(getattr(error, "error", None), "message", None) or ""
         return f"HTTP {status} {code}{': ' + message.splitlines()[0] if message else ''}".strip()
     return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".strip()
+
+
+def _detail_codes(error: HttpResponseError, lowered: list[str]) -> list[str]:
+    """The detail codes as the service spelled them (e.g. InvalidSkipToken), in `lowered`'s order."""
+    spelled: dict[str, str] = {}
+    pending = list(getattr(getattr(error, "error", None), "details", None) or ())
+    while pending:
+        item = pending.pop()
+        if getattr(item, "code", None):
+            spelled.setdefault(str(item.code).lower(), str(item.code))
+        pending.extend(getattr(item, "details", None) or ())
+    return [spelled.get(code, code) for code in lowered]
 
 
 def _hook(pipeline_response: Any, deserialized: Any, _headers: Any) -> tuple[Any, Mapping[str, str]]:
@@ -154,16 +188,26 @@ class GraphReader:
         rows: list[Mapping[str, Any]] = []
         pages, token, limit_hit = 0, None, False
         error, forbidden = "", False
+        total: int | None = None
+        restarted = 0
         while True:
             try:
                 page, headers = self._page(query, scope, token, label)
             except Unreadable as failure:
+                if token and "invalidskiptoken" in failure.codes and not restarted:
+                    # The token expired (or the service lost it): start over from page 1, once.
+                    restarted, rows, pages, token, total = pages, [], 0, None, None
+                    self._progress.waiting(label, 0.0, f"$skipToken refused on page {restarted + 1}; "
+                                                       "reading the query again from page 1")
+                    continue
                 forbidden = failure.forbidden
                 lost = f"page {pages + 1} could not be read; rows after page {pages} are missing" if pages else ""
                 error = f"{label}: {failure}" + (f" ({lost})" if lost else "")
                 break
             pages += 1
             rows.extend(page.data or ())
+            if page.total_records is not None:
+                total = max(total or 0, page.total_records)
             self._progress.page(key, pages, len(rows))
             limit_hit = limit_hit or (header(headers, SUBSCRIPTION_LIMIT_HIT) or "").lower() == "true"
             if str(page.result_truncated).lower() == "true":
@@ -173,6 +217,7 @@ class GraphReader:
             token = page.skip_token
             if not token:
                 break
+        error = error or shortfall(label, rows, total, pages)
         self._progress.finished(key, pages, len(rows), error)
         return QueryOutcome(query, scope, tuple(rows), pages, error, forbidden, limit_hit)
 
@@ -260,6 +305,8 @@ class GraphReader:
                     outcome = QueryOutcome(outcome.query, outcome.scope, outcome.rows, count + outcome.pages,
                                            outcome.error, outcome.forbidden, outcome.limit_hit or first.limit_hit)
                     return outcome
+        if not first.cut_short:  # a query cut at the subscription cap is re-read in batches instead
+            error = error or shortfall(first.label, rows, total if first.total is not None else None, count)
         if error:
             for future in pages:
                 future.cancel()
@@ -330,10 +377,13 @@ class GraphReader:
         """How long to wait before retrying; raises Unreadable for what a retry cannot fix."""
         status = failure.status_code or 0
         reason = describe(failure)
-        if status == 403 or error_codes(failure) & FORBIDDEN_CODES:
-            raise Unreadable(f"not readable by this identity ({reason})", forbidden=True)
+        if not status:  # no whole answer: the connection broke while the page was arriving
+            return self._policy.backoff(attempt, self._rand), f"the page was cut off ({reason})"
+        codes = frozenset(error_codes(failure))
+        if status == 403 or codes & FORBIDDEN_CODES:
+            raise Unreadable(f"not readable by this identity ({reason})", forbidden=True, codes=codes)
         if status not in RETRYABLE_STATUS:
-            raise Unreadable(reason)
+            raise Unreadable(reason, codes=codes)
         if status == 429:
             wait = wait_for_429(headers, self._policy, attempt, self._rand)
             quota = quota_of(headers)

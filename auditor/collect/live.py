@@ -238,15 +238,22 @@ def worker_pool(workers: int, prefix: str, clients: AzureClients, progress: Prog
     """A scan's worker threads: on the way out, a failed scan cancels what is queued, an
     authentication failure becomes the actionable AuthenticationFailed, and progress closes."""
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=prefix)
+    interrupted = False
     try:
         yield pool
+    except KeyboardInterrupt:
+        # Ctrl-C: drop what is queued and do not wait for the requests in flight to answer.
+        interrupted = True
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
     except Exception as error:
         pool.shutdown(wait=False, cancel_futures=True)
         if is_auth_failure(error):
             raise auth_failure(error, clients.cloud) from error
         raise
     finally:
-        pool.shutdown(wait=True)
+        if not interrupted:
+            pool.shutdown(wait=True)
         progress.close()
 
 
