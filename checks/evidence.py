@@ -52,3 +52,21 @@ def path_gap(path: EgressPath):
     if path.subnet.route_table_id and path.route_table is None:
         return skipped(path.subnet.route_table_id, path.gap)
     return None
+
+
+def judge_hops(estate: Estate, judge):
+    """Outcomes of `judge(path, hop)` for every route deciding an AKS subnet's Internet traffic.
+
+    The routing checks differ only in what they say about one hop; the walk over paths, and
+    reporting an unreadable subnet or route table as skipped, is the same for all of them.
+    `judge` may return None when the hop is another check's business.
+    """
+    for path in estate.egress_paths:
+        gap = path_gap(path)
+        if gap:
+            yield gap
+            continue
+        for hop in path.hops:
+            outcome = judge(path, hop)
+            if outcome is not None:
+                yield outcome

@@ -15,7 +15,7 @@ Point the route at the firewall's private IP: `az network route-table route upda
 --next-hop-type VirtualAppliance --next-hop-ip-address <firewall private IP>`.
 """
 from aksaudit.api import T_CLUSTER, T_ROUTE_TABLE, T_VNET, CheckMeta, Severity, fail, passed
-from aksaudit.checks.evidence import path_gap, route_evidence
+from aksaudit.checks.evidence import judge_hops, route_evidence
 
 META = CheckMeta(
     id="UDR003",
@@ -30,16 +30,12 @@ META = CheckMeta(
 
 
 def evaluate(estate, options):
-    for path in estate.egress_paths:
-        gap = path_gap(path)
-        if gap:
-            yield gap
-            continue
-        for hop in path.hops:
-            if hop.route.to_appliance:
-                yield passed(hop.route.id)
-            else:
-                yield fail(hop.route.id,
-                           f"Route '{hop.route.name}' ({hop.route.address_prefix}) decides Internet-bound traffic "
-                           f"for AKS subnet '{path.subnet.name}' but its next hop is '{hop.route.next_hop_type}', "
-                           "not a virtual appliance.", evidence=route_evidence(estate, path, hop.route))
+    def judge(path, hop):
+        if hop.route.to_appliance:
+            return passed(hop.route.id)
+        return fail(hop.route.id,
+                    f"Route '{hop.route.name}' ({hop.route.address_prefix}) decides Internet-bound traffic "
+                    f"for AKS subnet '{path.subnet.name}' but its next hop is '{hop.route.next_hop_type}', "
+                    "not a virtual appliance.", evidence=route_evidence(estate, path, hop.route))
+
+    return judge_hops(estate, judge)

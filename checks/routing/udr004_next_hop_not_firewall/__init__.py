@@ -19,7 +19,7 @@ it is a sanctioned network virtual appliance.
 from aksaudit.api import (
     T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, UNKNOWN, UNRESOLVED, CheckMeta, Severity, fail, passed, skipped,
 )
-from aksaudit.checks.evidence import path_gap, route_evidence
+from aksaudit.checks.evidence import judge_hops, route_evidence
 
 META = CheckMeta(
     id="UDR004",
@@ -36,22 +36,19 @@ META = CheckMeta(
 
 def evaluate(estate, options):
     approved = {str(ip).strip() for ip in options.get("approved_appliances", ())}
-    for path in estate.egress_paths:
-        gap = path_gap(path)
-        if gap:
-            yield gap
-            continue
-        for hop in path.hops:
-            next_hop = hop.next_hop
-            if next_hop is None:
-                continue  # not an appliance route: UDR003's business
-            if next_hop.kind == UNRESOLVED and next_hop.ip not in approved:
-                yield skipped(hop.route.id, f"cannot tell what {next_hop.ip} is: {next_hop.reason}")
-            elif next_hop.kind == UNKNOWN and next_hop.ip not in approved:
-                evidence = route_evidence(estate, path, hop.route)
-                yield fail(hop.route.id,
-                           f"Route '{hop.route.name}' sends AKS subnet '{path.subnet.name}' Internet traffic to "
-                           f"{next_hop.ip or '(no IP)'}, which is not the private IP of any firewall reachable from "
-                           f"its VNet{' (' + next_hop.reason + ')' if next_hop.reason else ''}.", evidence=evidence)
-            else:
-                yield passed(hop.route.id)
+
+    def judge(path, hop):
+        next_hop = hop.next_hop
+        if next_hop is None:
+            return None  # not an appliance route: UDR003's business
+        if next_hop.kind == UNRESOLVED and next_hop.ip not in approved:
+            return skipped(hop.route.id, f"cannot tell what {next_hop.ip} is: {next_hop.reason}")
+        if next_hop.kind == UNKNOWN and next_hop.ip not in approved:
+            reason = f" ({next_hop.reason})" if next_hop.reason else ""
+            return fail(hop.route.id,
+                        f"Route '{hop.route.name}' sends AKS subnet '{path.subnet.name}' Internet traffic to "
+                        f"{next_hop.ip or '(no IP)'}, which is not the private IP of any firewall reachable from "
+                        f"its VNet{reason}.", evidence=route_evidence(estate, path, hop.route))
+        return passed(hop.route.id)
+
+    return judge_hops(estate, judge)

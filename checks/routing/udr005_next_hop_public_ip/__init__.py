@@ -18,7 +18,7 @@ from aksaudit.api import (
     FIREWALL_PUBLIC_IP, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, CheckMeta, Severity, fail,
     passed,
 )
-from aksaudit.checks.evidence import path_gap, route_evidence
+from aksaudit.checks.evidence import judge_hops, route_evidence
 
 META = CheckMeta(
     id="UDR005",
@@ -32,22 +32,19 @@ META = CheckMeta(
 
 
 def evaluate(estate, options):
-    for path in estate.egress_paths:
-        gap = path_gap(path)
-        if gap:
-            yield gap
-            continue
-        for hop in path.hops:
-            if hop.next_hop is None:
-                continue
-            if hop.next_hop.kind == FIREWALL_PUBLIC_IP:
-                evidence = route_evidence(estate, path, hop.route)
-                evidence["firewall"] = hop.next_hop.firewall.id
-                # The fix points the route at this same firewall's private IP when it is reachable.
-                evidence["target_firewall_private_ips"] = list(hop.next_hop.firewall.private_ips)
-                yield fail(hop.route.id,
-                           f"Route '{hop.route.name}' sends AKS subnet '{path.subnet.name}' Internet traffic to "
-                           f"{hop.next_hop.ip}, the PUBLIC IP of firewall '{hop.next_hop.firewall.header.name}'; "
-                           "a next hop must be the firewall's private IP.", evidence=evidence)
-            else:
-                yield passed(hop.route.id)
+    def judge(path, hop):
+        if hop.next_hop is None:
+            return None
+        if hop.next_hop.kind != FIREWALL_PUBLIC_IP:
+            return passed(hop.route.id)
+        firewall = hop.next_hop.firewall
+        evidence = route_evidence(estate, path, hop.route)
+        evidence["firewall"] = firewall.id
+        # The fix points the route at this same firewall's private IP when it is reachable.
+        evidence["target_firewall_private_ips"] = list(firewall.private_ips)
+        return fail(hop.route.id,
+                    f"Route '{hop.route.name}' sends AKS subnet '{path.subnet.name}' Internet traffic to "
+                    f"{hop.next_hop.ip}, the PUBLIC IP of firewall '{firewall.header.name}'; "
+                    "a next hop must be the firewall's private IP.", evidence=evidence)
+
+    return judge_hops(estate, judge)
