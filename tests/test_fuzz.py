@@ -74,7 +74,12 @@ def mutated_rows(draw):
         elif action == "wrap":
             rows[row_index] = draw(st.sampled_from([None, 7, "row", [row]]))
         elif action == "huge":  # a long list where the model expects a few items (or none)
-            parent[path[-1]] = [copy.deepcopy(parent[path[-1]])] * draw(st.integers(100, 3000))
+            item = parent[path[-1]]
+            # Up to 3,000 copies, but about 300 kB at most: a copied subtree may hold many rules,
+            # each a finding, and every renderer runs on every example.
+            size = len(json.dumps(item, default=str)) + 1
+            copies = max(2, min(draw(st.integers(100, 3000)), 300_000 // size))
+            parent[path[-1]] = [copy.deepcopy(item) for _ in range(copies)]  # no sharing: the size is real
     return rows
 
 
