@@ -4,7 +4,8 @@ Each fails the way the issue asks: a snapshot over the limit is refused before i
 exit 2 and an error naming the file (the size test uses a sparse file: no gigabytes are written);
 an enormous row is rejected and named in a warning while the rest of the estate is audited (and
 the scan says it is incomplete); JSON nested deeper than the parser allows is an error naming
-the file, never a traceback.
+the file, never a traceback. And a snapshot whose own record says it is not complete (or is
+not plainly `true`) is scanned as incomplete, naming a gap even when the file names none.
 """
 from __future__ import annotations
 
@@ -119,3 +120,15 @@ def test_json_nested_100k_deep_is_an_error_naming_the_file(tmp_path, shape):
     assert str(path) in proc.stderr and "nested too deeply" in proc.stderr and "Traceback" not in proc.stderr
     with pytest.raises(InputError, match="nested too deeply"):
         load_snapshot(path)
+
+
+@pytest.mark.parametrize("meta", [{"complete": False}, {"complete": "false"}, {"complete": None}, {"complete": 0},
+                                  {"complete": True, "errors": ["a page was lost"]}],
+                         ids=["false", "string", "null", "zero", "errors-beside-true"])
+def test_a_snapshot_that_is_not_plainly_complete_scans_incomplete(tmp_path, meta):
+    """A hand-edited or foreign snapshot whose meta says anything but complete: exit 3, a named gap."""
+    path = tmp_path / "partial.json"
+    path.write_text(json.dumps({"meta": meta, "rows": json.loads(DRIFTED.read_text())}))
+    proc = run("scan", "--snapshot", str(path), "--json", "-", "--quiet")
+    document = json.loads(proc.stdout)
+    assert proc.returncode == 3 and document["scan"]["complete"] is False and document["scan"]["errors"]

@@ -49,12 +49,22 @@ class Snapshot:
 
     @property
     def complete(self) -> bool:
-        """Our own snapshots record whether collection saw everything; other formats cannot say."""
-        return bool(self.meta.get("complete", True))
+        """Our own snapshots record whether collection saw everything; other formats cannot say.
+        Anything there but JSON `true` (false, "false", null, 0), or any error listed beside it,
+        counts as incomplete: fail closed."""
+        return self.meta.get("complete", True) is True and not self.meta.get("errors")
 
     @property
     def gaps(self) -> tuple[str, ...]:
-        return tuple(str(e) for e in self.meta.get("errors", ()) or ())
+        """What is missing; an incomplete snapshot always names at least one gap, so a scan of it
+        can never come out complete."""
+        errors = self.meta.get("errors", ()) or ()
+        found = (str(errors),) if isinstance(errors, str) else tuple(str(e) for e in errors) \
+            if isinstance(errors, (list, tuple)) else (f"'errors' is {type(errors).__name__}: {errors!r}",)
+        if not found and not self.complete:
+            found = (f"{self.source or 'the snapshot'} says it is incomplete (meta.complete is "
+                     f"{self.meta.get('complete')!r}) without naming what is missing",)
+        return found
 
 
 def snapshot_document(snapshot: Snapshot) -> dict[str, Any]:
