@@ -5,7 +5,8 @@ exit 2 and an error naming the file (the size test uses a sparse file: no gigaby
 an enormous row is rejected and named in a warning while the rest of the estate is audited (and
 the scan says it is incomplete); JSON nested deeper than the parser allows is an error naming
 the file, never a traceback. And a snapshot whose own record says it is not complete (or is
-not plainly `true`) is scanned as incomplete, naming a gap even when the file names none.
+not plainly `true`) is scanned as incomplete, naming a gap even when the file names none; so is
+a saved query result (`az graph query -o json`, or the REST body) that says more rows exist.
 """
 from __future__ import annotations
 
@@ -132,3 +133,21 @@ def test_a_snapshot_that_is_not_plainly_complete_scans_incomplete(tmp_path, meta
     proc = run("scan", "--snapshot", str(path), "--json", "-", "--quiet")
     document = json.loads(proc.stdout)
     assert proc.returncode == 3 and document["scan"]["complete"] is False and document["scan"]["errors"]
+
+
+@pytest.mark.parametrize("paging", [{"skip_token": "abc"}, {"$skipToken": "abc"}, {"resultTruncated": "true"},
+                                    {"result_truncated": True}, {"count": 3, "total_records": 40},
+                                    {"count": 3, "totalRecords": 40}],
+                         ids=["az-skip-token", "rest-skip-token", "truncated", "az-truncated", "az-total", "rest-total"])
+@pytest.mark.parametrize("table", [False, True], ids=["objects", "table"])
+def test_a_partial_query_result_file_scans_incomplete(tmp_path, paging, table):
+    """`az graph query -o json` or a REST body that says more rows exist: exit 3, the file named."""
+    rows = json.loads(DRIFTED.read_text())
+    data = rows if not table else {"columns": [{"name": k} for k in ("id", "name", "type", "properties")],
+                                   "rows": [[r.get(k) for k in ("id", "name", "type", "properties")] for r in rows]}
+    path = tmp_path / "graph.json"
+    path.write_text(json.dumps({"data": data, **paging}))
+    proc = run("scan", "--snapshot", str(path), "--json", "-", "--quiet")
+    document = json.loads(proc.stdout)
+    assert proc.returncode == 3 and document["scan"]["complete"] is False
+    assert any(str(path) in e and "partial" in e for e in document["scan"]["errors"]), document["scan"]["errors"]

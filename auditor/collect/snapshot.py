@@ -84,6 +84,25 @@ def _table_rows(data: Mapping[str, Any], path: str) -> list[dict[str, Any]]:
         raise InputError(f"{path}: 'data' looks like a table result but is malformed ({error})") from error
 
 
+def _partial(document: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """Meta marking a query result (az graph query -o json, or the REST body) incomplete when it
+    says more rows exist than it holds: truncated, a skip token left unfollowed, or a total above
+    its count. Such a file must never scan as complete."""
+    reasons = []
+    truncated = document.get("resultTruncated", document.get("result_truncated", False))
+    if str(truncated).lower() == "true":
+        reasons.append("resultTruncated is true")
+    if any(document.get(key) for key in ("skip_token", "$skipToken", "skipToken")):
+        reasons.append("it has a skip token: later pages were not fetched")
+    total = document.get("total_records", document.get("totalRecords"))
+    count = document.get("count")
+    if type(total) is int and type(count) is int and total > count:
+        reasons.append(f"it holds {count} of {total} rows (totalRecords)")
+    if not reasons:
+        return {}
+    return {"complete": False, "errors": [f"{path}: the query result is partial: {'; '.join(reasons)}"]}
+
+
 def parse_snapshot(document: Any, path: str) -> Snapshot:
     if isinstance(document, list):
         return Snapshot(document, {}, path)
@@ -100,13 +119,10 @@ def parse_snapshot(document: Any, path: str) -> Snapshot:
     if "data" in document:
         data = document["data"]
         if isinstance(data, dict):
-            return Snapshot(_table_rows(data, path), {}, path)
+            return Snapshot(_table_rows(data, path), _partial(document, path), path)
         if not isinstance(data, list):
             raise InputError(f"{path}: 'data' is {type(data).__name__}, expected an array of rows")
-        meta = {}
-        if str(document.get("resultTruncated", "false")).lower() == "true" or document.get("skip_token"):
-            meta = {"complete": False, "errors": [f"{path}: the query result was truncated or has more pages"]}
-        return Snapshot(data, meta, path)
+        return Snapshot(data, _partial(document, path), path)
     raise InputError(f"{path}: JSON object has neither 'rows' (aksaudit snapshot) nor 'data' "
                      f"(az graph query output); keys found: {', '.join(sorted(document)) or 'none'}")
 
