@@ -257,6 +257,15 @@ def test_403_on_one_of_two_subscriptions_is_a_named_gap_with_the_other_audited(e
     assert all(f["subscription_id"].lower() == HUB for f in document["findings"])
 
 
+def test_unreadable_subscription_inside_a_management_group_is_a_named_gap(emulator, full, outcome):
+    """The spoke forbidden, scanned through the management group (Resource Graph silently leaves it
+    out) -> exit 3 naming it, from the group's members listed through ARM."""
+    emulator.tenant.forbidden.add(SPOKE)
+    code, document, _ = scan(emulator, *MG)
+    assert_incomplete(code, document, full, SPOKE, MANAGEMENT_GROUP, "not readable", outcome=outcome)
+    assert all(f["subscription_id"].lower() == HUB for f in document["findings"])
+
+
 def test_token_expiry_mid_scan_is_refreshed_to_complete_results(emulator, full, outcome):
     """The access token is refused as expired (401) mid-scan -> a fresh token, the request again, complete."""
     emulator.add_fault(Fault("expire_token", table="networkresources", times=1))

@@ -273,5 +273,7 @@ def _targets(collector: ArmCollector, request: ScopeRequest) -> tuple[
         members += found
     resolution = split_visible(ids, visible)
     readable = [s.id for s in resolution.readable] + [m for m in members if m in names]
-    return list(dict.fromkeys(readable)), names, list(resolution.unreadable), gaps, labels, requests
+    # A group's subscriptions this identity cannot list are missing data, not absent resources.
+    hidden = [m for m in dict.fromkeys(members) if m not in names and m not in resolution.unreadable]
+    return list(dict.fromkeys(readable)), names, [*resolution.unreadable, *hidden], gaps, labels, requests
 

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+from azure.core.exceptions import AzureError
+
 from .. import __version__
 from ..rows import id_key
 from .clients import AzureClients
-from .graph import GraphReader, GraphScope, QueryOutcome
+from .graph import GraphReader, GraphScope, QueryOutcome, describe
 from .identity import auth_failure, is_auth_failure
 from .progress import NullProgress, Progress
 from .queries import PAGE_SIZE, SUBSCRIPTION_BATCH, TableQuery, batched, plan_queries, subscriptions_query
@@ -193,6 +195,42 @@ def _gaps(outcomes: Iterable[QueryOutcome]) -> tuple[list[str], list[str]]:
     return errors, unreadable
 
 
+def _hidden_members(groups: Iterable[str], collector: _Collector, clients: AzureClients) -> tuple[list[str], list[str]]:
+    """Subscriptions below the management groups that this identity cannot read, and gaps.
+
+    Resource Graph trims every answer to what the caller may read: a management-group query
+    leaves an unreadable subscription out without a word, and the scan would look complete. The
+    groups' members come from ARM (management group descendants), the readable ones from Resource
+    Graph; the difference is missing data. When the members cannot be listed, that is a gap too.
+    """
+    groups = tuple(groups)
+    if not groups:
+        return [], []
+    from .arm import ArmCollector  # arm.py builds on this module
+
+    arm = ArmCollector(clients, collector.options, NullProgress())
+    members: list[str] = []
+    gaps: list[str] = []
+    for group in groups:
+        try:
+            found, _ = arm.in_group(group)
+        except AzureError as error:
+            if is_auth_failure(error):
+                raise
+            gaps.append(f"management group {group}: its subscriptions could not be listed ({describe(error)}); "
+                        f"any this identity cannot read would be missing without notice")
+            continue
+        members += found
+    if not members:
+        return [], gaps
+    listing = collector.list_subscriptions(GraphScope(management_groups=groups))
+    if listing.error:
+        return [], gaps + [f"{listing.error} (the readable subscriptions of the management groups could not be "
+                           f"listed; any this identity cannot read would be missing without notice)"]
+    readable = {s.id for s in subscriptions_from_rows(listing.rows)}
+    return [m for m in dict.fromkeys(members) if m not in readable], gaps
+
+
 def _unique(rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """One row per id: overlapping scopes (an MG and a subscription in it) return rows twice."""
     seen: dict[str, Mapping[str, Any]] = {}
@@ -218,11 +256,15 @@ def collect_live(required_types: Iterable[str], request: ScopeRequest, clients: 
     with worker_pool(options.concurrency, "aksaudit-arg", clients, progress) as pool:
         collector = _Collector(reader, pool, options)
         targets = collector.targets(request)
+        hidden, member_gaps = _hidden_members(request.management_groups, collector, clients)
         data = collector.expand_limit_hits(collector.read_all((q, s) for q in queries for s in targets.scopes))
         errors, unreadable = _gaps(data)
-        unreadable = list(dict.fromkeys([*targets.unreadable, *unreadable]))
+        unreadable = list(dict.fromkeys([*targets.unreadable, *hidden, *unreadable]))
         errors = [f"subscription {s}: not readable by this identity (Resource Graph does not list it); "
-                  f"its resources were not audited" for s in targets.unreadable] + errors
+                  f"its resources were not audited" for s in targets.unreadable] + [
+                  f"subscription {s}: in management group {', '.join(request.management_groups)} but not readable by "
+                  f"this identity (a management-group query leaves it out without saying so); its resources were "
+                  f"not audited" for s in hidden if s not in targets.unreadable] + member_gaps + errors
         completion = complete_rule_groups(_unique(r for o in data for r in o.rows), clients.network)
     errors.extend(completion.errors)
     meta = snapshot_meta(LIVE_SOURCE, clients, request, targets.names, started, errors, unreadable, {

@@ -358,6 +358,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None, parsed: Any = None) -> None:
         body = json.dumps(payload).encode()
+        if status == 401 and "/oauth2/" not in self.path and "WWW-Authenticate" not in (headers or {}):
+            # As ARM answers every refused bearer token: a challenge naming the error.
+            headers = {**(headers or {}), "WWW-Authenticate": f'Bearer authorization_uri="{self.owner.url}/'
+                       f'{self.owner.tenant.tenant_id}", error="invalid_token", error_description="The access '
+                       f'token is invalid."'}
         self.owner.record(Record(self.command, self.path, parsed, status, self.owner.clock()))
         try:
             self.send_response(status)
