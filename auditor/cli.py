@@ -21,7 +21,10 @@ from rich.console import Console
 from . import __version__
 from .approval import approval_document, diff_estates, diff_text, load_approval
 from .baseline import apply_baseline, load_baseline
-from .cli_live import add_live_arguments, add_snapshot_command, has_live_scope, live_snapshot, write_live_snapshot
+from .cli_live import (
+    add_live_arguments, add_snapshot_command, has_live_scope, live_clients, live_snapshot, with_change_history,
+    write_live_snapshot,
+)
 from .cli_remediation import add_remediate_command, add_remediation_arguments, cmd_remediate, header_of, write_script
 from .collect.errors import CannotStart
 from .completion import add_completion_command, completion_script
@@ -177,7 +180,8 @@ def cmd_scan(args: argparse.Namespace, registry: Registry, console: Console) -> 
     if args.approved:
         options.setdefault("DRIFT001", {})["approved"] = load_approval(args.approved)
     started = now_iso()
-    snapshot = open_snapshot(args.snapshot) if args.snapshot else live_snapshot(args, checks, quiet=args.quiet)
+    clients = None if args.snapshot else live_clients(args)
+    snapshot = open_snapshot(args.snapshot) if args.snapshot else live_snapshot(args, checks, args.quiet, clients)
     with gc_paused():  # rows are streamed from the file into the model; see aksaudit.bulk
         estate = build_estate(snapshot.rows, source=snapshot.source, unreadable_scopes=snapshot.unreadable_scopes)
         result = run_scan(estate, checks, scopes=snapshot.scope_labels, started_at=started,
@@ -185,6 +189,7 @@ def cmd_scan(args: argparse.Namespace, registry: Registry, console: Console) -> 
                           meta=snapshot.meta, options=options, severities=config.severity)
     if baseline is not None:
         result = apply_baseline(result, baseline)
+    result = with_change_history(args, result, estate, clients, options.get("DRIFT001", {}).get("approved"))
     result = apply_suppressions(result, config.suppressions, args.as_of or date.today())
     if args.remediation:
         write_script(args.remediation, result.findings, header_of(result), registry, args.include_disruptive)

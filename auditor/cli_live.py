@@ -9,9 +9,10 @@ import argparse
 import json
 import logging
 import sys
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
-from .collect.clients import connect
+from .collect.changes import change_reader, read_change_history
+from .collect.clients import AzureClients, connect
 from .collect.clouds import CLOUDS, resolve_cloud
 from .collect.arm import collect_arm
 from .collect.live import LiveOptions, ScopeRequest, collect_live
@@ -19,6 +20,8 @@ from .collect.queries import SUBSCRIPTION_BATCH
 from .collect.progress import make_progress
 from .collect.snapshot import Snapshot, snapshot_document
 from .collect.throttle import RetryPolicy
+from .engine import ScanResult
+from .model import Estate
 from .output import write_atomic
 
 
@@ -68,17 +71,41 @@ def required_types(checks: Iterable[Any]) -> tuple[str, ...]:
     return tuple(sorted({t.lower() for check in checks for t in check.meta.requires}))
 
 
-def live_snapshot(args: argparse.Namespace, checks: Iterable[Any], quiet: bool = False) -> Snapshot:
+def live_clients(args: argparse.Namespace) -> AzureClients:
+    """The SDK clients for the cloud on the command line (one credential for the whole scan)."""
+    return connect(resolve_cloud(args.cloud))
+
+
+def live_snapshot(args: argparse.Namespace, checks: Iterable[Any], quiet: bool = False,
+                  clients: AzureClients | None = None) -> Snapshot:
     """Collect from Resource Graph (or, with --source arm, ARM) for the scopes on the command line."""
     # The SDKs log failures we report ourselves, better worded; keep their lines off the terminal.
     logging.getLogger("azure").addHandler(logging.NullHandler())
-    cloud = resolve_cloud(args.cloud)
     batch = getattr(args, "subscription_batch", None)
     options = LiveOptions(retry=RetryPolicy(budget=max(0.0, args.retry_budget)),
                           batch_size=batch or SUBSCRIPTION_BATCH, split_scopes=batch is not None)
     collect = collect_arm if getattr(args, "source", "arg") == "arm" else collect_live
-    return collect(required_types(checks), scope_request(args), connect(cloud), options=options,
+    return collect(required_types(checks), scope_request(args), clients or live_clients(args), options=options,
                    progress=make_progress(quiet=quiet))
+
+
+def with_change_history(args: argparse.Namespace, result: ScanResult, estate: Estate, clients: AzureClients | None,
+                        approved: Mapping[str, Any] | None) -> ScanResult:
+    """Who changed what the new findings and DRIFT001 point at: from Resource Graph's change
+    tables in a live scan (`clients`), or 'unavailable' when the estate came from a file."""
+    from . import history
+    if clients is None:
+        return history.unavailable(result)
+    wanted = history.wanted(result, estate, approved)
+    if not wanted:
+        return result
+    options = LiveOptions(retry=RetryPolicy(budget=max(0.0, args.retry_budget)))
+    progress = make_progress(quiet=args.quiet)
+    try:
+        found = read_change_history(change_reader(clients, options, progress), history.all_ids(wanted))
+    finally:
+        progress.close()
+    return history.attach(result, found, wanted)
 
 
 def add_snapshot_command(commands: Any) -> None:

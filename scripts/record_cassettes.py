@@ -60,7 +60,7 @@ def record_emulated(scenario: Scenario, folder: Path) -> None:
             clients = connect(resolve_cloud("AzureCloud", {ARM_ENDPOINT_ENV: emulator.url}), credential)
             recorder = make_vcr(folder, Scrubber(origin=emulator.url), record_mode="all")
             with recorder.use_cassette(target.name):
-                snapshot = scenario.collect(clients, FakeClock())
+                snapshot, _ = scenario.collect_all(clients, FakeClock())
         finally:
             if previous is None:
                 os.environ.pop("REQUESTS_CA_BUNDLE", None)
@@ -82,7 +82,7 @@ def record_azure(scenario: Scenario, folder: Path, scope: ScopeRequest | None, i
     clients = connect(resolve_cloud("AzureCloud", {}), credential)
     recorder = make_vcr(folder, Scrubber(id_map=id_map), record_mode="all")
     with recorder.use_cassette(target.name):
-        snapshot = scenario.collect(clients, FakeClock())
+        snapshot, _ = scenario.collect_all(clients, FakeClock())
     _report(scenario.name, target, snapshot)
 
 

@@ -8,6 +8,8 @@ from its file.
 """
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 from azure.identity import ClientSecretCredential
@@ -17,23 +19,29 @@ from aksaudit.collect.clouds import CLOUDS
 
 from emulator import FakeClock
 from emulator.recording import make_vcr
-from emulator.scenarios import CASSETTES, CLIENT_ID, HUB, MANAGEMENT_GROUP, NAMES, SCENARIOS, SPOKE
+from emulator.scenarios import CASSETTES, CHANGES, CLIENT_ID, HUB, MANAGEMENT_GROUP, NAMES, SCENARIOS, SPOKE
 from emulator.tenant import FAKE_TENANT, subscription_of
 from live_support import estate_rows, expected_findings, finding_set, ids_of, scan
 
 
 def replay(name: str):
     """Collect as the scenario did when recorded; return the snapshot and the fake clock."""
+    snapshot, _, clock = replay_all(name)
+    return snapshot, clock
+
+
+def replay_all(name: str):
+    """The snapshot, the change history (None unless the scenario reads one) and the fake clock."""
     scenario = SCENARIOS[name]
     credential = ClientSecretCredential(FAKE_TENANT, CLIENT_ID, "not-the-recorded-secret",
                                         authority="login.microsoftonline.com", disable_instance_discovery=True)
     clients = connect(CLOUDS["AzureCloud"], credential)
     clock = FakeClock()
     with make_vcr(CASSETTES, record_mode="none").use_cassette(scenario.cassette.name) as cassette:
-        snapshot = scenario.collect(clients, clock)
+        snapshot, history = scenario.collect_all(clients, clock)
     unplayed = [request.uri for index, (request, _) in enumerate(cassette.data) if not cassette.play_counts[index]]
     assert not unplayed, f"recorded requests never sent: {unplayed}"
-    return snapshot, clock
+    return snapshot, history, clock
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +134,27 @@ def test_subscription_display_names_resolve_to_ids(registry, expected_drifted):
     assert snapshot.meta["subscription_names"] == NAMES
     assert snapshot.scope_labels == (f"subscription:{HUB}", f"subscription:{SPOKE}")
     assert finding_set(registry, snapshot.rows) == expected_drifted
+
+
+def test_change_history_comes_from_both_change_tables_newest_first(registry, expected_drifted):
+    snapshot, history, _ = replay_all("change_history")
+    assert snapshot.complete and finding_set(registry, snapshot.rows) == expected_drifted
+    assert history.errors == () and dict(history.unavailable) == {}
+    rows = json.loads(CHANGES.read_text())
+    wanted = {i.lower() for i in SCENARIOS["change_history"].change_ids}
+    expected = {(r["properties"]["targetResourceId"].lower(), r["properties"]["changeAttributes"]["timestamp"])
+                for r in rows if r["properties"]["targetResourceId"].lower() in wanted}
+    got = {(target, c.timestamp) for target, changes in history.changes.items() for c in changes}
+    assert got == expected and any("/rulecollectiongroups/" in target for target, _ in got)
+    route = next(i for i in SCENARIOS["change_history"].change_ids if i.endswith("/routes/default-to-afw"))
+    changes, reasons = history.of([route, route.rsplit("/routes/", 1)[0]])
+    assert reasons == [] and [c.timestamp for c in changes] == sorted((c.timestamp for c in changes), reverse=True)
+    latest = changes[0]
+    assert (latest.changed_by, latest.client_type, latest.operation) == (
+        "jordan.lee@contoso.com", "Azure Portal", "Microsoft.Network/routeTables/routes/write")
+    assert {c.record_id.rsplit("/", 1)[-1] for c in changes} == {
+        r["name"] for r in rows if r["properties"]["targetResourceId"].lower() in {route.lower(),
+                                                                                  route.rsplit("/routes/", 1)[0].lower()}}
 
 
 def test_every_scenario_has_a_cassette_without_secrets():

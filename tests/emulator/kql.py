@@ -1,7 +1,8 @@
 """The slice of KQL the emulator understands: exactly what aksaudit sends, and nothing more.
 
-A table name, then any of `where type in~ (...)` / `in` / `=~` / `==`, `project a, b.c`,
-`order by col asc|desc`. Anything else is refused with a 400, so a collector change that sends
+A table name, then any of `where type in~ (...)` / `in` / `=~` / `==` (the column may also be
+`tostring(a.b.c)`, a nested property as a string, as the change-history queries send it),
+`project a, b.c`, `order by col asc|desc`. Anything else is refused with a 400, so a collector change that sends
 KQL the emulator cannot honestly answer fails loudly instead of passing on a guess.
 """
 from __future__ import annotations
@@ -10,9 +11,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
-TABLES = ("resources", "networkresources", "resourcecontainers")
+TABLES = ("resources", "networkresources", "resourcecontainers", "resourcechanges", "networkresourcechanges")
 
-_WHERE = re.compile(r"^where\s+(\w+)\s+(in~|in|=~|==)\s+(.+)$", re.IGNORECASE | re.DOTALL)
+_WHERE = re.compile(r"^where\s+(\w+|tostring\(\s*\w+(?:\.\w+)*\s*\))\s+(in~|in|=~|==)\s+(.+)$",
+                    re.IGNORECASE | re.DOTALL)
 _PROJECT = re.compile(r"^project\s+(.+)$", re.IGNORECASE | re.DOTALL)
 _ORDER = re.compile(r"^(?:order|sort)\s+by\s+(\w+)(?:\s+(asc|desc))?$", re.IGNORECASE)
 _STRING = re.compile(r"""'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)\"""")
@@ -89,9 +91,12 @@ def _where(stage: str) -> Callable[[Mapping[str, Any]], bool]:
             raise QueryError(f"'{operator}' needs one string: {stage}")
     insensitive = operator in ("in~", "=~")
     wanted = {v.lower() for v in values} if insensitive else set(values)
+    nested = column.lower().startswith("tostring(")
+    path = column[column.index("(") + 1:-1].strip() if nested else column
 
     def keep(row: Mapping[str, Any]) -> bool:
-        value = str(row.get(column, ""))
+        found = _path(row, path) if nested else row.get(column, "")
+        value = "" if found is None else found if isinstance(found, str) else str(found)
         return (value.lower() if insensitive else value) in wanted
 
     return keep

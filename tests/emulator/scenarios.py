@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aksaudit.collect.changes import ChangeHistory, change_reader, read_change_history
 from aksaudit.collect.live import LiveOptions, ScopeRequest, collect_live
 from aksaudit.collect.snapshot import Snapshot
 from aksaudit.resources import (
@@ -22,6 +23,7 @@ from .tenant import FAKE_TENANT, Tenant
 
 ROOT = Path(__file__).resolve().parents[2]
 ESTATE = ROOT / "examples" / "hub-spoke-drifted.json"
+CHANGES = ROOT / "tests" / "data" / "hub-spoke-drifted-changes.json"  # resourcechanges rows for ESTATE
 CASSETTES = ROOT / "cassettes"
 
 HUB = "2d8f6a13-9c4e-4b7a-8e25-6f1c0d3b9a72"
@@ -42,15 +44,20 @@ class Scenario:
     forbidden: tuple[str, ...] = ()
     rules_in_graph: bool = True
     faults: tuple[dict[str, Any], ...] = field(default=())  # Fault(**kwargs), built fresh per run
+    change_ids: tuple[str, ...] = ()  # after collecting: the change history of these resources
 
     @property
     def cassette(self) -> Path:
         return CASSETTES / f"{self.name}.yaml"
 
     def tenant(self) -> Tenant:
-        return Tenant.from_file(ESTATE, subscription_names=dict(NAMES), management_groups={MANAGEMENT_GROUP: [HUB, SPOKE]},
-                                forbidden=set(self.forbidden), rule_groups_without_rules=not self.rules_in_graph,
-                                client_id=CLIENT_ID, client_secret=RECORDING_SECRET, tenant_id=FAKE_TENANT)
+        tenant = Tenant.from_file(ESTATE, subscription_names=dict(NAMES),
+                                  management_groups={MANAGEMENT_GROUP: [HUB, SPOKE]}, forbidden=set(self.forbidden),
+                                  rule_groups_without_rules=not self.rules_in_graph, client_id=CLIENT_ID,
+                                  client_secret=RECORDING_SECRET, tenant_id=FAKE_TENANT)
+        if self.change_ids:
+            tenant.rows.extend(Tenant.from_file(CHANGES).rows)
+        return tenant
 
     def fresh_faults(self) -> list[Fault]:
         return [Fault(**kwargs) for kwargs in self.faults]
@@ -60,8 +67,25 @@ class Scenario:
         options = LiveOptions(concurrency=1, page_size=self.page_size)
         return collect_live(TYPES, self.scope, clients, options=options, clock=clock)
 
+    def collect_all(self, clients: Any, clock: Any) -> tuple[Snapshot, ChangeHistory | None]:
+        """The collection, then (for a change-history scenario) the change queries, one at a time."""
+        snapshot = self.collect(clients, clock)
+        if not self.change_ids:
+            return snapshot, None
+        reader = change_reader(clients, LiveOptions(page_size=self.page_size), clock=clock)
+        return snapshot, read_change_history(reader, self.change_ids, workers=1)
+
 
 BOTH = ScopeRequest(subscriptions=(HUB, SPOKE))
+# What the drifted estate's findings point at: UDR004's route, FW003's rule collection group, the
+# analytics pod subnet that lost its route table (UDR001), with their ARM parents.
+_PAYMENTS_RT = (f"/subscriptions/{SPOKE}/resourceGroups/rg-spoke-payments-weu/providers/Microsoft.Network/"
+                "routeTables/rt-spoke-payments-egress")
+_ANALYTICS_VNET = (f"/subscriptions/{SPOKE}/resourceGroups/rg-spoke-analytics-weu/providers/Microsoft.Network/"
+                   "virtualNetworks/vnet-spoke-analytics-weu")
+_POLICY = f"/subscriptions/{HUB}/resourceGroups/rg-hub-fwpolicy-weu/providers/Microsoft.Network/firewallPolicies/afwp-hub-weu"
+CHANGE_IDS = (f"{_PAYMENTS_RT}/routes/default-to-afw", _PAYMENTS_RT, f"{_ANALYTICS_VNET}/subnets/snet-aks-pods",
+              _ANALYTICS_VNET, f"{_POLICY}/ruleCollectionGroups/rcg-aks-workloads", _POLICY)
 
 SCENARIOS = {s.name: s for s in (
     Scenario("single_subscription", "one subscription by id: the spoke with the clusters", ScopeRequest((SPOKE,))),
@@ -81,4 +105,6 @@ SCENARIOS = {s.name: s for s in (
              ScopeRequest((HUB,)), rules_in_graph=False),
     Scenario("subscription_name_resolution", "subscriptions given by display name",
              ScopeRequest(tuple(NAMES[s] for s in (HUB, SPOKE)))),
+    Scenario("change_history", "both subscriptions, then resourcechanges and networkresourcechanges for the "
+             "resources the findings point at", BOTH, change_ids=CHANGE_IDS),
 )}
