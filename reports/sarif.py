@@ -24,7 +24,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 from urllib.parse import quote
 
 from aksaudit.engine import ScanResult
@@ -113,12 +113,29 @@ def _suppressions(finding: Finding) -> dict[str, Any]:
     return {"suppressions": [{"kind": "external", "status": "accepted", "justification": justification}]}
 
 
+def last_change_line(finding: Finding) -> str:
+    """'Last change: <time> by <who> (<operation>)' from the finding's change history ('' if none).
+    The time, not the actor, is what is always known; a missing actor is said, not guessed."""
+    history = finding.evidence.get("change_history")
+    if not isinstance(history, Mapping) or not history.get("available"):
+        return ""
+    changes = history.get("changes") or ()
+    latest = changes[0] if changes and isinstance(changes[0], Mapping) else None
+    if latest is None:
+        return ""
+    line = f"Last change: {latest.get('timestamp') or 'unknown time'} by {latest.get('changed_by') or 'unknown'}"
+    details = [str(latest[key]) for key in ("operation",) if latest.get(key)]
+    return line + (f" ({', '.join(details)})" if details else "")
+
+
 def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
+    text = finding.message.strip() or finding.title
+    last = last_change_line(finding)
     return {
         "ruleId": finding.check_id,
         "ruleIndex": rule_index[finding.check_id],
         "level": LEVEL[finding.severity],
-        "message": {"text": message_text(finding.message.strip() or finding.title)},
+        "message": {"text": message_text(f"{text}\n{last}" if last else text)},
         "locations": [{
             "physicalLocation": {"artifactLocation": {"uri": artifact_uri(finding.resource_id)}, "region": dict(REGION)},
             "logicalLocations": [{"name": last_segment(finding.resource_id), "fullyQualifiedName": finding.resource_id,

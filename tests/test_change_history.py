@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
+import jsonschema
 import pytest
 
 from aksaudit.history import OFFLINE_REASON, lineage
@@ -18,6 +20,7 @@ from emulator import Behaviour, Emulator, Fault
 from emulator.scenarios import CHANGES, HUB, SCENARIOS, SPOKE
 from test_live_cli import run
 
+DATA = Path(__file__).parent / "data"
 APPROVED_ESTATE = EXAMPLES / "hub-spoke.json"
 ROUTE = ("/subscriptions/e91b47c5-1a6d-4f2e-b3c8-5d7a9e0f2b64/resourceGroups/rg-spoke-payments-weu/providers/"
          "Microsoft.Network/routeTables/rt-spoke-payments-egress/routes/default-to-afw")
@@ -151,3 +154,42 @@ def test_lineage_walks_up_to_the_top_level_resource():
     assert lineage(ROUTE) == [ROUTE, ROUTE.rsplit("/routes/", 1)[0]]
     top = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/azureFirewalls/afw"
     assert lineage(top) == [top]
+
+
+def test_sarif_message_and_html_detail_say_who_and_when(emulator, approved, tmp_path):
+    sarif_path, html_path = tmp_path / "scan.sarif", tmp_path / "report.html"
+    proc = run(emulator, "scan", "--subscription", HUB, "--subscription", SPOKE, "--approved", str(approved),
+               "--sarif", str(sarif_path), "--html", str(html_path), "--quiet")
+    assert proc.returncode == 1, proc.stderr
+    log = json.loads(sarif_path.read_text())
+    schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator(schema).validate(log)
+    messages = {(r["ruleId"], r["locations"][0]["logicalLocations"][0]["name"]): r["message"]["text"]
+                for r in log["runs"][0]["results"]}
+    assert messages[("UDR004", "default-to-afw")].endswith(
+        "\nLast change: 2026-11-24T21:47:13.105Z by jordan.lee@contoso.com (Microsoft.Network/routeTables/routes/write)")
+    assert "\nLast change: " in messages[("DRIFT001", "aks-analytics-prod")]
+
+    browser_support = pytest.importorskip("browser_support")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from conftest import require_tool
+    executable = require_tool(browser_support.chromium_path(), "chromium (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = browser_support.launch(playwright, executable)
+        try:
+            page = browser_support.open_report(browser, html_path).page
+            page.click("#rows tr[data-check=UDR004]")
+            detail = " ".join(page.inner_text("#detail").split())
+        finally:
+            browser.close()
+    assert "Who changed it".upper() in detail.upper()
+    assert ("2026-11-24T21:47:12.339Z · Update by jordan.lee@contoso.com (Azure Portal, "
+            "Microsoft.Network/routeTables/routes/write)") in detail
+    assert "properties.nextHopIpAddress: 10.0.1.4 → 10.0.1.5" in detail
+    assert "change_history" not in detail  # shown as prose, not as a raw evidence key
+
+
+def test_offline_html_says_history_unavailable(tmp_path):
+    html_path = tmp_path / "report.html"
+    run_offline("scan", "--snapshot", str(EXAMPLES / "hub-spoke-drifted.json"), "--html", str(html_path), "--quiet")
+    assert "change history needs a live scan" in html_path.read_text()

@@ -205,6 +205,49 @@
     return el("pre", "json", JSON.stringify(value, null, 2));
   }
 
+  function valueText(value) {
+    if (value === null || value === undefined || value === "") { return "(none)"; }
+    return typeof value === "object" ? JSON.stringify(value) : String(value);
+  }
+
+  // Who changed what the finding points at, and when (Resource Graph change records).
+  function changeHistory(parent, history) {
+    if (!history || typeof history !== "object") { return; }
+    parent.appendChild(el("h4", "", "Who changed it"));
+    if (!history.available) {
+      parent.appendChild(el("p", "muted history-unavailable", "Change history unavailable: " + (history.reason || "unknown")));
+      return;
+    }
+    var changes = Array.isArray(history.changes) ? history.changes : [];
+    if (!changes.length) {
+      parent.appendChild(el("p", "muted", "No changes recorded in the last " + (history.window_days || 14) + " days."));
+      return;
+    }
+    var list = el("ol", "changes");
+    changes.forEach(function (change) {
+      var item = el("li", "change");
+      var who = change.changed_by ? "by " + change.changed_by : "by an unrecorded actor";
+      var how = [change.client_type, change.operation].filter(Boolean).join(", ");
+      var head = el("p", "change-head");
+      head.appendChild(el("time", "", change.timestamp));
+      head.appendChild(document.createTextNode(" · " + (change.change_type || "Change") + " " + who + (how ? " (" + how + ")" : "")));
+      item.appendChild(head);
+      item.appendChild(el("p", "id muted", change.resource_id));
+      var props = Array.isArray(change.properties) ? change.properties : [];
+      if (props.length) {
+        var paths = el("ul", "values");
+        props.forEach(function (p) {
+          paths.appendChild(el("li", "", p.path + ": " + valueText(p.previous_value) + " → " + valueText(p.new_value)));
+        });
+        item.appendChild(paths);
+      }
+      list.appendChild(item);
+    });
+    parent.appendChild(list);
+    if (history.more) { parent.appendChild(el("p", "muted", history.more + " older change(s) not shown.")); }
+    if (history.partial) { parent.appendChild(el("p", "muted", "Incomplete: " + history.partial)); }
+  }
+
   function section(parent, heading, text) {
     if (!text) { return; }
     parent.appendChild(el("h4", "", heading));
@@ -242,7 +285,7 @@
         (f.suppression.source ? " — " + f.suppression.source : ""));
       body.appendChild(note);
     }
-    var keys = Object.keys(f.evidence || {});
+    var keys = Object.keys(f.evidence || {}).filter(function (key) { return key !== "change_history"; });
     if (keys.length) {
       body.appendChild(el("h4", "", "Evidence"));
       var evidence = el("dl", "evidence");
@@ -254,6 +297,7 @@
       });
       body.appendChild(evidence);
     }
+    changeHistory(body, (f.evidence || {}).change_history);
     section(body, "What it checks", doc.what);
     section(body, "Why it matters", doc.why);
     section(body, "How to fix", doc.fix);
