@@ -18,6 +18,7 @@ from aksaudit.history import OFFLINE_REASON, lineage
 from conftest import EXAMPLES, aksaudit_cmd
 from emulator import Behaviour, Emulator, Fault
 from emulator.scenarios import CHANGES, HUB, SCENARIOS, SPOKE
+from test_cli import SCHEMA
 from test_live_cli import run
 
 DATA = Path(__file__).parent / "data"
@@ -80,6 +81,7 @@ def _record_id(change: dict) -> str:
 def test_drift_and_new_findings_carry_who_and_when(emulator, approved):
     code, document, stderr = live_scan(emulator, "--approved", str(approved))
     assert code == 1 and document["scan"]["complete"] is True, document["scan"]["errors"]
+    jsonschema.Draft202012Validator(SCHEMA).validate(document)
 
     udr004 = by_check(document, "UDR004")["default-to-afw"]
     assert history_ids(udr004) == record_ids(lineage(ROUTE))
@@ -137,6 +139,7 @@ def test_failed_change_query_is_a_warning_and_says_unavailable(emulator, approve
                for w in document["scan"]["warnings"])
     history = by_check(document, "UDR004")["default-to-afw"]["evidence"]["change_history"]
     assert history["available"] is False and "HTTP 503" in history["reason"]
+    jsonschema.Draft202012Validator(SCHEMA).validate(document)
     # The rule collection group's history comes from the other table, which answered.
     fw003 = next(iter(by_check(document, "FW003").values()))
     assert fw003["evidence"]["change_history"]["available"] is True
