@@ -196,3 +196,13 @@ def test_offline_html_says_history_unavailable(tmp_path):
     html_path = tmp_path / "report.html"
     run_offline("scan", "--snapshot", str(EXAMPLES / "hub-spoke-drifted.json"), "--html", str(html_path), "--quiet")
     assert "change history needs a live scan" in html_path.read_text()
+
+
+def test_refused_token_on_the_change_query_costs_the_history_not_the_scan(emulator):
+    emulator.add_fault(Fault("error", status=401, code="InvalidAuthenticationToken", table="resourcechanges",
+                             times=-1))
+    code, document, stderr = live_scan(emulator)
+    assert code == 1 and document["scan"]["complete"] is True and "Traceback" not in stderr
+    history = by_check(document, "UDR004")["default-to-afw"]["evidence"]["change_history"]
+    assert history["available"] is False and "HTTP 401" in history["reason"]
+    assert any(w.startswith("change history unavailable: HTTP 401") for w in document["scan"]["warnings"])

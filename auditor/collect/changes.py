@@ -20,7 +20,8 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
 from ..findings import subscription_of
-from .graph import GraphReader, GraphScope
+from .graph import GraphReader, GraphScope, describe
+from .identity import is_auth_failure
 from .progress import NullProgress, Progress
 from .throttle import Budget, Clock, QuotaLimiter, SystemClock
 from .queries import SUBSCRIPTION_BATCH, TableQuery, _quote, batched
@@ -170,9 +171,20 @@ def read_change_history(reader: GraphReader, resource_ids: Iterable[str], *, wor
     plan = plan_change_queries(resource_ids, batch)
     if not plan:
         return ChangeHistory({}, {})
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(plan))),
-                            thread_name_prefix="aksaudit-changes") as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(plan))), thread_name_prefix="aksaudit-changes")
+    try:
         outcomes = list(pool.map(lambda unit: reader.read(unit.query, unit.scope), plan))
+    except Exception as error:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if not is_auth_failure(error):
+            raise
+        # The estate was read; a token refused now costs the history, not the scan.
+        reason = f"change history query failed: {describe(error)}"
+        return ChangeHistory({}, {r: reason for unit in plan for r in unit.resource_ids}, (describe(error),))
+    except BaseException:  # Ctrl-C: do not wait for the requests in flight
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     changes: dict[str, list[Change]] = {}
     unavailable: dict[str, str] = {}
     errors = []
