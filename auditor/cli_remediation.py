@@ -19,8 +19,8 @@ from .registry import Registry
 from .reports.remediation import RemediationScript, ScanHeader, check_templates, render
 from .saved_results import load_result
 
-DISRUPTIVE_HELP = ("enable remediation blocks that can cut traffic (removing firewall rules); without it they are "
-                   "written commented out")
+DISRUPTIVE_HELP = ("enable remediation blocks that can cut traffic (removing firewall rules or routes, re-creating "
+                   "peerings, changing outbound types); without it they are written commented out")
 
 
 def add_remediation_arguments(scan: argparse.ArgumentParser) -> None:

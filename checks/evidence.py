@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aksaudit.api import EgressPath, Estate, reachable_firewall_ips, skipped
+from aksaudit.api import EgressPath, Estate, Firewall, VirtualNetwork, reachable_firewall_ips, skipped
 
 
 def path_evidence(estate: Estate, path: EgressPath) -> dict[str, Any]:
@@ -39,6 +39,28 @@ def route_evidence(estate: Estate, path: EgressPath, route) -> dict[str, Any]:
         "next_hop_ip": route.next_hop_ip,
     })
     return evidence
+
+
+def firewall_vnet_id(firewall: Firewall) -> str:
+    """The VNet of the firewall's (data path) IP configuration, '' when it has none."""
+    subnets = [c.subnet_id for c in firewall.ip_configs if c.subnet_id and not c.management]
+    return subnets[0].rsplit("/subnets/", 1)[0] if subnets else ""
+
+
+def unpeered_firewall_vnets(estate: Estate, vnet: VirtualNetwork, ip: str) -> dict[str, list[Firewall]]:
+    """VNets (lower-cased id -> firewalls) other than `vnet` holding a firewall with this private IP
+    that `vnet` could be peered to (address spaces do not overlap)."""
+    found: dict[str, list] = {}
+    for firewall in estate.firewalls_with_private_ip(ip):
+        remote_id = firewall_vnet_id(firewall)
+        if not remote_id or remote_id.lower() == vnet.id.lower():
+            continue
+        remote = estate.vnet(remote_id)
+        if remote and any(a.version == b.version and a.overlaps(b)
+                          for a in remote.address_prefixes for b in vnet.address_prefixes):
+            continue
+        found.setdefault(remote_id.lower(), []).append(firewall)
+    return found
 
 
 def path_gap(path: EgressPath):

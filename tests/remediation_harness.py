@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -73,6 +74,20 @@ def run_script(script: Path, estate: Path, *args: str, env: dict[str, str] | Non
                           cwd=cwd or estate.parent, timeout=300)
     calls = tuple(json.loads(line) for line in log.read_text().splitlines()) if log.exists() else ()
     return Run(done.returncode, done.stdout, done.stderr, calls)
+
+
+def read_rows(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def row_by_id(rows: list[dict], resource_id: str) -> dict:
+    return next(r for r in rows if r["id"].lower() == resource_id.lower())
+
+
+def sections(stdout: str) -> dict[int, str]:
+    """What a script printed per block, by block number."""
+    parts = re.split(r"^\[(\d+)\] ", stdout, flags=re.M)
+    return {int(number): text for number, text in zip(parts[1::2], parts[2::2])}
 
 
 def copy_estate(name: str, tmp_path: Path) -> Path:

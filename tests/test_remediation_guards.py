@@ -3,12 +3,12 @@ overwritten; a concurrent write between GET and PUT makes the PUT fail; no firew
 script asks for FIREWALL_IP instead of guessing."""
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
 from aksaudit.engine import ScanResult
-from remediation_harness import copy_estate, generate, keys, run_script, scan, write_rows, write_script
+from remediation_harness import (
+    copy_estate, generate, keys, read_rows, row_by_id, run_script, scan, sections, write_rows, write_script,
+)
 
 SPOKE = "/subscriptions/e91b47c5-1a6d-4f2e-b3c8-5d7a9e0f2b64/resourcegroups/"
 PAYMENTS_TABLE = SPOKE + "rg-spoke-payments-weu/providers/microsoft.network/routetables/rt-spoke-payments-egress"
@@ -16,20 +16,6 @@ ANALYTICS_VNET = SPOKE + "rg-spoke-analytics-weu/providers/microsoft.network/vir
 PAYMENTS_VNET = SPOKE + "rg-spoke-payments-weu/providers/microsoft.network/virtualnetworks/vnet-spoke-payments-weu"
 WORKLOADS_GROUP = ("/subscriptions/2d8f6a13-9c4e-4b7a-8e25-6f1c0d3b9a72/resourcegroups/rg-hub-fwpolicy-weu/providers"
                    "/microsoft.network/firewallpolicies/afwp-hub-weu/rulecollectiongroups/rcg-aks-workloads")
-
-
-def _rows(path: Path) -> list[dict]:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _row(rows: list[dict], resource_id: str) -> dict:
-    return next(r for r in rows if r["id"].lower() == resource_id)
-
-
-def _sections(stdout: str) -> dict[int, str]:
-    """What the script printed per block, by block number."""
-    parts = re.split(r"^\[(\d+)\] ", stdout, flags=re.M)
-    return {int(number): text for number, text in zip(parts[1::2], parts[2::2])}
 
 
 def _only(result: ScanResult, *check_ids: str) -> ScanResult:
@@ -40,15 +26,15 @@ def _only(result: ScanResult, *check_ids: str) -> ScanResult:
 def test_state_changed_since_the_scan_is_skipped_not_overwritten(tmp_path):
     estate = copy_estate("hub-spoke-drifted.json", tmp_path)
     script = generate(scan(estate), include_disruptive=True)
-    rows = _rows(estate)
+    rows = read_rows(estate)
     # Between scan and apply, someone else changes every resource the script would touch.
-    route = _row(rows, PAYMENTS_TABLE)["properties"]["routes"][0]
+    route = row_by_id(rows, PAYMENTS_TABLE)["properties"]["routes"][0]
     route["properties"]["nextHopIpAddress"] = "10.0.1.9"
-    group = _row(rows, WORKLOADS_GROUP)["properties"]["ruleCollections"]
+    group = row_by_id(rows, WORKLOADS_GROUP)["properties"]["ruleCollections"]
     by_name = {c["name"]: c for c in group}
     next(r for r in by_name["net-temp"]["rules"] if r["name"] == "temp-debug")["destinationPorts"] = ["*", "22"]
     by_name["app-aks-workloads"]["action"]["type"] = "Deny"
-    pods = next(s for s in _row(rows, ANALYTICS_VNET)["properties"]["subnets"] if s["name"] == "snet-aks-pods")
+    pods = next(s for s in row_by_id(rows, ANALYTICS_VNET)["properties"]["subnets"] if s["name"] == "snet-aks-pods")
     pods["properties"]["routeTable"] = {"id": SPOKE + "rg-spoke-analytics-weu/providers/Microsoft.Network/"
                                               "routeTables/rt-spoke-analytics-egress"}
     write_rows(rows, estate)
@@ -58,9 +44,9 @@ def test_state_changed_since_the_scan_is_skipped_not_overwritten(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.mutating_calls == ()
     assert estate.read_bytes() == changed
-    sections = _sections(run.stdout)
-    skipped = {b.finding.check_id for b in script.blocks if "SKIP:" in sections[b.index]}
-    assert skipped == {"UDR001", "UDR004", "FW003", "FW004"}
+    printed = sections(run.stdout)
+    skipped = {b.finding.check_id for b in script.blocks if "SKIP:" in printed[b.index]}
+    assert skipped == {"UDR001", "UDR004", "FW003", "FW004", "FW005"}
 
 
 def test_a_concurrent_write_between_get_and_put_makes_the_put_fail(tmp_path):
@@ -71,7 +57,7 @@ def test_a_concurrent_write_between_get_and_put_makes_the_put_fail(tmp_path):
                      env={"FAKE_AZ_CONCURRENT_AFTER_GET": "1"})
     assert run.returncode != 0
     assert "Precondition Failed" in run.stderr
-    group = _row(_rows(estate), WORKLOADS_GROUP)
+    group = row_by_id(read_rows(estate), WORKLOADS_GROUP)
     assert group["tags"] == {"changed-concurrently": "yes"}
     assert "temp-debug" in {r["name"] for c in group["properties"]["ruleCollections"] for r in c["rules"]}
 
@@ -79,8 +65,8 @@ def test_a_concurrent_write_between_get_and_put_makes_the_put_fail(tmp_path):
 def _without_reachable_firewall(tmp_path: Path) -> Path:
     """The drifted estate with the payments spoke's peering to the hub disconnected."""
     estate = copy_estate("hub-spoke-drifted.json", tmp_path)
-    rows = _rows(estate)
-    for peering in _row(rows, PAYMENTS_VNET)["properties"]["virtualNetworkPeerings"]:
+    rows = read_rows(estate)
+    for peering in row_by_id(rows, PAYMENTS_VNET)["properties"]["virtualNetworkPeerings"]:
         peering["properties"]["peeringState"] = "Disconnected"
     return write_rows(rows, estate)
 
@@ -106,6 +92,6 @@ def test_no_choosable_firewall_ip_stops_the_script_until_firewall_ip_is_given(tm
 
     run = run_script(path, estate, "--apply", env={"FIREWALL_IP": "10.0.1.4"})
     assert run.returncode == 0, run.stdout + run.stderr
-    route = _row(_rows(estate), PAYMENTS_TABLE)["properties"]["routes"][0]
+    route = row_by_id(read_rows(estate), PAYMENTS_TABLE)["properties"]["routes"][0]
     assert route["properties"]["nextHopIpAddress"] == "10.0.1.4"
     assert {k for k in keys(before) if k[0] in ("UDR004", "UDR001")} & keys(scan(estate)) == set()

@@ -75,7 +75,9 @@ def test_every_generated_command_line_parses_with_the_real_az(tmp_path):
     assert {"account set", "network route-table route show", "network route-table route update",
             "network route-table route create", "network route-table show", "network route-table create",
             "network vnet subnet show", "network vnet subnet update", "network vnet subnet create",
-            "network vnet show", "rest"} <= kinds
+            "network vnet show", "rest", "network route-table route delete", "network vnet peering list",
+            "network vnet peering create", "network vnet peering delete", "resource show", "resource update",
+            "aks show", "aks update"} <= kinds
     assert any("--method" in argv and argv[argv.index("--method") + 1] == "put" for argv in command_lines)
 
     config_dirs = [tmp_path / f"azure-config-{n}" for n in range(WORKERS)]

@@ -149,7 +149,7 @@ def test_disruptive_blocks_are_comments_unless_included(tmp_path):
     result = scan(copy_estate("hub-spoke-drifted.json", tmp_path))
     default, included = generate(result, include_disruptive=False), generate(result, include_disruptive=True)
     dormant = {b.finding.check_id for b in default.blocks if not b.active}
-    assert dormant == {"FW003", "FW004"}
+    assert dormant == {"FW003", "FW004", "FW005"}
     assert all(b.active for b in included.blocks)
     lines = default.text.splitlines()
     for block in default.blocks:

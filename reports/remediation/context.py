@@ -20,6 +20,7 @@ from .shell import ShellWord, shq
 
 NETWORK_API_VERSION = "2024-05-01"  # rule collection groups and classic firewalls, GET and PUT
 FIREWALL_IP_FROM_ENVIRONMENT = ShellWord('"$FIREWALL_IP"')
+ABSENT = "<absent>"  # what the script's az_read prints for a resource that does not exist
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,24 @@ def route_table_name(subnet_name: str) -> str:
     return f"rt-{subnet_name}"[:80]
 
 
+def peering_name(vnet_name: str, remote_vnet_name: str) -> str:
+    """A new peering is named after the two VNets (peering names stop at 80 characters)."""
+    return f"peer-{vnet_name}-to-{remote_vnet_name}"[:80]
+
+
+def dns_service_ip_for(service_cidrs: Any) -> str:
+    """A usable DNS service IP for these service CIDRs: the conventional `.10` of the first IPv4
+    range (its second address when the range is too small), or '' when there is none."""
+    for cidr in service_cidrs or ():
+        try:
+            network = ipaddress.ip_network(str(cidr).strip(), strict=False)
+        except ValueError:
+            continue
+        if network.version == 4 and network.num_addresses >= 4:
+            return str(network.network_address + (10 if network.num_addresses > 11 else 2))
+    return ""
+
+
 def finding_context(finding: Finding, index: int) -> dict[str, Any]:
     """The variables a check's `remediation.sh.j2` renders with."""
     evidence = finding_dict(finding)["evidence"]  # plain dicts and lists, as JSON v1 has them
@@ -118,9 +137,12 @@ def finding_context(finding: Finding, index: int) -> dict[str, Any]:
 def template_globals() -> dict[str, Any]:
     """Functions every remediation template may call."""
     return {
+        "ABSENT": ABSENT,
         "arm": parse_arm_id,
         "arm_url": arm_url,
+        "dns_service_ip_for": dns_service_ip_for,
         "free_name": free_name,
+        "peering_name": peering_name,
         "route_table_name": route_table_name,
         "jmes": SimpleNamespace(
             ROUTE_STATE=jmes.ROUTE_STATE, ROUTES_STATE=jmes.ROUTES_STATE, VNET_STATE=jmes.VNET_STATE,

@@ -17,7 +17,7 @@ Migrate the cluster to `userDefinedRouting` once its subnet's route table sends 
 the firewall: `az aks update -g <rg> -n <cluster> --outbound-type userDefinedRouting` (Azure CLI
 2.56 or later; check the supported migration matrix for your current type).
 """
-from aksaudit.api import T_CLUSTER, CheckMeta, Severity, fail, passed, skipped
+from aksaudit.api import FIREWALL, T_CLUSTER, CheckMeta, EgressPath, Severity, fail, passed, skipped
 
 META = CheckMeta(
     id="AKS001",
@@ -34,7 +34,47 @@ PUBLIC_OUTBOUND_TYPES = {t.lower(): t for t in (
     "loadBalancer", "managedNATGateway", "managedNATGatewayV2", "userAssignedNATGateway")}
 
 
+def _not_via_firewall(path: EgressPath) -> str:
+    """Why this subnet's Internet traffic does not all go to a reachable firewall ('' when it does)."""
+    if path.subnet is None:
+        return path.gap or "the subnet could not be read"
+    if path.route_table is None:
+        return path.gap or "the subnet has no route table"
+    if path.decision is None or path.decision.uncovered or not path.hops:
+        return "some Internet destinations are left to Azure's system route"
+    for hop in path.hops:
+        next_hop = hop.next_hop
+        if next_hop is None or next_hop.kind != FIREWALL:
+            return f"route '{hop.route.name}' ({hop.route.address_prefix}) does not go to a firewall"
+        if next_hop.peering is not None and not next_hop.peering.connected:
+            return f"route '{hop.route.name}' targets a firewall behind peering '{next_hop.peering.name}', " \
+                   f"which is {next_hop.peering.state}"
+    return ""
+
+
+def routing_evidence(cluster, paths: list[EgressPath]) -> dict:
+    """Whether every node and pod subnet of the cluster already sends Internet traffic to a
+    firewall: only then can its outbound type move to userDefinedRouting without cutting egress.
+    Each subnet's route table is kept as scanned, so a fix can refuse to act once it changed."""
+    subnets = []
+    for path in paths:
+        subnets.append({
+            "subnet": path.subnet_id, "pools": list(path.pools),
+            "route_table": path.route_table.id if path.route_table else "",
+            "route_table_routes": [{"name": r.name, "address_prefix": r.address_prefix, "next_hop_type": r.next_hop_type,
+                                    "next_hop_ip": r.next_hop_ip} for r in path.route_table.routes]
+                                  if path.route_table else [],
+            "not_via_firewall": _not_via_firewall(path)})
+    managed = [pool.name for pool in cluster.pools if not pool.vnet_subnet_id]
+    return {"subnets": subnets, "pools_in_managed_vnet": managed,
+            "all_subnets_route_to_firewall": bool(subnets) and not managed
+                                             and not any(s["not_via_firewall"] for s in subnets)}
+
+
 def evaluate(estate, options):
+    by_cluster: dict[int, list] = {}  # one pass over the paths, not one per cluster
+    for path in estate.egress_paths:
+        by_cluster.setdefault(id(path.cluster), []).append(path)
     for cluster in estate.clusters.values():
         outbound = cluster.outbound_type.strip()
         if not outbound:
@@ -45,6 +85,7 @@ def evaluate(estate, options):
                        "egress path that does not go through the firewall.",
                        evidence={"cluster": cluster.id, "outbound_type": outbound,
                                  "resource_group": cluster.header.resource_group,
-                                 "node_resource_group": cluster.node_resource_group})
+                                 "node_resource_group": cluster.node_resource_group,
+                                 **routing_evidence(cluster, by_cluster.get(id(cluster), []))})
         else:
             yield passed(cluster.id)

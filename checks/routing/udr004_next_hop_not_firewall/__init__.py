@@ -19,7 +19,7 @@ it is a sanctioned network virtual appliance.
 from aksaudit.api import (
     T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, UNKNOWN, UNRESOLVED, CheckMeta, Severity, fail, passed, skipped,
 )
-from aksaudit.checks.evidence import judge_hops, route_evidence
+from aksaudit.checks.evidence import judge_hops, route_evidence, unpeered_firewall_vnets
 
 META = CheckMeta(
     id="UDR004",
@@ -45,10 +45,17 @@ def evaluate(estate, options):
             return skipped(hop.route.id, f"cannot tell what {next_hop.ip} is: {next_hop.reason}")
         if next_hop.kind == UNKNOWN and next_hop.ip not in approved:
             reason = f" ({next_hop.reason})" if next_hop.reason else ""
+            evidence = route_evidence(estate, path, hop.route)
+            # The IP may be a firewall's in a VNet that is not peered (UDR007): then the route is
+            # right and the peering is what a fix must create.
+            unpeered = unpeered_firewall_vnets(estate, path.vnet, next_hop.ip) if path.vnet else {}
+            if len(unpeered) == 1:
+                (firewall, *_), = unpeered.values()
+                evidence["unpeered_firewall"] = firewall.id
             return fail(hop.route.id,
                         f"Route '{hop.route.name}' sends AKS subnet '{path.subnet.name}' Internet traffic to "
                         f"{next_hop.ip or '(no IP)'}, which is not the private IP of any firewall reachable from "
-                        f"its VNet{reason}.", evidence=route_evidence(estate, path, hop.route))
+                        f"its VNet{reason}.", evidence=evidence)
         return passed(hop.route.id)
 
     return judge_hops(estate, judge)

@@ -20,10 +20,10 @@ in the hub, with `--allow-forwarded-traffic`), then check both sides show `Conne
 (`az network vnet peering list --query "[].peeringState"`).
 """
 from aksaudit.api import (
-    FIREWALL, T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, UNKNOWN, CheckMeta, Estate, Firewall, Severity,
+    FIREWALL, T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, UNKNOWN, CheckMeta, Estate, Severity,
     VirtualNetwork, fail, passed,
 )
-from aksaudit.checks.evidence import path_gap, route_evidence
+from aksaudit.checks.evidence import firewall_vnet_id, path_gap, route_evidence, unpeered_firewall_vnets
 
 META = CheckMeta(
     id="UDR007",
@@ -37,25 +37,21 @@ META = CheckMeta(
 )
 
 
-def _firewall_vnet_id(firewall: Firewall) -> str:
-    subnets = [c.subnet_id for c in firewall.ip_configs if c.subnet_id and not c.management]
-    return subnets[0].rsplit("/subnets/", 1)[0] if subnets else ""
+def _peering_evidence(estate: Estate, vnet: VirtualNetwork, remote_id: str) -> dict:
+    """Both sides of the link between `vnet` and the firewall's VNet, as a fix needs them: which
+    peering each side has towards the other (name and state, or None), and the names already in
+    use on each side (a new peering must not take one: a create under an existing name would
+    replace that peering). The remote side is None when its VNet was not readable."""
+    remote = estate.vnet(remote_id)
 
+    def towards(source: VirtualNetwork | None, target_id: str) -> dict | None:
+        found = [p for p in (source.peerings if source else ()) if p.remote_vnet_id.lower() == target_id.lower()]
+        return {"name": found[0].name, "state": found[0].state} if found else None
 
-def _unpeered_firewall_vnets(estate: Estate, vnet: VirtualNetwork, ip: str) -> dict[str, list[Firewall]]:
-    """VNets (lower-cased id -> firewalls) other than `vnet` holding a firewall with this private IP
-    that `vnet` could be peered to (address spaces do not overlap)."""
-    found: dict[str, list] = {}
-    for firewall in estate.firewalls_with_private_ip(ip):
-        remote_id = _firewall_vnet_id(firewall)
-        if not remote_id or remote_id.lower() == vnet.id.lower():
-            continue
-        remote = estate.vnet(remote_id)
-        if remote and any(a.version == b.version and a.overlaps(b)
-                          for a in remote.address_prefixes for b in vnet.address_prefixes):
-            continue
-        found.setdefault(remote_id.lower(), []).append(firewall)
-    return found
+    return {"local_vnet": vnet.id, "remote_vnet": remote_id, "remote_vnet_read": remote is not None,
+            "local_peering": towards(vnet, remote_id), "remote_peering": towards(remote, vnet.id),
+            "local_peering_names": [p.name for p in vnet.peerings],
+            "remote_peering_names": [p.name for p in remote.peerings] if remote else []}
 
 
 def evaluate(estate, options):
@@ -74,19 +70,21 @@ def evaluate(estate, options):
             if next_hop.kind == FIREWALL and next_hop.peering is not None and not next_hop.peering.connected:
                 peering = next_hop.peering
                 evidence.update({"peering": peering.id, "peering_state": peering.state,
-                                 "remote_vnet": peering.remote_vnet_id, "firewall": next_hop.firewall.id})
+                                 "firewall": next_hop.firewall.id,
+                                 **_peering_evidence(estate, path.vnet, peering.remote_vnet_id)})
                 yield fail(peering.id,
                            f"Peering '{peering.name}' from VNet '{path.vnet.header.name}' to the firewall's VNet is "
                            f"'{peering.state}', not Connected: AKS subnet '{path.subnet.name}' cannot reach firewall "
                            f"'{next_hop.firewall.header.name}' ({next_hop.ip}).", evidence=evidence)
                 continue
-            candidates = _unpeered_firewall_vnets(estate, path.vnet, next_hop.ip) if next_hop.kind == UNKNOWN else {}
+            candidates = unpeered_firewall_vnets(estate, path.vnet, next_hop.ip) if next_hop.kind == UNKNOWN else {}
             if len(candidates) == 1:
                 (firewall, *_), = candidates.values()
-                remote_id = _firewall_vnet_id(firewall)
+                remote_id = firewall_vnet_id(firewall)
                 remote = estate.vnet(remote_id)
                 back = [p.id for p in (remote.peerings if remote else ()) if p.remote_vnet_id.lower() == path.vnet.id.lower()]
-                evidence.update({"firewall": firewall.id, "firewall_vnet": remote_id, "remote_peerings_to_us": back})
+                evidence.update({"firewall": firewall.id, "firewall_vnet": remote_id, "remote_peerings_to_us": back,
+                                 **_peering_evidence(estate, path.vnet, remote_id)})
                 yield fail(path.vnet.id,
                            f"Route '{hop.route.name}' sends AKS subnet '{path.subnet.name}' Internet traffic to "
                            f"{next_hop.ip}, firewall '{firewall.header.name}' in VNet '{remote_id.rsplit('/', 1)[-1]}', "
