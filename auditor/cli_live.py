@@ -89,6 +89,10 @@ def live_snapshot(args: argparse.Namespace, checks: Iterable[Any], quiet: bool =
                    progress=make_progress(quiet=quiet))
 
 
+ARM_SOURCE_REASON = ("--source arm: change history comes from Resource Graph's change tables, which this scan "
+                     "does not query")
+
+
 def with_change_history(args: argparse.Namespace, result: ScanResult, estate: Estate, clients: AzureClients | None,
                         approved: Mapping[str, Any] | None) -> ScanResult:
     """Who changed what the new findings and DRIFT001 point at: from Resource Graph's change
@@ -96,6 +100,8 @@ def with_change_history(args: argparse.Namespace, result: ScanResult, estate: Es
     from . import history
     if clients is None:
         return history.unavailable(result)
+    if getattr(args, "source", "arg") == "arm":  # --source arm promises not a single Resource Graph request
+        return history.unavailable(result, ARM_SOURCE_REASON)
     wanted = history.wanted(result, estate, approved)
     if not wanted:
         return result

@@ -206,3 +206,13 @@ def test_refused_token_on_the_change_query_costs_the_history_not_the_scan(emulat
     history = by_check(document, "UDR004")["default-to-afw"]["evidence"]["change_history"]
     assert history["available"] is False and "HTTP 401" in history["reason"]
     assert any(w.startswith("change history unavailable: HTTP 401") for w in document["scan"]["warnings"])
+
+
+def test_source_arm_sends_no_change_query_and_says_why(emulator):
+    proc = run(emulator, "scan", "--source", "arm", "--subscription", HUB, "--subscription", SPOKE, "--json", "-",
+               "--quiet")
+    document = json.loads(proc.stdout)
+    assert document["scan"]["complete"] is True, document["scan"]["errors"]
+    assert emulator.graph_requests() == []
+    history = by_check(document, "UDR004")["default-to-afw"]["evidence"]["change_history"]
+    assert history["available"] is False and history["reason"].startswith("--source arm:")
