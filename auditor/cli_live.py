@@ -35,8 +35,9 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cloud", choices=tuple(CLOUDS), default="AzureCloud",
                        help="Azure cloud to sign in to and query (default: AzureCloud)")
     group.add_argument("--retry-budget", type=float, default=RetryPolicy().budget, metavar="SECONDS",
-                       help="seconds after the scan starts past which throttled or failed requests are no longer "
-                            "retried and their data is reported missing (default: %(default)s)")
+                       help="seconds without a successful request (from the start, then from the latest success) "
+                            "past which throttled or failed requests are no longer retried and their data is "
+                            "reported missing (default: %(default)s)")
     group.add_argument("--source", choices=("arg", "arm"), default="arg",
                        help="arg: Azure Resource Graph, a few paged queries for the whole scope (default); arm: "
                             "list every type per subscription from Azure Resource Manager, authoritative with no "

@@ -362,6 +362,7 @@ class GraphReader:
                 wait, reason = self._policy.backoff(attempt, self._rand), describe(failure)
             else:
                 self._limiter.release(result[1])
+                self._budget.progressed()
                 return result
             attempt += 1
             if attempt >= self._policy.max_attempts:

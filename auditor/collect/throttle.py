@@ -107,8 +107,9 @@ class QuotaLimiter:
     * responses can arrive in another order than the server counted their requests: within a
       window, the lowest "remaining" seen is the freshest, so no response raises the estimate, and
       a response to a request sent before our last reset is ignored;
-    * once a window resets, the window's size learnt from earlier responses is assumed, rather
-      than "unknown", so a burst of waiting threads does not overrun a small quota.
+    * once a window resets, the window's size learnt from earlier responses is assumed, less the
+      requests still in flight, rather than "unknown", so a burst of waiting threads does not
+      overrun the quota.
 
     With `poll`, a thread waiting for quota re-checks every `poll` seconds, so quota that turns
     out to be left after all (the estimate counts requests in flight that the server may already
@@ -140,7 +141,10 @@ class QuotaLimiter:
             with self._lock:
                 now = self._clock.now()
                 if self._reset_at is not None and now >= self._reset_at:
-                    self._remaining, self._reset_at, self._server_min = self._limit, None, None  # a fresh window
+                    # A fresh window; requests still in flight may land in it (a service that counts a
+                    # request when it completes counts them there), so they are taken off it.
+                    self._remaining = None if self._limit is None else max(0, self._limit - self._in_flight)
+                    self._reset_at, self._server_min = None, None
                     self._epoch = self._issued
                 if self._reset_at is None and self._remaining == 0 and not self._in_flight:
                     self._remaining = None  # an assumed quota spent, and no response pending to tell more
@@ -210,15 +214,28 @@ class RetryPolicy:
 
 
 class Budget:
-    """The scan-wide retry deadline, shared by all threads: a retry whose wait would end past it is not made."""
+    """The scan-wide retry deadline, shared by all threads: a retry whose wait would end past it is not made.
+
+    The deadline is `seconds` after the scan started or, once requests succeed, after the latest
+    success: a tenant-wide scan at the quota rate runs longer than any fixed deadline, and must
+    not lose pages to a 429 in its tenth minute, while a scan that stops getting answers still
+    ends `seconds` after its last one.
+    """
 
     def __init__(self, clock: Clock, seconds: float) -> None:
         self._clock = clock
         self.seconds = seconds
         self._deadline = clock.now() + seconds
+        self._lock = threading.Lock()
+
+    def progressed(self) -> None:
+        """A request succeeded: the deadline moves to `seconds` from now."""
+        with self._lock:
+            self._deadline = max(self._deadline, self._clock.now() + self.seconds)
 
     def allows(self, wait: float) -> bool:
-        return self._clock.now() + wait <= self._deadline
+        with self._lock:
+            return self._clock.now() + wait <= self._deadline
 
 
 def wait_for_429(headers: Mapping[str, str] | None, policy: RetryPolicy, attempt: int,

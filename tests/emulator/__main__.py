@@ -10,7 +10,7 @@ import argparse
 import json
 import time
 
-from . import Behaviour, Emulator, Fault, Tenant
+from . import Behaviour, Emulator, Fault, Tenant, arm
 
 
 def main() -> None:
@@ -31,6 +31,8 @@ def main() -> None:
                         "(e.g. a benchmark estate's *.expected.json)")
     parser.add_argument("--cache", action="store_true", help="index the tenant once and cache query results "
                         "(large tenants; the tenant is never edited)")
+    parser.add_argument("--lean", action="store_true", help="with --cache: keep file offsets, not rows, and decode "
+                        "only the rows served (an estate written one row per line, as benchmarks/estate.py does)")
     args = parser.parse_args()
     groups = {name: subs.split(",") for name, subs in (item.split("=", 1) for item in args.mg)}
     names = dict(item.split("=", 1) for item in args.name)
@@ -39,11 +41,17 @@ def main() -> None:
             layout = json.load(handle)
         groups = {**layout.get("management_groups", {}), **groups}
         names = {**layout.get("subscription_names", {}), **names}
-    tenant = Tenant.from_file(args.estate, management_groups=groups, subscription_names=names, forbidden=set(args.forbid))
+    if args.lean:
+        tenant = Tenant(rows=[], management_groups=groups, subscription_names=names, forbidden=set(args.forbid))
+        index = arm.TenantIndex.build_lean(args.estate, tenant)
+    else:
+        tenant = Tenant.from_file(args.estate, management_groups=groups, subscription_names=names,
+                                  forbidden=set(args.forbid))
+        index = None
     faults = [Fault("throttle", times=-1, every=args.throttle_every, actual_quota=True)] if args.throttle_every else []
     behaviour = Behaviour(quota=args.quota, window=args.window, latency=args.latency, arm_latency=args.arm_latency,
-                          arm_page_size=args.arm_page_size, cache=args.cache, faults=faults)
-    with Emulator(tenant, behaviour) as emulator:
+                          arm_page_size=args.arm_page_size, cache=args.cache or args.lean, faults=faults)
+    with Emulator(tenant, behaviour, index=index) as emulator:
         for key, value in emulator.client_env().items():
             print(f"export {key}='{value}'")
         print("# serving; Ctrl-C to stop", flush=True)

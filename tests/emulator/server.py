@@ -154,7 +154,8 @@ class Emulator:
     """Start with `with Emulator(tenant) as emu:`; `emu.url` and `emu.ca_path` point clients at it."""
 
     def __init__(self, tenant: Tenant, behaviour: Behaviour | None = None, *,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 index: "arm.TenantIndex | None" = None) -> None:
         self.tenant = tenant
         self.behaviour = behaviour or Behaviour()
         self.clock = clock
@@ -169,7 +170,8 @@ class Emulator:
         self.ca_path, self._context = _tls()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self.index: arm.TenantIndex | None = arm.TenantIndex.build(tenant) if self.behaviour.cache else None
+        # With `cache`, an index built here; or one given (a lean index over the estate file).
+        self.index = index if index is not None else arm.TenantIndex.build(tenant) if self.behaviour.cache else None
         self._results: dict[str, list[dict[str, Any]]] = {}  # query fingerprint -> rows (with `cache`)
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -615,11 +617,16 @@ class _Handler(BaseHTTPRequestHandler):
         readable = set(scope)
         index = self.owner.index
         if index is not None:
-            rows = self.owner.query_rows(fingerprint, lambda: query.run(index.table_rows(query.table, sorted(readable))))
+            try:
+                rows = self.owner.query_rows(fingerprint, lambda: index.select(query, str(body.get("query", "")),
+                                                                                sorted(readable)))
+            except QueryError as error:
+                return self._send(400, _arm_error("BadRequest", str(error)), headers, parsed=body)
+            data = index.project(query, rows[offset:offset + top])
         else:
             rows = query.run(r for r in self.owner.tenant.table(query.table)
                              if str(r.get("subscriptionId") or subscription_of(str(r.get("id", "")))).lower() in readable)
-        data = rows[offset:offset + top]
+            data = rows[offset:offset + top]
         if fault and fault.kind == "truncate":
             data = data[:max(1, len(data) // 2)]  # what ARG does past its limits: fewer rows, no $skipToken
         response: dict[str, Any] = {"totalRecords": len(rows), "count": len(data), "data": data, "facets": [],

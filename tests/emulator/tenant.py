@@ -14,6 +14,13 @@ from typing import Any, Iterable, Mapping
 FAKE_TENANT = "8a1f3c52-7d4e-4b69-9e21-3f6d0c8b7a15"
 RCG_TYPE = "microsoft.network/firewallpolicies/rulecollectiongroups"
 NETWORK_TABLE_TYPES = frozenset({RCG_TYPE, "microsoft.network/rulecollectiongroups"})
+CHANGE_TYPE = "microsoft.resources/changes"  # change records, in an estate file beside the resources
+
+
+def change_table(row: Mapping[str, Any]) -> str:
+    """Which change table holds a change record: that of the table its target lives in."""
+    target = str((row.get("properties") or {}).get("targetResourceId") or "").lower()
+    return "networkresourcechanges" if "/rulecollectiongroups/" in target else "resourcechanges"
 
 
 def subscription_of(resource_id: str) -> str:
@@ -67,8 +74,12 @@ class Tenant:
         """The rows of one Resource Graph table, as the service would store them."""
         if name == "resourcecontainers":
             return self._containers()
+        if name.endswith("changes"):
+            return [r for r in self.rows if str(r.get("type", "")).lower() == CHANGE_TYPE and change_table(r) == name]
         rows = []
         for row in self.rows:
+            if str(row.get("type", "")).lower() == CHANGE_TYPE:
+                continue
             in_network = str(row.get("type", "")).lower() in NETWORK_TABLE_TYPES
             if in_network != (name == "networkresources"):
                 continue
@@ -79,19 +90,25 @@ class Tenant:
         return rows
 
     def _containers(self) -> list[dict[str, Any]]:
+        groups = {(subscription_of(str(r.get("id", ""))), resource_group_of(str(r.get("id", ""))))
+                  for r in self.rows}
+        return self.containers(self.subscriptions(), groups)
+
+    def containers(self, subscriptions: Iterable[str], groups: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+        """`resourcecontainers` rows: the subscriptions, then the (subscription, group) resource groups."""
+        names = {k.lower(): v for k, v in self.subscription_names.items()}  # name_of, built once
         chains: dict[str, list[dict[str, str]]] = {}
         for group, subs in self.management_groups.items():
             for sub in subs:
                 chains.setdefault(sub.lower(), []).append({"name": group, "displayName": group})
         containers = []
-        for sub in self.subscriptions():
+        for sub in subscriptions:
             containers.append({
-                "id": f"/subscriptions/{sub}", "name": self.name_of(sub), "type": "microsoft.resources/subscriptions",
+                "id": f"/subscriptions/{sub}", "name": names.get(sub, f"sub-{sub[:8]}"),
+                "type": "microsoft.resources/subscriptions",
                 "tenantId": self.tenant_id, "subscriptionId": sub, "resourceGroup": "", "location": "", "tags": {},
                 "properties": {"state": "Enabled", "managementGroupAncestorsChain": chains.get(sub, [])},
             })
-        groups = {(subscription_of(str(r.get("id", ""))), resource_group_of(str(r.get("id", ""))))
-                  for r in self.rows}
         for sub, group in sorted(g for g in groups if all(g)):
             containers.append({
                 "id": f"/subscriptions/{sub}/resourceGroups/{group}", "name": group,

@@ -53,6 +53,7 @@ def evaluate(estate, options):
     subnets, subnet_gaps = _aks_subnets(estate)
     if not subnets and not subnet_gaps:
         return  # no AKS subnet in scope: nothing can bypass anything for AKS
+    hits: dict[tuple[str, ...], list[str]] = {}  # sources -> the AKS subnets they reach: rules share sources
     for owner_id, rule, gap in allow_rules(estate, NETWORK):
         if gap:
             yield skipped(owner_id, gap)
@@ -69,7 +70,9 @@ def evaluate(estate, options):
             yield passed(owner_id, locus=rule.locus)
             continue
         sources, missing = expand_addresses(estate, rule.source_addresses, rule.source_ip_groups)
-        hit = [name for name, prefixes in subnets if overlaps_any(prefixes, sources)]
+        hit = hits.get(sources)
+        if hit is None:
+            hit = hits[sources] = [name for name, prefixes in subnets if overlaps_any(prefixes, sources)]
         if hit:
             yield fail(owner_id,
                        f"Network rule '{rule.name}' in collection '{rule.collection}' allows TCP "
