@@ -16,6 +16,7 @@ from aksaudit.collect.snapshot import load_snapshot
 from aksaudit.engine import ScanResult, run_scan
 from aksaudit.model import build_estate
 from aksaudit.registry import load_registry
+from aksaudit.testing import load_fixture
 from aksaudit.reports.remediation import RemediationScript, ScanHeader, check_templates, render
 
 HERE = Path(__file__).resolve().parent
@@ -122,21 +123,46 @@ RENAMES = {
 TAGS = {"owner": "$(touch pwned-tag)", "note": "a\nb;`touch pwned-tag2`'\""}
 
 
-def _rename(value: Any) -> Any:
+# Names in the bad fixtures of the catalog checks with automated fixes (routes, peerings, VNets,
+# policies, clusters), replaced the same way. Tabs and newlines stay out of VNet, resource group
+# and peering names: Azure allows neither there, and the script reads peerings as tab-separated.
+CATALOG_RENAMES = {
+    "rg-spoke-orders-weu": "rg ord$(touch pwned-rg);`touch pwned-rg2`",
+    "rg-hub-network-weu": "rg 'hub' \"net\" $(touch pwned-hub)",
+    "azure-eastus-direct": "east'\"$(touch pwned-route)\"\n;touch pwned-route2",
+    "peer-orders-weu-to-hub": "peer-orders$(touch pwned-peer)`touch pwned-peer2`'",
+    "vnet-spoke-billing-weu": "vnet-billing;$(touch pwned-vnet)",
+    "afwp-sandbox": "afwp `touch pwned-policy` ]|@",
+    "rg-lab-network": "rg-lab\n$(touch pwned-lab)",
+    "aks-etl": "aks-etl$(touch pwned-aks)'",
+    "rt-spoke-etl-weu-egress": "rt etl `touch pwned-rt`",
+}
+
+
+def _rename(value: Any, renames: dict[str, str] = RENAMES) -> Any:
     if isinstance(value, str):
-        for old, new in RENAMES.items():
+        for old, new in renames.items():
             value = value.replace(old, new)
         return value
     if isinstance(value, list):
-        return [_rename(v) for v in value]
+        return [_rename(v, renames) for v in value]
     if isinstance(value, dict):
-        return {k: _rename(v) for k, v in value.items()}
+        return {k: _rename(v, renames) for k, v in value.items()}
     return value
+
+
+def _hostile(rows: list[Any], renames: dict[str, str], path: Path) -> Path:
+    rows = _rename(rows, renames)
+    for row in rows:
+        row["tags"] = dict(row.get("tags") or {}, **TAGS)
+    return write_rows(rows, path)
 
 
 def injection_estate(path: Path) -> Path:
     """The drifted estate with names, tags and descriptions full of shell metacharacters."""
-    rows = _rename(json.loads((EXAMPLES / "hub-spoke-drifted.json").read_text(encoding="utf-8")))
-    for row in rows:
-        row["tags"] = dict(row.get("tags") or {}, **TAGS)
-    return write_rows(rows, path)
+    return _hostile(json.loads((EXAMPLES / "hub-spoke-drifted.json").read_text(encoding="utf-8")), RENAMES, path)
+
+
+def catalog_injection_estate(check_id: str, path: Path) -> Path:
+    """A catalog check's bad fixture with its names and tags full of shell metacharacters."""
+    return _hostile(load_fixture(REGISTRY.by_id()[check_id].folder / "bad.json").rows, CATALOG_RENAMES, path)
