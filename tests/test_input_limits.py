@@ -151,3 +151,19 @@ def test_a_partial_query_result_file_scans_incomplete(tmp_path, paging, table):
     document = json.loads(proc.stdout)
     assert proc.returncode == 3 and document["scan"]["complete"] is False
     assert any(str(path) in e and "partial" in e for e in document["scan"]["errors"]), document["scan"]["errors"]
+
+
+@pytest.mark.parametrize("value", [None, 7, True, ["a"], {"a": 1}], ids=["null", "int", "bool", "list", "object"])
+def test_a_findings_file_with_evidence_of_the_wrong_shape_gives_manual_blocks(tmp_path, value):
+    """`remediate --from` a hand-edited or foreign JSON result: every evidence value replaced.
+    The script is still written (those blocks manual, saying why), never a traceback."""
+    result = tmp_path / "result.json"
+    assert run("scan", "--snapshot", str(DRIFTED), "--json", str(result), "--quiet").returncode == 1
+    document = json.loads(result.read_text())
+    for finding in document["findings"]:
+        finding["evidence"] = {key: value for key in finding["evidence"]}
+    result.write_text(json.dumps(document))
+    proc = run("remediate", "--from", str(result), "-o", str(tmp_path / "fix.sh"))
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    script = (tmp_path / "fix.sh").read_text()
+    assert "manual " in script and ("evidence lacks" in script or "no fix could be generated" in script), script

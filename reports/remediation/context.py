@@ -45,6 +45,8 @@ class ArmId:
 
 
 def parse_arm_id(resource_id: str) -> ArmId:
+    if not isinstance(resource_id, str):  # evidence from a findings file may hold anything
+        raise ValueError(f"{resource_id!r} is not a resource id")
     parts = resource_id.strip().strip("/").split("/")
     lowered = [p.lower() for p in parts]
     try:
@@ -62,6 +64,8 @@ def parse_arm_id(resource_id: str) -> ArmId:
 def arm_url(resource_id: str, api_version: str = NETWORK_API_VERSION) -> str:
     """A URL `az rest` accepts for the resource (it prefixes the cloud's ARM endpoint itself);
     names are percent-encoded so that no character in them can change the request."""
+    if not isinstance(resource_id, str):
+        raise ValueError(f"{resource_id!r} is not a resource id")
     return f"{quote(resource_id.strip(), safe='/')}?api-version={api_version}"
 
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from jinja2 import BaseLoader, TemplateNotFound, UndefinedError
+from jinja2 import BaseLoader, TemplateNotFound
 
 from aksaudit.findings import Finding
 
 from .context import finding_context, template_globals
-from .shell import ShellFragment, environment
+from .shell import ShellFragment, UnquotedInterpolation, environment
 
 HERE = Path(__file__).resolve().parent
 TEMPLATE_NAME = "remediation.sh.j2"
@@ -105,16 +105,20 @@ def check_templates(checks: Iterable[Any]) -> dict[str, Path]:
 
 
 def _block(env: Any, finding: Finding, index: int, has_template: bool, include_disruptive: bool) -> Block:
-    context = finding_context(finding, index)
+    context: dict[str, Any] = {"finding": finding, "index": index, "firewall_ip_known": True}
     try:
+        context = finding_context(finding, index)
         if not has_template:
             raise LookupError(f"{finding.check_id} ships no automated fix")
         module = env.get_template(CHECK_PREFIX + finding.check_id).make_module(context)
-    except (LookupError, UndefinedError, ValueError) as error:
-        # Missing evidence (say, a findings file from an older version) gives a manual block
-        # naming what is missing; a template that interpolates unquoted (UnquotedValue) is a bug
-        # and is not caught here.
-        reason = str(error) if isinstance(error, LookupError) else f"no fix could be generated: {error}"
+    except UnquotedInterpolation:
+        raise  # `{{ value }}` without a quoting filter: a bug in the template, whatever the data
+    except Exception as error:  # noqa: BLE001
+        # Evidence the fix cannot use (missing, null or of another type: say, a hand-edited or
+        # older findings file) makes this one block manual, naming the problem; the other
+        # findings still get their fixes.
+        reason = str(error) if isinstance(error, LookupError) else \
+            f"no fix could be generated from this finding's evidence: {type(error).__name__}: {error}"
         module = env.get_template(NO_FIX).make_module({**context, "reason": reason})
     resolves = bool(getattr(module, "resolves", False))
     disruptive = bool(getattr(module, "disruptive", False))

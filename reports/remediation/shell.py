@@ -32,6 +32,15 @@ class UnquotedValue(TypeError):
     """A template interpolated a value without a quoting filter: a bug in the template."""
 
 
+class UnquotedInterpolation(UnquotedValue):
+    """`{{ value }}` with no quoting filter: always a template bug, never caused by the data."""
+
+
+class MissingValue(UnquotedValue, LookupError):
+    """A value the fix needs is null or absent in the finding's evidence (say, a hand-edited or
+    older findings file): the block becomes a manual one naming the problem, not a crash."""
+
+
 _SAFE = (ShellWord, CommentText, ShellFragment)
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -43,7 +52,7 @@ def shq(value: Any) -> ShellWord:
     repr: such a value means the evidence lacked something the fix needs.
     """
     if value is None or isinstance(value, Undefined):
-        raise UnquotedValue("shq got no value (missing evidence?)")
+        raise MissingValue("the finding's evidence lacks a value this fix needs")
     if isinstance(value, (list, tuple, set, frozenset, dict)):
         raise UnquotedValue(f"shq got a {type(value).__name__}; use shq_words for a list of words")
     if isinstance(value, bool):
@@ -76,8 +85,8 @@ def finalize(value: Any) -> Any:
     if isinstance(value, _SAFE):
         return value
     shown = repr(value)
-    raise UnquotedValue(f"unquoted value {shown[:80]} in a remediation template: pipe it through "
-                        "'shq' (a command word) or 'comment' (comment text)")
+    raise UnquotedInterpolation(f"unquoted value {shown[:80]} in a remediation template: pipe it through "
+                                "'shq' (a command word) or 'comment' (comment text)")
 
 
 def environment(loader: BaseLoader, globals_: dict[str, Callable[..., Any] | Any] | None = None) -> Environment:
