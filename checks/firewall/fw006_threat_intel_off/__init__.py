@@ -15,8 +15,9 @@ It is the one control that still works when an allow rule is broader than it sho
 off, a compromised pod talking to a known-bad host raises nothing.
 
 **How to fix**
-Set the mode to `Alert` or `Deny`: `az network firewall policy update --threat-intel-mode Deny`
-(policy) or `az network firewall update --threat-intel-mode Deny` (classic rules).
+Set the mode to `Alert` or `Deny` on the policy (or, for classic rules, on the firewall):
+`az resource update --ids <policy or firewall id> --set properties.threatIntelMode=Deny`. A child
+policy can only be stricter than its base, so fix the base policy when the `Off` is inherited.
 """
 from aksaudit.api import (
     T_FIREWALL, T_POLICY, CheckMeta, Estate, FirewallPolicy, Severity, fail, passed, policy_chain, skipped,
