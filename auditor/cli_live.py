@@ -16,6 +16,7 @@ from .collect.clients import AzureClients, connect
 from .collect.clouds import CLOUDS, resolve_cloud
 from .collect.arm import collect_arm
 from .collect.live import LiveOptions, ScopeRequest, collect_live
+from .collect.live_only import live_only_types
 from .collect.queries import SUBSCRIPTION_BATCH
 from .collect.progress import make_progress
 from .collect.snapshot import Snapshot, snapshot_document
@@ -68,8 +69,11 @@ def scope_request(args: argparse.Namespace) -> ScopeRequest:
 
 
 def required_types(checks: Iterable[Any]) -> tuple[str, ...]:
-    """The union of the types the checks need: the collector queries nothing else."""
-    return tuple(sorted({t.lower() for check in checks for t in check.meta.requires}))
+    """The union of the types the checks need: the collector queries nothing else. Routing
+    intent, hub connections and outbound endpoints (not in Resource Graph) come with the types
+    that imply them: see collect/live_only.py."""
+    needed = {t.lower() for check in checks for t in check.meta.requires}
+    return tuple(sorted(needed | live_only_types(needed)))
 
 
 def live_clients(args: argparse.Namespace) -> AzureClients:
@@ -86,8 +90,11 @@ def live_snapshot(args: argparse.Namespace, checks: Iterable[Any], quiet: bool =
     options = LiveOptions(retry=RetryPolicy(budget=max(0.0, args.retry_budget)),
                           batch_size=batch or SUBSCRIPTION_BATCH, split_scopes=batch is not None)
     collect = collect_arm if getattr(args, "source", "arg") == "arm" else collect_live
-    return collect(required_types(checks), scope_request(args), clients or live_clients(args), options=options,
-                   progress=make_progress(quiet=quiet))
+    snapshot = collect(required_types(checks), scope_request(args), clients or live_clients(args), options=options,
+                       progress=make_progress(quiet=quiet))
+    for warning in snapshot.meta.get("warnings") or ():
+        print(f"aksaudit: warning: {warning}", file=sys.stderr)
+    return snapshot
 
 
 ARM_SOURCE_REASON = ("--source arm: change history comes from Resource Graph's change tables, which this scan "

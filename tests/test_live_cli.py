@@ -160,3 +160,41 @@ def test_progress_goes_to_stderr_as_plain_lines_when_not_a_terminal(emulator):
 
 def test_examples_folder_holds_the_estate_the_emulator_serves():
     assert ESTATE.parent == EXAMPLES and ESTATE.exists()
+
+
+VWAN = EXAMPLES.parent / "tests" / "scenarios" / "vwan-secured-hub.json"
+ARM_ONLY = ("microsoft.network/virtualhubs/routingintent", "microsoft.network/virtualhubs/hubvirtualnetworkconnections")
+
+
+@pytest.fixture
+def vwan_emulator():
+    """The secured-hub estate: routing intent and hub connections only through their ARM lists."""
+    from emulator.tenant import Tenant
+    instance = Emulator(Tenant.from_file(VWAN), Behaviour()).start()
+    yield instance
+    instance.stop()
+
+
+def test_vwan_routing_intent_and_hub_connections_come_from_arm(vwan_emulator, tmp_path):
+    reference = subprocess.run([*aksaudit_cmd(), "scan", "--snapshot", str(VWAN), "--json", "-", "--quiet"],
+                               capture_output=True, text=True, timeout=120)
+    code, document, stderr = scan(vwan_emulator)
+    assert document["scan"]["complete"] is True, document["scan"]["errors"]
+    assert keys(document) == keys(json.loads(reference.stdout))
+    assert code == reference.returncode
+    routes = {r.path.split("?")[0].rsplit("/", 1)[-1].lower() for r in vwan_emulator.records if r.method == "GET"}
+    assert {"routingintent", "hubvirtualnetworkconnections", "outboundnetworkdependenciesendpoints"} <= routes
+    path = tmp_path / "estate.json"
+    proc = run(vwan_emulator, "snapshot", "-o", str(path))
+    assert proc.returncode == 0, proc.stderr
+    saved = json.loads(path.read_text())
+    assert set(ARM_ONLY) <= {r["type"] for r in saved["rows"]}
+    assert any(d.startswith("routing intent of ") for d in saved["meta"]["read_from_arm"])
+    assert "UDR001" not in {f["check_id"] for f in document["findings"]}  # the spokes are steered by the hub
+
+
+def test_vwan_routing_intent_unreadable_is_a_gap_and_exits_3(vwan_emulator):
+    vwan_emulator.add_fault(Fault("error", route="arm", status=500, code="InternalServerError", times=-1))
+    code, document, _ = scan(vwan_emulator, "--retry-budget", "0")
+    assert code == 3 and document["scan"]["complete"] is False
+    assert any("routing intent could not be read" in e for e in document["scan"]["errors"])

@@ -32,6 +32,7 @@ from .clients import AzureClients
 from .graph import describe
 from .identity import is_auth_failure
 from .live import LiveOptions, ScopeRequest, snapshot_meta, utc_now, worker_pool
+from .live_only import LIVE_ONLY_TYPES, read_live_only
 from .progress import NullProgress, Progress
 from .rule_groups import _plain, policy_of
 from .scopes import ScopeError, Subscription, is_subscription_id, resolve_names, split_visible
@@ -185,7 +186,8 @@ class ArmCollector:
 
 def _listable(required_types: Iterable[str]) -> tuple[list[str], list[str]]:
     wanted = sorted({t.lower() for t in required_types})
-    return [t for t in wanted if t in LISTS], [t for t in wanted if t not in LISTS and t != T_RCG]
+    return [t for t in wanted if t in LISTS], [t for t in wanted if t not in LISTS and t != T_RCG
+                                               and t not in LIVE_ONLY_TYPES]
 
 
 def collect_arm(required_types: Iterable[str], request: ScopeRequest, clients: AzureClients, *,
@@ -222,12 +224,17 @@ def collect_arm(required_types: Iterable[str], request: ScopeRequest, clients: A
         for row in outcome.rows:
             rows.setdefault(id_key(str(row.get("id", ""))), row)  # an MG and a subscription in it overlap
     unreadable = list(dict.fromkeys(unreadable))
+    # Routing intent, hub connections and a cluster's outbound endpoints: ARM child lists.
+    lookups = read_live_only(rows.values(), required, clients.network, clients.containers)
+    errors += lookups.errors
     meta = snapshot_meta(ARM_SOURCE, clients, request, names, started, errors, unreadable, {
         "arm_requests": requests,
         "lists": [{"subscription": o.subscription, "list": o.what, "rows": len(o.rows), "requests": o.requests,
                    "complete": not o.error} for o in outcomes],
+        **({"read_from_arm": list(lookups.done)} if lookups.done else {}),
+        **({"warnings": list(lookups.warnings)} if lookups.warnings else {}),
     })
-    return Snapshot(list(rows.values()), meta, ARM_SOURCE, labels)
+    return Snapshot([*rows.values(), *lookups.rows], meta, ARM_SOURCE, labels)
 
 
 def _targets(collector: ArmCollector, request: ScopeRequest) -> tuple[

@@ -24,6 +24,7 @@ from ..rows import id_key
 from .clients import AzureClients
 from .graph import GraphReader, GraphScope, QueryOutcome, describe
 from .identity import auth_failure, is_auth_failure
+from .live_only import LIVE_ONLY_TYPES, read_live_only
 from .progress import NullProgress, Progress
 from .queries import PAGE_SIZE, SUBSCRIPTION_BATCH, TableQuery, batched, plan_queries, subscriptions_query
 from .rule_groups import complete_rule_groups
@@ -252,7 +253,8 @@ def collect_live(required_types: Iterable[str], request: ScopeRequest, clients: 
     reader = GraphReader(clients.graph, clock=clock, limiter=limiter, policy=options.retry,
                          budget=Budget(clock, options.retry.budget), progress=progress, page_size=options.page_size,
                          timeout=options.timeout, rand=rand)
-    queries = plan_queries(required_types)
+    required_types = tuple(required_types)
+    queries = plan_queries(t for t in required_types if t.lower() not in LIVE_ONLY_TYPES)
     with worker_pool(options.concurrency, "aksaudit-arg", clients, progress) as pool:
         collector = _Collector(reader, pool, options)
         targets = collector.targets(request)
@@ -266,13 +268,18 @@ def collect_live(required_types: Iterable[str], request: ScopeRequest, clients: 
                   f"this identity (a management-group query leaves it out without saying so); its resources were "
                   f"not audited" for s in hidden if s not in targets.unreadable] + member_gaps + errors
         completion = complete_rule_groups(_unique(r for o in data for r in o.rows), clients.network)
+        # Routing intent, hub connections and a cluster's outbound endpoints: not in Resource Graph.
+        lookups = read_live_only(completion.rows, required_types, clients.network, clients.containers)
     errors.extend(completion.errors)
+    errors.extend(lookups.errors)
     meta = snapshot_meta(LIVE_SOURCE, clients, request, targets.names, started, errors, unreadable, {
         "queries": [{"table": o.query.table, "query": o.query.kql, "scope": o.scope.label(), "pages": o.pages,
                      "rows": len(o.rows), "complete": o.complete} for o in collector.outcomes],
         "rule_collection_groups_from_arm": list(completion.completed),
+        **({"read_from_arm": list(lookups.done)} if lookups.done else {}),
+        **({"warnings": list(lookups.warnings)} if lookups.warnings else {}),
     })
-    return Snapshot(list(completion.rows), meta, LIVE_SOURCE, targets.labels)
+    return Snapshot([*completion.rows, *lookups.rows], meta, LIVE_SOURCE, targets.labels)
 
 
 @contextmanager

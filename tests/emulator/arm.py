@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from .kql import _WHERE, Query, QueryError, _flat, _path, _split_pipes
-from .tenant import NETWORK_TABLE_TYPES, Tenant, resource_group_of, subscription_of
+from .tenant import ARM_ONLY_TYPES, NETWORK_TABLE_TYPES, Tenant, resource_group_of, subscription_of
 
 LIST = re.compile(r"^/subscriptions/([^/]+)/providers/([^/]+)/([^/]+)$", re.IGNORECASE)
 SUBSCRIPTIONS = re.compile(r"^/subscriptions/?$", re.IGNORECASE)
@@ -89,7 +89,8 @@ class TenantIndex:
         rid, rtype = str(row.get("id", "")), str(row.get("type", "")).lower()
         sub = str(row.get("subscriptionId") or subscription_of(rid)).lower()
         table = "networkresources" if rtype in NETWORK_TABLE_TYPES else "resources"
-        self.tables.setdefault(table, {}).setdefault(sub, []).append(handle)
+        if rtype not in ARM_ONLY_TYPES:  # not in Resource Graph: served by their ARM child lists only
+            self.tables.setdefault(table, {}).setdefault(sub, []).append(handle)
         self.by_type.setdefault((subscription_of(rid), rtype), []).append(handle)
         if rtype == "microsoft.network/firewallpolicies":
             self.policy_ids.add(rid.lower())

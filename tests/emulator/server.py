@@ -50,6 +50,12 @@ from .tenant import Tenant, subscription_of
 GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
 RCG_LIST = re.compile(r"^/subscriptions/([^/]+)/resourcegroups/([^/]+)/providers/microsoft\.network/"
                       r"firewallpolicies/([^/]+)/rulecollectiongroups$", re.IGNORECASE)
+# ARM child lists of what Resource Graph does not hold (see tenant.ARM_ONLY_TYPES).
+CHILD_LIST = re.compile(r"^/subscriptions/([^/]+)/resourcegroups/([^/]+)/providers/(microsoft\.network/virtualhubs|"
+                        r"microsoft\.containerservice/managedclusters)/([^/]+)/(routingintent|"
+                        r"hubvirtualnetworkconnections|outboundnetworkdependenciesendpoints)$", re.IGNORECASE)
+CHILD_ARM_TYPES = {"routingintent": "Microsoft.Network/virtualHubs/routingIntent",
+                   "hubvirtualnetworkconnections": "Microsoft.Network/virtualHubs/hubVirtualNetworkConnections"}
 OPENID = re.compile(r"^/([^/]+)/v2\.0/\.well-known/openid-configuration$")
 TOKEN = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
 MAX_TOP = 1000
@@ -431,6 +437,8 @@ class _Handler(BaseHTTPRequestHandler):
                                     f"{self.owner.url}/{self.owner.tenant.tenant_id}/v2.0/.well-known/openid-configuration"})
         if match := RCG_LIST.match(path):
             return self._rule_groups(*match.groups())
+        if match := CHILD_LIST.match(path):
+            return self._child_list(*match.groups())
         if path == STATS:
             return self._send(200, self.owner.stats())
         if match := arm.LIST.match(path):
@@ -504,6 +512,33 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(404, _arm_error("ResourceNotFound", f"The Resource 'Microsoft.Network/firewallPolicies/"
                                               f"{policy}' under resource group '{group}' was not found."))
         self._send(200, {"value": found})
+
+    def _child_list(self, subscription: str, group: str, parent_type: str, name: str, child: str) -> None:
+        """A virtual hub's routing intent or connections, or a cluster's outbound dependencies: the
+        estate file's rows of that type under the parent, as ARM lists them (the AKS list is bare
+        `{category, endpoints}` items, no ids)."""
+        parent_type, child = parent_type.lower(), child.lower()
+        parent_id = f"/subscriptions/{subscription}/resourcegroups/{group}/providers/{parent_type}/{name}".lower()
+        row_type = f"{parent_type}/{child}"
+        tenant, index = self.owner.tenant, self.owner.index
+        if not any(str(r.get("id", "")).lower() == parent_id for r in arm.rows_of_type(tenant, index, subscription,
+                                                                                       parent_type)):
+            fault = self.owner.take_fault("arm")
+            self._arm_delay(fault)
+            if self._arm_refused(fault, subscription, f"{row_type}/read"):
+                return
+            return self._send(404, _arm_error("ResourceNotFound", f"The Resource '{parent_type}/{name}' under "
+                                              f"resource group '{group}' was not found."))
+        rows = [r for r in arm.rows_of_type(tenant, index, subscription, row_type)
+                if str(r.get("id", "")).lower().startswith(parent_id + "/")]
+        if child == "outboundnetworkdependenciesendpoints":
+            items = [{"category": (r.get("properties") or {}).get("category"),
+                      "endpoints": (r.get("properties") or {}).get("endpoints") or []} for r in rows]
+        else:
+            items = [{"id": r["id"], "name": r.get("name") or r["id"].rsplit("/", 1)[-1], "type": CHILD_ARM_TYPES[child],
+                      "etag": "W/\"00000000-0000-0000-0000-000000000000\"", "properties": r.get("properties") or {}}
+                     for r in rows]
+        self._arm_paged(lambda: items, subscription=subscription, action=f"{row_type}/read")
 
     # --- ARM lists (scan --source arm) ----------------------------------------------------------------
 

@@ -15,6 +15,11 @@ FAKE_TENANT = "8a1f3c52-7d4e-4b69-9e21-3f6d0c8b7a15"
 RCG_TYPE = "microsoft.network/firewallpolicies/rulecollectiongroups"
 NETWORK_TABLE_TYPES = frozenset({RCG_TYPE, "microsoft.network/rulecollectiongroups"})
 CHANGE_TYPE = "microsoft.resources/changes"  # change records, in an estate file beside the resources
+# Rows an estate file may carry that Resource Graph does not hold: the emulator serves them only
+# through their ARM lists (routingIntent, hubVirtualNetworkConnections, outboundNetworkDependenciesEndpoints).
+ARM_ONLY_TYPES = frozenset({"microsoft.network/virtualhubs/routingintent",
+                            "microsoft.network/virtualhubs/hubvirtualnetworkconnections",
+                            "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints"})
 
 
 def change_table(row: Mapping[str, Any]) -> str:
@@ -78,7 +83,7 @@ class Tenant:
             return [r for r in self.rows if str(r.get("type", "")).lower() == CHANGE_TYPE and change_table(r) == name]
         rows = []
         for row in self.rows:
-            if str(row.get("type", "")).lower() == CHANGE_TYPE:
+            if str(row.get("type", "")).lower() in (CHANGE_TYPE, *ARM_ONLY_TYPES):
                 continue
             in_network = str(row.get("type", "")).lower() in NETWORK_TABLE_TYPES
             if in_network != (name == "networkresources"):

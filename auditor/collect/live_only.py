@@ -1,0 +1,148 @@
+"""The lookups Resource Graph cannot answer: Virtual WAN routing, and a cluster's own dependency list.
+
+A secured hub's routing intent and its hub virtual network connections are not in Resource
+Graph, and neither is the list of outbound endpoints an AKS cluster says it needs. After the
+Resource Graph (or ARM) read, the collector asks ARM for them, one list per virtual hub and per
+cluster, and carries the answers as extra rows with ARM child ids and the snapshot-only types
+of auditor/resources.py, so a saved snapshot holds them too.
+
+They are asked for only when the checks need them (`live_only_types` adds the synthetic types
+to the required ones). Failures are not alike:
+
+* routing intent or hub connections of a hub that cannot be read are a named gap: whether the
+  spokes connected to that hub send their Internet traffic to the hub firewall is unknown, so
+  the scan is incomplete;
+* a cluster's outbound endpoints are optional enrichment: when the AKS API does not answer, the
+  checks use the documented list of required FQDNs, and the failure is only a warning.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping
+
+from azure.core.exceptions import AzureError
+
+from ..resources import T_CLUSTER, T_HUB_CONNECTION, T_OUTBOUND_ENDPOINTS, T_RCG, T_ROUTING_INTENT, T_VIRTUAL_HUB
+from ..rows import id_key
+from .graph import describe
+from .identity import is_auth_failure
+
+LIVE_ONLY_TYPES = frozenset({T_ROUTING_INTENT, T_HUB_CONNECTION, T_OUTBOUND_ENDPOINTS})
+
+
+def live_only_types(required_types: Iterable[str]) -> set[str]:
+    """The synthetic types the checks' needs imply: the vWAN lookups whenever virtual hubs are
+    needed, a cluster's outbound endpoints whenever firewall rules are judged against clusters."""
+    required = {t.lower() for t in required_types}
+    implied: set[str] = set()
+    if T_VIRTUAL_HUB in required:
+        implied |= {T_ROUTING_INTENT, T_HUB_CONNECTION}
+    if T_CLUSTER in required and T_RCG in required:
+        implied.add(T_OUTBOUND_ENDPOINTS)
+    return implied
+
+
+@dataclass(frozen=True)
+class Lookups:
+    rows: tuple[Mapping[str, Any], ...]  # the extra rows, to append to the collected ones
+    errors: tuple[str, ...]  # gaps: the scan is incomplete
+    warnings: tuple[str, ...]  # fell back to documented defaults; the scan stays complete
+    done: tuple[str, ...]  # "<what> of <id>" for each lookup that answered, for the snapshot's record
+
+
+@dataclass(frozen=True)
+class _Ref:
+    subscription_id: str
+    resource_group: str
+    name: str
+
+
+def _ref(resource_id: str, provider: str, kind: str) -> _Ref | None:
+    """`/subscriptions/s/resourceGroups/rg/providers/<provider>/<kind>/name`, case-insensitively."""
+    parts = resource_id.strip("/").split("/")
+    lowered = [p.lower() for p in parts]
+    if len(parts) != 8 or lowered[0] != "subscriptions" or lowered[2] != "resourcegroups" \
+            or lowered[4] != "providers" or lowered[5] != provider or lowered[6] != kind:
+        return None
+    return _Ref(parts[1], parts[3], parts[7])
+
+
+def _plain(model: Any) -> dict[str, Any]:
+    """The SDK's hybrid model back to ARM's own JSON shape (camelCase, nested `properties`)."""
+    return json.loads(json.dumps(model.as_dict()))
+
+
+def _child_row(parent_id: str, ref: _Ref, segment: str, row_type: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    name = str(body.get("name") or "")
+    child_id = str(body.get("id") or f"{parent_id}/{segment}/{name}")
+    return {"id": child_id, "name": name or child_id.rsplit("/", 1)[-1], "type": row_type,
+            "resourceGroup": ref.resource_group, "subscriptionId": ref.subscription_id.lower(),
+            "properties": dict(body.get("properties") or {})}
+
+
+def _rows_of(rows: Iterable[Mapping[str, Any]], row_type: str) -> list[str]:
+    found = {id_key(str(r.get("id"))): str(r.get("id")) for r in rows
+             if isinstance(r, Mapping) and str(r.get("type", "")).lower() == row_type and r.get("id")}
+    return [found[k] for k in sorted(found)]
+
+
+def read_live_only(rows: Iterable[Mapping[str, Any]], required_types: Iterable[str],
+                   network_client: Callable[[str], Any], container_client: Callable[[str], Any] | None) -> Lookups:
+    """The extra rows for the virtual hubs and clusters among `rows`, one ARM list each, in id order."""
+    rows = list(rows)
+    required = {t.lower() for t in required_types}
+    extra: list[Mapping[str, Any]] = []
+    errors: list[str] = []
+    warnings: list[str] = []
+    done: list[str] = []
+    vwan = [(T_ROUTING_INTENT, "routingIntent", "routing_intent", "routing intent"),
+            (T_HUB_CONNECTION, "hubVirtualNetworkConnections", "hub_virtual_network_connections",
+             "hub virtual network connections")]
+    for hub_id in _rows_of(rows, T_VIRTUAL_HUB):
+        ref = _ref(hub_id, "microsoft.network", "virtualhubs")
+        for row_type, segment, operations, what in vwan:
+            if row_type not in required:
+                continue
+            if ref is None:
+                errors.append(f"virtual hub {hub_id}: its {what} could not be read (the id names no resource "
+                              f"group); the spokes connected to it could not be judged")
+                continue
+            try:
+                listed = getattr(network_client(ref.subscription_id), operations).list(ref.resource_group, ref.name)
+                found = [_child_row(hub_id, ref, segment, row_type, _plain(item)) for item in listed]
+            except AzureError as error:
+                if is_auth_failure(error):
+                    raise
+                errors.append(f"virtual hub {hub_id}: its {what} could not be read from ARM ({describe(error)}); "
+                              f"whether the spokes connected to it send Internet traffic to the hub firewall is "
+                              f"unknown")
+                continue
+            extra.extend(found)
+            done.append(f"{what} of {hub_id}")
+    if T_OUTBOUND_ENDPOINTS in required:
+        for cluster_id in _rows_of(rows, T_CLUSTER):
+            ref = _ref(cluster_id, "microsoft.containerservice", "managedclusters")
+            if ref is None or container_client is None:
+                continue
+            try:
+                listed = container_client(ref.subscription_id).managed_clusters \
+                    .list_outbound_network_dependencies_endpoints(ref.resource_group, ref.name)
+                found = []
+                for item in listed:
+                    body = _plain(item)
+                    category = str(body.get("category") or "")
+                    found.append({"id": f"{cluster_id}/outboundNetworkDependenciesEndpoints/{category}",
+                                  "name": category, "type": T_OUTBOUND_ENDPOINTS,
+                                  "resourceGroup": ref.resource_group, "subscriptionId": ref.subscription_id.lower(),
+                                  "properties": {"category": category, "endpoints": body.get("endpoints") or []}})
+            except AzureError as error:
+                if is_auth_failure(error):
+                    raise
+                warnings.append(f"cluster {cluster_id}: its outbound network dependencies could not be read from "
+                                f"the AKS API ({describe(error)}); AKS003 uses the documented list of required "
+                                f"FQDNs instead")
+                continue
+            extra.extend(found)
+            done.append(f"outbound network dependencies endpoints of {cluster_id}")
+    return Lookups(tuple(extra), tuple(errors), tuple(warnings), tuple(done))
