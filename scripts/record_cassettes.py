@@ -2,8 +2,9 @@
 """Record the live-collection cassettes in cassettes/ with the real SDKs.
 
 Default: each scenario in tests/emulator/scenarios.py runs against the local Resource Graph
-emulator (HTTPS on 127.0.0.1, its own throwaway CA) serving examples/hub-spoke-drifted.json,
-through azure-identity's client-secret flow, ResourceGraphClient and NetworkManagementClient,
+emulator (HTTPS on 127.0.0.1, its own throwaway CA) serving examples/hub-spoke-drifted.json (the
+vWAN and outbound-endpoint scenarios: tests/scenarios/vwan-secured-hub.json), through
+azure-identity's client-secret flow, ResourceGraphClient, NetworkManagementClient and ContainerServiceClient,
 exactly as tests/test_live_cassettes.py replays it. Hosts are rewritten to Azure's, secrets and
 tokens are scrubbed (see tests/emulator/recording.py).
 
@@ -28,6 +29,7 @@ only the ids given with --map are replaced.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -74,7 +76,7 @@ def record_azure(scenario: Scenario, folder: Path, scope: ScopeRequest | None, i
     if missing:
         sys.exit(f"--azure needs a service principal in the environment; missing {', '.join(missing)}")
     if scope is not None:
-        scenario = Scenario(scenario.name, scenario.description, scope, scenario.page_size)
+        scenario = dataclasses.replace(scenario, scope=scope)
     target = folder / f"{scenario.name}.yaml"
     target.unlink(missing_ok=True)
     credential = ClientSecretCredential(os.environ["AZURE_TENANT_ID"], os.environ["AZURE_CLIENT_ID"],

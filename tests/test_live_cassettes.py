@@ -165,3 +165,53 @@ def test_every_scenario_has_a_cassette_without_secrets():
             assert {h.lower() for h in interaction["request"]["headers"]} <= {"content-type", "accept"}
         assert "Bearer " not in text and "emulator-recording-secret" not in text
         assert "client_secret=REDACTED" in text and "127.0.0.1" not in text
+
+
+def _vwan_rows(types):
+    from emulator.scenarios import VWAN_ESTATE
+    return [r for r in json.loads(VWAN_ESTATE.read_text()) if r["type"] in types]
+
+
+def test_routing_intent_and_hub_connections_are_listed_per_hub_through_arm(registry):
+    from emulator.scenarios import VWAN_TYPES
+    snapshot, _ = replay("vwan_hub_lookups")
+    assert snapshot.complete and snapshot.gaps == ()
+    expected = _vwan_rows(VWAN_TYPES)
+    assert ids_of(snapshot.rows) == ids_of(expected)
+    hub_rows = [r for r in snapshot.rows if r["type"].startswith("microsoft.network/virtualhubs/")]
+    assert {r["type"] for r in hub_rows} == {"microsoft.network/virtualhubs/routingintent",
+                                             "microsoft.network/virtualhubs/hubvirtualnetworkconnections"}
+    by_id = {r["id"].lower(): r for r in expected}
+    assert all(r["properties"] == by_id[r["id"].lower()]["properties"] for r in hub_rows)
+    assert len(snapshot.meta["read_from_arm"]) == 2
+    assert finding_set(registry, snapshot.rows) == finding_set(registry, expected)
+    assert "UDR001" not in {f[0] for f in finding_set(registry, snapshot.rows)}
+
+
+def test_unreadable_routing_intent_is_a_named_gap(registry):
+    snapshot, _ = replay("vwan_routing_intent_forbidden")
+    assert not snapshot.complete
+    assert any("its routing intent could not be read" in g and "AuthorizationFailed" in g for g in snapshot.gaps)
+    assert any("its hub virtual network connections could not be read" in g for g in snapshot.gaps)
+    assert not any(r["type"].startswith("microsoft.network/virtualhubs/") for r in snapshot.rows)
+    assert not scan(registry, snapshot.rows, snapshot.unreadable_scopes, snapshot.gaps).complete
+
+
+def test_outbound_endpoints_come_from_the_aks_api_as_rows_per_category():
+    from emulator.scenarios import ENDPOINT_ROWS
+    snapshot, _ = replay("outbound_endpoints")
+    assert snapshot.complete
+    got = {r["id"].lower(): r for r in snapshot.rows
+           if r["type"] == "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints"}
+    assert set(got) == {r["id"].lower() for r in ENDPOINT_ROWS}
+    assert all(got[r["id"].lower()]["properties"] == r["properties"] for r in ENDPOINT_ROWS)
+    assert len([d for d in snapshot.meta["read_from_arm"] if d.startswith("outbound")]) == 2  # both clusters answered
+
+
+def test_outbound_endpoints_unavailable_is_a_warning_not_a_gap(registry):
+    snapshot, _ = replay("outbound_endpoints_unavailable")
+    assert snapshot.complete and snapshot.gaps == ()
+    warnings = snapshot.meta["warnings"]
+    assert len(warnings) == 2 and all("documented list of required FQDNs" in w for w in warnings)
+    from emulator.scenarios import ENDPOINT_TYPES
+    assert finding_set(registry, snapshot.rows) == finding_set(registry, _vwan_rows(ENDPOINT_TYPES))

@@ -15,7 +15,8 @@ from aksaudit.collect.changes import ChangeHistory, change_reader, read_change_h
 from aksaudit.collect.live import LiveOptions, ScopeRequest, collect_live
 from aksaudit.collect.snapshot import Snapshot
 from aksaudit.resources import (
-    T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_VNET,
+    T_CLUSTER, T_FIREWALL, T_HUB_CONNECTION, T_IP_GROUP, T_OUTBOUND_ENDPOINTS, T_POLICY, T_PUBLIC_IP, T_RCG,
+    T_ROUTE_TABLE, T_ROUTING_INTENT, T_VIRTUAL_HUB, T_VNET,
 )
 
 from .server import Fault
@@ -33,6 +34,22 @@ MANAGEMENT_GROUP = "mg-contoso-landing-zones"
 CLIENT_ID = "3c9e7a21-5b4d-4f8e-a6c2-1d0b9e8f7a63"
 RECORDING_SECRET = "emulator-recording-secret"
 TYPES = (T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_PUBLIC_IP)
+# The Virtual WAN estate: routing intent and hub connections exist only as ARM child lists there.
+VWAN_ESTATE = ROOT / "tests" / "scenarios" / "vwan-secured-hub.json"
+VWAN_HUB = "8e2d4f6a-1b3c-4d5e-9f7a-2c4e6a8b0d13"
+VWAN_SPOKES = "c4a8e3f2-6b1d-4e9a-a7c5-2f8d0e6b1a39"
+VWAN_TYPES = (T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_VIRTUAL_HUB, T_ROUTING_INTENT, T_HUB_CONNECTION)
+ENDPOINT_TYPES = (T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_OUTBOUND_ENDPOINTS)
+_SHOP = (f"/subscriptions/{VWAN_SPOKES}/resourcegroups/rg-aks-shop-weu/providers/Microsoft.ContainerService/"
+         "managedClusters/aks-shop-prod")
+# What the AKS API answers for the shop cluster (the data cluster has no list: it answers empty).
+ENDPOINT_ROWS = tuple({"id": f"{_SHOP}/outboundNetworkDependenciesEndpoints/{category}", "name": category,
+                       "type": T_OUTBOUND_ENDPOINTS, "properties": {"category": category, "endpoints": [
+                           {"domainName": name, "endpointDetails": [{"port": 443, "protocol": "Https"}]}
+                           for name in names]}}
+                      for category, names in (("azure-container-registry", ("mcr.microsoft.com",
+                                                                            "*.data.mcr.microsoft.com")),
+                                              ("azure-resource-management", ("management.azure.com",))))
 
 
 @dataclass(frozen=True)
@@ -45,18 +62,22 @@ class Scenario:
     rules_in_graph: bool = True
     faults: tuple[dict[str, Any], ...] = field(default=())  # Fault(**kwargs), built fresh per run
     change_ids: tuple[str, ...] = ()  # after collecting: the change history of these resources
+    estate: Path = ESTATE
+    types: tuple[str, ...] = TYPES
+    extra_rows: tuple[dict[str, Any], ...] = ()  # rows added to the estate (served by ARM lists only)
 
     @property
     def cassette(self) -> Path:
         return CASSETTES / f"{self.name}.yaml"
 
     def tenant(self) -> Tenant:
-        tenant = Tenant.from_file(ESTATE, subscription_names=dict(NAMES),
+        tenant = Tenant.from_file(self.estate, subscription_names=dict(NAMES),
                                   management_groups={MANAGEMENT_GROUP: [HUB, SPOKE]}, forbidden=set(self.forbidden),
                                   rule_groups_without_rules=not self.rules_in_graph, client_id=CLIENT_ID,
                                   client_secret=RECORDING_SECRET, tenant_id=FAKE_TENANT)
         if self.change_ids:
             tenant.rows.extend(Tenant.from_file(CHANGES).rows)
+        tenant.rows.extend(dict(row) for row in self.extra_rows)
         return tenant
 
     def fresh_faults(self) -> list[Fault]:
@@ -65,7 +86,7 @@ class Scenario:
     def collect(self, clients: Any, clock: Any) -> Snapshot:
         """One collection, sequential so the recorded order is the order replayed."""
         options = LiveOptions(concurrency=1, page_size=self.page_size)
-        return collect_live(TYPES, self.scope, clients, options=options, clock=clock)
+        return collect_live(self.types, self.scope, clients, options=options, clock=clock)
 
     def collect_all(self, clients: Any, clock: Any) -> tuple[Snapshot, ChangeHistory | None]:
         """The collection, then (for a change-history scenario) the change queries, one at a time."""
@@ -107,4 +128,15 @@ SCENARIOS = {s.name: s for s in (
              ScopeRequest(tuple(NAMES[s] for s in (HUB, SPOKE)))),
     Scenario("change_history", "both subscriptions, then resourcechanges and networkresourcechanges for the "
              "resources the findings point at", BOTH, change_ids=CHANGE_IDS),
+    Scenario("vwan_hub_lookups", "the vWAN estate: each virtual hub's routingIntent and hubVirtualNetworkConnections "
+             "listed through ARM", ScopeRequest((VWAN_HUB, VWAN_SPOKES)), estate=VWAN_ESTATE, types=VWAN_TYPES),
+    Scenario("vwan_routing_intent_forbidden", "the vWAN estate, every ARM list refused with 403 AuthorizationFailed",
+             ScopeRequest((VWAN_HUB, VWAN_SPOKES)), estate=VWAN_ESTATE, types=VWAN_TYPES,
+             faults=({"kind": "error", "route": "arm", "status": 403, "code": "AuthorizationFailed", "times": -1},)),
+    Scenario("outbound_endpoints", "the vWAN estate's clusters: their outbound network dependencies from the AKS API",
+             ScopeRequest((VWAN_HUB, VWAN_SPOKES)), estate=VWAN_ESTATE, types=ENDPOINT_TYPES,
+             extra_rows=ENDPOINT_ROWS),
+    Scenario("outbound_endpoints_unavailable", "the AKS API refuses the outbound dependencies list (400)",
+             ScopeRequest((VWAN_HUB, VWAN_SPOKES)), estate=VWAN_ESTATE, types=ENDPOINT_TYPES,
+             faults=({"kind": "error", "route": "arm", "status": 400, "code": "BadRequest", "times": -1},)),
 )}
