@@ -187,7 +187,7 @@ def measure_size(name: str, rows: int, workdir: Path, out: Path, args: argparse.
 
 def measure_render(findings: int, workdir: Path, out: Path) -> dict[str, Any]:
     """SARIF and HTML for about `findings` findings: every spoke misconfigured (one finding each)."""
-    plan = Plan(clusters=max(10, int(findings * 0.93)), misconfig_rate=1.0)
+    plan = Plan(clusters=max(10, int(findings * 0.96)), misconfig_rate=1.0)
     estate = ensure_estate(workdir, f"render-{findings}", plan)
     print(f"  render: ~{findings} findings", flush=True)
     result = run_json(["benchmarks/measure.py", "offline", str(estate), str(workdir / f"out-render-{findings}")])
@@ -329,6 +329,21 @@ def machine() -> dict[str, Any]:
     return info
 
 
+def print_saved(folder: Path) -> int:
+    """The table and the targets of an earlier run, from its JSON files."""
+    def load(name: str) -> dict[str, Any] | None:
+        path = folder / f"{name}.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+    sizes = {name: found for name in SIZES if (found := load(name)) is not None}
+    render, browser = load("render"), load("browser")
+    print(table(sizes, render, browser))
+    print()
+    for key, value in verdicts(sizes, render, browser).items():
+        print(f"target {'met   ' if value else 'MISSED' if value is False else 'n/a   '}: {TARGETS[key]}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python benchmarks/run.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK_SIZES)} rows (CI)")
@@ -344,7 +359,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="findings for the SARIF+HTML measurement (default: 2,000 quick, 50,000 full; 0 skips)")
     parser.add_argument("--browser", action=argparse.BooleanOptionalAction, default=None,
                         help="measure the 10,000-finding report in Chromium (default: on for the full run)")
+    parser.add_argument("--table-from", metavar="DIR", help="print the table and targets of a run saved in DIR "
+                        "(its <size>.json, render.json, browser.json) without measuring anything")
     args = parser.parse_args(argv)
+    if args.table_from:
+        return print_saved(Path(args.table_from))
     names = args.sizes.split(",") if args.sizes else list(QUICK_SIZES if args.quick else SIZES)
     unknown = [n for n in names if n not in SIZES]
     if unknown:

@@ -33,7 +33,16 @@ EXPECTED = {False: "AzureFirewallSubnet", True: "AzureFirewallManagementSubnet"}
 FIREWALL_SUBNET_PREFIXLEN = 26  # "Azure Firewall doesn't need a subnet bigger than /26"
 
 
-def free_prefix(estate, vnet) -> str:
+def clusters_by_subnet(estate) -> dict[str, list]:
+    """Clusters per lower-cased subnet id they use, found once per scan rather than once per firewall."""
+    found: dict[str, list] = {}
+    for cluster in estate.clusters.values():
+        for subnet_id in cluster.subnet_ids():
+            found.setdefault(subnet_id.lower(), []).append(cluster)
+    return found
+
+
+def free_prefix(estate, vnet, by_subnet: dict[str, list] | None = None) -> str:
     """The first /26 of the VNet's address space that no subnet and no cluster range uses.
 
     A remediation script creates AzureFirewallSubnet there. Cluster service and pod CIDRs are
@@ -42,9 +51,10 @@ def free_prefix(estate, vnet) -> str:
     """
     taken = [n for subnet in vnet.subnets for n in subnet.prefixes]
     vnet_subnets = {subnet.id.lower() for subnet in vnet.subnets}
-    for cluster in estate.clusters.values():
-        if any(subnet_id.lower() in vnet_subnets for subnet_id in cluster.subnet_ids()):
-            taken.extend(n for n in map(parse_network, (*cluster.service_cidrs, *cluster.pod_cidrs)) if n is not None)
+    by_subnet = clusters_by_subnet(estate) if by_subnet is None else by_subnet
+    users = {id(c): c for subnet_id in vnet_subnets for c in by_subnet.get(subnet_id, ())}
+    for cluster in users.values():
+        taken.extend(n for n in map(parse_network, (*cluster.service_cidrs, *cluster.pod_cidrs)) if n is not None)
     for space in vnet.address_prefixes:
         if space.version != 4 or space.prefixlen > FIREWALL_SUBNET_PREFIXLEN:
             continue
@@ -54,7 +64,7 @@ def free_prefix(estate, vnet) -> str:
     return ""
 
 
-def placement_evidence(estate, vnet_id: str) -> dict:
+def placement_evidence(estate, vnet_id: str, by_subnet: dict[str, list] | None = None) -> dict:
     """What a fix needs to add AzureFirewallSubnet to the VNet, as the scan saw it."""
     vnet = estate.vnet(vnet_id)
     if vnet is None:
@@ -65,11 +75,12 @@ def placement_evidence(estate, vnet_id: str) -> dict:
         "vnet_address_prefixes": sorted(str(n) for n in vnet.address_prefixes),
         "vnet_subnet_names": names,
         "firewall_subnet_exists": any(n.lower() == EXPECTED[False].lower() for n in names),
-        "proposed_subnet_prefix": free_prefix(estate, vnet),
+        "proposed_subnet_prefix": free_prefix(estate, vnet, by_subnet),
     }
 
 
 def evaluate(estate, options):
+    by_subnet = None  # built on the first misplaced firewall, then shared by all of them
     for firewall in estate.firewalls.values():
         wrong = [c for c in firewall.ip_configs
                  if c.subnet_id and c.subnet_id.rstrip("/").rsplit("/", 1)[-1].lower() != EXPECTED[c.management].lower()]
@@ -77,6 +88,7 @@ def evaluate(estate, options):
             yield passed(firewall.id)
             continue
         names = ", ".join(f"'{c.name}' in '{c.subnet_id.rsplit('/', 1)[-1]}'" for c in wrong)
+        by_subnet = clusters_by_subnet(estate) if by_subnet is None else by_subnet
         yield fail(firewall.id,
                    f"Firewall '{firewall.header.name}' has IP configuration(s) outside the dedicated subnet: {names} "
                    "(Azure Firewall requires AzureFirewallSubnet).",
@@ -87,5 +99,5 @@ def evaluate(estate, options):
                        "vnet": wrong[0].subnet_id.rsplit("/subnets/", 1)[0],
                        "resource_group": firewall.header.resource_group,
                        "location": firewall.header.location,
-                       **placement_evidence(estate, wrong[0].subnet_id.rsplit("/subnets/", 1)[0]),
+                       **placement_evidence(estate, wrong[0].subnet_id.rsplit("/subnets/", 1)[0], by_subnet),
                    })
