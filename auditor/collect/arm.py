@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import quote
 
 from azure.core.exceptions import AzureError, HttpResponseError
@@ -93,14 +93,14 @@ class _Pages:
         self._pages = items.by_page() if hasattr(items, "by_page") else iter([items])
         self.requests = 0
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         for page in self._pages:
             self.requests += 1
             yield from page
 
 
 class ArmCollector:
-    """One scan's ARM reads, run concurrently on a shared pool."""
+    """One scan's ARM reads; `collect_arm` runs them on a shared pool of worker threads."""
 
     def __init__(self, clients: AzureClients, options: LiveOptions, progress: Progress) -> None:
         self.clients = clients
@@ -125,6 +125,7 @@ class ArmCollector:
         return items, requests
 
     def visible(self) -> tuple[list[Subscription], int]:
+        """The subscriptions the identity can read (ARM lists only those), and the requests it took."""
         items, requests = self._get_all(f"/subscriptions?api-version={SUBSCRIPTIONS_API}")
         found = {}
         for item in items:
@@ -134,6 +135,7 @@ class ArmCollector:
         return sorted(found.values(), key=lambda s: s.id), requests
 
     def in_group(self, group: str) -> tuple[list[str], int]:
+        """The subscriptions below a management group, at any depth, and the requests it took."""
         items, requests = self._get_all(f"/providers/Microsoft.Management/managementGroups/{quote(group, safe='')}"
                                         f"/descendants?api-version={MANAGEMENT_GROUPS_API}")
         subs = [str(i.get("name") or "").lower() for i in items if str(i.get("id", "")).lower().startswith("/subscriptions/")]
@@ -146,6 +148,7 @@ class ArmCollector:
         return factory(subscription)
 
     def list_type(self, subscription: str, resource_type: str) -> ListOutcome:
+        """Every resource of one type in one subscription, through the SDK's own list call."""
         kind, operations, method = LISTS[resource_type]
         key = f"{resource_type}@{subscription}"
         self.progress.started(key, f"{resource_type} (subscription {subscription})")
@@ -167,6 +170,7 @@ class ArmCollector:
         return ListOutcome(subscription, resource_type, rows, pages.requests)
 
     def list_groups(self, policy_id: str) -> ListOutcome:
+        """A firewall policy's rule collection groups (ARM keeps them under the policy, not the subscription)."""
         policy = policy_of(f"{policy_id}/ruleCollectionGroups/x")
         what = f"rule collection groups of {policy_id}"
         if policy is None:
