@@ -29,13 +29,12 @@ from .cli_remediation import add_remediate_command, add_remediation_arguments, c
 from .collect.errors import CannotStart
 from .completion import add_completion_command, completion_script
 from .merge import add_merge_command, cmd_merge
-from .collect.snapshot import InputError, load_snapshot, open_snapshot
+from .collect.snapshot import InputError, estate_of, load_snapshot, open_snapshot
 from .bulk import gc_paused
 from .config import Config, ConfigError, load_config
 from .suppress import apply_suppressions
 from .engine import ScanResult, now_iso, run_scan, select_checks
 from .findings import Severity
-from .model import build_estate
 from .output import write_atomic
 from .registry import Registry, RegistryError, load_registry
 from .reports.terminal import plain
@@ -183,7 +182,7 @@ def cmd_scan(args: argparse.Namespace, registry: Registry, console: Console) -> 
     clients = None if args.snapshot else live_clients(args)
     snapshot = open_snapshot(args.snapshot) if args.snapshot else live_snapshot(args, checks, args.quiet, clients)
     with gc_paused():  # rows are streamed from the file into the model; see aksaudit.bulk
-        estate = build_estate(snapshot.rows, source=snapshot.source, unreadable_scopes=snapshot.unreadable_scopes)
+        estate = estate_of(snapshot)
         result = run_scan(estate, checks, scopes=snapshot.scope_labels, started_at=started,
                           warnings=registry.problems, errors=snapshot.gaps if not snapshot.complete else (),
                           meta=snapshot.meta, options=options, severities=config.severity)
@@ -235,7 +234,7 @@ def cmd_checks(args: argparse.Namespace, registry: Registry, console: Console) -
 
 def _estate_of(path: str):
     snapshot = load_snapshot(path)
-    estate = build_estate(snapshot.rows, source=snapshot.source)
+    estate = estate_of(snapshot)
     gaps = list(snapshot.gaps if not snapshot.complete else ()) + [r.describe() for r in estate.rejected]
     return estate, gaps
 

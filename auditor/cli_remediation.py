@@ -10,10 +10,9 @@ import os
 import sys
 from typing import Iterable
 
-from .collect.snapshot import load_snapshot
+from .collect.snapshot import estate_of, load_snapshot
 from .engine import ScanResult, run_scan
 from .findings import Finding
-from .model import build_estate
 from .output import write_atomic
 from .registry import Registry
 from .reports.remediation import RemediationScript, ScanHeader, check_templates, render
@@ -75,7 +74,7 @@ def script_from_saved(args: argparse.Namespace, registry: Registry) -> Remediati
     findings, notes = list(saved.findings), [f"from {saved.source}"]
     if args.snapshot:
         snapshot = load_snapshot(args.snapshot)
-        estate = build_estate(snapshot.rows, source=snapshot.source, unreadable_scopes=snapshot.unreadable_scopes)
+        estate = estate_of(snapshot)
         ran = {f.check_id for f in saved.findings}
         fresh = run_scan(estate, [c for c in registry.checks if c.id in ran], scopes=snapshot.scope_labels,
                          errors=snapshot.gaps if not snapshot.complete else ())

@@ -69,6 +69,9 @@ class EgressPath:
     gap: str  # why the path could not be fully resolved ('' when it could)
     exception_hops: tuple[Hop, ...] = ()  # narrower public winners and service-tag routes
     hub_route: HubRoute | None = None  # set when a secured hub steers what the routes leave uncovered
+    # Set when what the routes leave uncovered might be steered by a virtual hub whose routing
+    # intent or connections could not be read: the path's Internet egress is then unknown.
+    hub_unknown: str = ""
 
     @property
     def hub_steered(self) -> bool:
@@ -143,7 +146,8 @@ def _path(estate: "Estate", cluster: ManagedCluster, subnet_id: str) -> EgressPa
         return EgressPath(cluster, pools, subnet_id, None, vnet, None, None, (), gap)
     hub = hub_route(estate, vnet_id)
     if not subnet.route_table_id:
-        return EgressPath(cluster, pools, subnet.id, subnet, vnet, None, None, (), "", hub_route=hub)
+        return EgressPath(cluster, pools, subnet.id, subnet, vnet, None, None, (), "", hub_route=hub,
+                          hub_unknown="" if hub else estate.hub_steering_unknown)
     table = estate.route_table(subnet.route_table_id)
     if table is None:
         return EgressPath(cluster, pools, subnet.id, subnet, vnet, None, None, (), estate.gap(subnet.route_table_id))
@@ -152,7 +156,9 @@ def _path(estate: "Estate", cluster: ManagedCluster, subnet_id: str) -> EgressPa
     exceptions = tuple(_hop(estate, vnet_id, vnet, route)
                        for route in (*decision.exceptions, *decision.service_tag_routes))
     return EgressPath(cluster, pools, subnet.id, subnet, vnet, table, decision, hops, "", exceptions,
-                      None if table.disable_bgp_route_propagation else hub)
+                      None if table.disable_bgp_route_propagation else hub,
+                      "" if hub or table.disable_bgp_route_propagation or not decision.uncovered
+                      else estate.hub_steering_unknown)
 
 
 def resolve_egress_paths(estate: "Estate") -> tuple[EgressPath, ...]:

@@ -40,7 +40,7 @@ class Estate:
     """The resources of one scan, indexed for the joins the egress path needs."""
 
     def __init__(self, resources: Iterable[Any], rejected: Iterable[RejectedRow] = (),
-                 unreadable_scopes: Iterable[str] = ()) -> None:
+                 unreadable_scopes: Iterable[str] = (), hub_lookups: Mapping[str, str] | None = None) -> None:
         by_type: dict[type, dict[str, Any]] = defaultdict(dict)
         for resource in resources:
             by_type[type(resource)].setdefault(id_key(resource.id), resource)
@@ -103,10 +103,35 @@ class Estate:
 
         self._intents_by_hub = _group(self.routing_intents.values(), lambda r: r.hub_id)
         self._connections_by_vnet = _group(self.hub_connections.values(), lambda c: c.remote_vnet_id)
+        self.unread_hubs: Mapping[str, str] = MappingProxyType(self._unread_hubs(hub_lookups or {}))
         self._endpoints_by_cluster = _group(self.outbound_endpoints.values(), lambda e: e.cluster_id)
         self._load_balancers_by_group = _group(
             self.load_balancers.values(), lambda b: f"/subscriptions/{b.header.subscription_id}/resourcegroups/"
                                                     f"{b.header.resource_group}")
+
+    def _unread_hubs(self, lookups: Mapping[str, str]) -> dict[str, str]:
+        """Virtual hubs (lower-cased ids) whose routing intent and connections are unknown, and why.
+
+        Neither is in Resource Graph: a live scan asks ARM and records each hub it asked about
+        (`lookups`: '' when read, else the error). A hub with no record is read when its intent or
+        connection rows are there, as in a saved snapshot; otherwise nobody asked, and which
+        spokes it steers to its firewall cannot be known.
+        """
+        unread = {id_key(k): v for k, v in lookups.items() if v}
+        connected = {id_key(c.hub_id) for c in self.hub_connections.values()}
+        read = {id_key(k) for k, v in lookups.items() if not v}
+        for key, hub in self.virtual_hubs.items():
+            if key in unread or key in read or key in self._intents_by_hub or key in connected:
+                continue
+            unread[key] = (f"virtual hub {hub.id}: its routing intent and hub virtual network connections were not "
+                           f"read (Resource Graph does not hold them; a live scan or 'aksaudit snapshot' reads them "
+                           f"from ARM), so whether it sends its spokes' Internet traffic to a firewall is unknown")
+        return unread
+
+    @cached_property
+    def hub_steering_unknown(self) -> str:
+        """Why a VNet with no known hub connection might still be steered by a hub ('' when it cannot)."""
+        return "; ".join(self.unread_hubs[k] for k in sorted(self.unread_hubs))
 
     # --- lookups -------------------------------------------------------------------------------
 
@@ -180,7 +205,8 @@ def _group(items: Iterable[Any], key: Any) -> dict[str, tuple[Any, ...]]:
     return {k: tuple(v) for k, v in grouped.items()}
 
 
-def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: Iterable[str] = ()) -> Estate:
+def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: Iterable[str] = (),
+                 hub_lookups: Mapping[str, str] | None = None) -> Estate:
     """Parse rows of the types the model knows; reject malformed ones with a reason, never crash."""
     resources: list[Any] = []
     rejected: list[RejectedRow] = []
@@ -201,7 +227,7 @@ def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: It
             resources.append(parser(row))
         except RowError as error:
             rejected.append(RejectedRow(index, resource_id, str(error), source))
-    return Estate(resources, rejected, unreadable_scopes)
+    return Estate(resources, rejected, unreadable_scopes, hub_lookups)
 
 
 KNOWN_TYPES = frozenset({T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_PUBLIC_IP,

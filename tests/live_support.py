@@ -10,6 +10,7 @@ import json
 from typing import Any, Iterable
 
 from aksaudit.engine import ScanResult, run_scan
+from aksaudit.collect.snapshot import estate_of
 from aksaudit.model import build_estate
 from aksaudit.testing import failures, key
 
@@ -40,6 +41,11 @@ def expected_findings(registry: Any, expected_examples: dict) -> frozenset:
 def scan(registry: Any, rows: list[Any], unreadable: Iterable[str] = (), errors: Iterable[str] = ()) -> ScanResult:
     estate = build_estate(rows, source="test", unreadable_scopes=unreadable)
     return run_scan(estate, collected_checks(registry), errors=errors)
+
+
+def scan_snapshot(checks: Iterable[Any], snapshot: Any) -> ScanResult:
+    """Scan a collected snapshot the way the CLI does: its gaps, unreadable scopes and hub lookups."""
+    return run_scan(estate_of(snapshot), checks, errors=snapshot.gaps)
 
 
 def finding_set(registry: Any, rows: list[Any], unreadable: Iterable[str] = ()) -> frozenset:

@@ -21,7 +21,7 @@ from emulator import FakeClock
 from emulator.recording import make_vcr
 from emulator.scenarios import CASSETTES, CHANGES, CLIENT_ID, HUB, MANAGEMENT_GROUP, NAMES, SCENARIOS, SPOKE
 from emulator.tenant import FAKE_TENANT, subscription_of
-from live_support import estate_rows, expected_findings, finding_set, ids_of, scan
+from live_support import estate_rows, expected_findings, finding_set, ids_of, scan, scan_snapshot
 
 
 def replay(name: str):
@@ -184,6 +184,7 @@ def test_routing_intent_and_hub_connections_are_listed_per_hub_through_arm(regis
     by_id = {r["id"].lower(): r for r in expected}
     assert all(r["properties"] == by_id[r["id"].lower()]["properties"] for r in hub_rows)
     assert len(snapshot.meta["read_from_arm"]) == 2
+    assert set(snapshot.meta["virtual_hub_lookups"].values()) == {""}
     assert finding_set(registry, snapshot.rows) == finding_set(registry, expected)
     assert "UDR001" not in {f[0] for f in finding_set(registry, snapshot.rows)}
 
@@ -195,6 +196,19 @@ def test_unreadable_routing_intent_is_a_named_gap(registry):
     assert any("its hub virtual network connections could not be read" in g for g in snapshot.gaps)
     assert not any(r["type"].startswith("microsoft.network/virtualhubs/") for r in snapshot.rows)
     assert not scan(registry, snapshot.rows, snapshot.unreadable_scopes, snapshot.gaps).complete
+    # The spokes the hub may steer are not judged unsteered: their verdicts wait for the hub.
+    hub = next(r["id"] for r in snapshot.rows if r["type"] == "microsoft.network/virtualhubs")
+    assert "AuthorizationFailed" in snapshot.meta["virtual_hub_lookups"][hub]
+    result = scan_snapshot([registry.by_id()[c] for c in ("UDR001", "UDR002", "AKS003")], snapshot)
+    assert not {f.check_id for f in result.findings} & {"UDR001", "UDR002"}
+    spoke_subnets = {s["id"].lower() for r in snapshot.rows if r["type"] == "microsoft.network/virtualnetworks"
+                     and "spoke" in r["name"] for s in r["properties"]["subnets"]
+                     if "aks" in s["name"]}
+    skipped_udr001 = {s.resource_id.lower() for s in result.skipped if s.check_id == "UDR001"}
+    assert skipped_udr001 and skipped_udr001 <= spoke_subnets
+    assert all("AuthorizationFailed" in s.reason for s in result.skipped if s.check_id == "UDR001")
+    clusters = {r["id"].lower() for r in snapshot.rows if r["type"] == "microsoft.containerservice/managedclusters"}
+    assert {s.resource_id.lower() for s in result.skipped if s.check_id == "AKS003"} == clusters
 
 
 def test_outbound_endpoints_come_from_the_aks_api_as_rows_per_category():

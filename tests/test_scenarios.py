@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from aksaudit.collect.snapshot import estate_of, parse_snapshot
+from aksaudit.engine import run_scan
 from aksaudit.findings import Status
 from aksaudit.model import build_estate
 from aksaudit.testing import failures, key, run_checks
@@ -160,3 +162,62 @@ def test_cluster_with_a_finding_off_its_path_is_not_counted_compliant(registry):
     flagged = {str(f.evidence["cluster"]).lower() for f in result.findings}
     assert flagged and not result.skipped
     assert result.clusters_compliant == result.clusters_total - len(flagged)
+
+
+def _without_hub_lookups() -> list[dict]:
+    """The secured-hub estate as a Resource Graph export holds it: no routing intent, no connections."""
+    return [r for r in rows("vwan-secured-hub.json") if r["type"] not in (T_INTENT, T_CONNECTION)]
+
+
+def test_hub_never_looked_up_leaves_its_possible_spokes_unjudged_not_failed(registry):
+    estate_rows = _without_hub_lookups()
+    result = run_checks(registry.checks, estate_rows)
+    hub = next(r["id"] for r in estate_rows if r["type"] == "microsoft.network/virtualhubs")
+    assert not result.complete
+    assert not {f.check_id for f in result.findings} & {"UDR001", "UDR002", "AKS003"}
+    shop_subnet = next(s["id"] for r in estate_rows if r["name"] == "vnet-spoke-shop-weu"
+                       for s in r["properties"]["subnets"])
+    data_table = next(r["id"] for r in estate_rows if r["type"] == "microsoft.network/routetables")
+    clusters = {r["id"].lower() for r in estate_rows if r["type"] == "microsoft.containerservice/managedclusters"}
+    skipped = {(s.check_id, s.resource_id.lower()) for s in result.skipped}
+    assert {("UDR001", shop_subnet.lower()), ("UDR002", data_table.lower())} <= skipped
+    assert {("AKS003", c) for c in clusters} <= skipped
+    assert all(hub in s.reason and "were not read" in s.reason
+               for s in result.skipped if s.check_id in ("UDR001", "UDR002", "AKS003"))
+    assert result.clusters_compliant == 0
+
+
+def test_hub_looked_up_with_nothing_found_steers_nothing(registry):
+    """A live scan that asked ARM and got empty lists knows the hub steers no spoke."""
+    estate_rows = _without_hub_lookups()
+    hub = next(r["id"] for r in estate_rows if r["type"] == "microsoft.network/virtualhubs")
+    snapshot = parse_snapshot({"meta": {"virtual_hub_lookups": {hub: ""}}, "rows": estate_rows}, "snap.json")
+    result = run_scan(estate_of(snapshot), registry.checks)
+    shop_subnet = next(s["id"] for r in estate_rows if r["name"] == "vnet-spoke-shop-weu"
+                       for s in r["properties"]["subnets"])
+    data_table = next(r["id"] for r in estate_rows if r["type"] == "microsoft.network/routetables")
+    assert {key("UDR001", shop_subnet), key("UDR002", data_table)} <= failures(result)
+    assert not [s for s in result.skipped if s.check_id in ("UDR001", "UDR002")]
+
+
+def test_hub_lookup_that_failed_is_named_on_each_unjudged_spoke(registry):
+    estate_rows = _without_hub_lookups()
+    hub = next(r["id"] for r in estate_rows if r["type"] == "microsoft.network/virtualhubs")
+    why = f"virtual hub {hub}: its routing intent could not be read from ARM (HTTP 403 AuthorizationFailed)"
+    snapshot = parse_snapshot({"meta": {"virtual_hub_lookups": {hub: why}}, "rows": estate_rows}, "snap.json")
+    result = run_scan(estate_of(snapshot), registry.checks)
+    assert not {f.check_id for f in result.findings} & {"UDR001", "UDR002"}
+    udr = [s for s in result.skipped if s.check_id in ("UDR001", "UDR002")]
+    assert udr and all(s.reason == why for s in udr)
+
+
+def test_route_table_that_decides_everything_needs_no_hub(registry):
+    """A 0.0.0.0/0 UDR to a firewall wins over anything a hub could send: an unread hub changes nothing."""
+    before = run_checks(registry.checks, rows("hub-spoke.json"))
+    hub = {"id": "/subscriptions/8e2d4f6a-1b3c-4d5e-9f7a-2c4e6a8b0d13/resourceGroups/rg-vwan-weu/providers/"
+                 "Microsoft.Network/virtualHubs/vhub-weu", "name": "vhub-weu", "type": "microsoft.network/virtualhubs",
+           "location": "westeurope", "resourceGroup": "rg-vwan-weu",
+           "subscriptionId": "8e2d4f6a-1b3c-4d5e-9f7a-2c4e6a8b0d13", "properties": {"addressPrefix": "10.100.0.0/23"}}
+    after = run_checks(registry.checks, [*rows("hub-spoke.json"), hub])
+    assert failures(after) == failures(before)
+    assert {(s.check_id, s.resource_id) for s in after.skipped} == {(s.check_id, s.resource_id) for s in before.skipped}

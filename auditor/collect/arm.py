@@ -235,8 +235,7 @@ def collect_arm(required_types: Iterable[str], request: ScopeRequest, clients: A
         "arm_requests": requests,
         "lists": [{"subscription": o.subscription, "list": o.what, "rows": len(o.rows), "requests": o.requests,
                    "complete": not o.error} for o in outcomes],
-        **({"read_from_arm": list(lookups.done)} if lookups.done else {}),
-        **({"warnings": list(lookups.warnings)} if lookups.warnings else {}),
+        **lookups.meta(),
     })
     return Snapshot([*rows.values(), *lookups.rows], meta, ARM_SOURCE, labels)
 

@@ -276,8 +276,7 @@ def collect_live(required_types: Iterable[str], request: ScopeRequest, clients: 
         "queries": [{"table": o.query.table, "query": o.query.kql, "scope": o.scope.label(), "pages": o.pages,
                      "rows": len(o.rows), "complete": o.complete} for o in collector.outcomes],
         "rule_collection_groups_from_arm": list(completion.completed),
-        **({"read_from_arm": list(lookups.done)} if lookups.done else {}),
-        **({"warnings": list(lookups.warnings)} if lookups.warnings else {}),
+        **lookups.meta(),
     })
     return Snapshot([*completion.rows, *lookups.rows], meta, LIVE_SOURCE, targets.labels)
 

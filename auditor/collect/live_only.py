@@ -49,6 +49,16 @@ class Lookups:
     errors: tuple[str, ...]  # gaps: the scan is incomplete
     warnings: tuple[str, ...]  # fell back to documented defaults; the scan stays complete
     done: tuple[str, ...]  # "<what> of <id>" for each lookup that answered, for the snapshot's record
+    # Every virtual hub looked up: '' when its routing intent and connections were read, else why
+    # not. Saved in the snapshot (`virtual_hub_lookups`) so the model can tell a hub that steers
+    # nothing from one whose steering is unknown.
+    hubs: tuple[tuple[str, str], ...] = ()
+
+    def meta(self) -> dict[str, Any]:
+        """What the snapshot records of these lookups (keys only when there is something to say)."""
+        return {**({"read_from_arm": list(self.done)} if self.done else {}),
+                **({"warnings": list(self.warnings)} if self.warnings else {}),
+                **({"virtual_hub_lookups": dict(self.hubs)} if self.hubs else {})}
 
 
 @dataclass(frozen=True)
@@ -96,11 +106,13 @@ def read_live_only(rows: Iterable[Mapping[str, Any]], required_types: Iterable[s
     errors: list[str] = []
     warnings: list[str] = []
     done: list[str] = []
+    hubs: list[tuple[str, str]] = []
     vwan = [(T_ROUTING_INTENT, "routingIntent", "routing_intent", "routing intent"),
             (T_HUB_CONNECTION, "hubVirtualNetworkConnections", "hub_virtual_network_connections",
              "hub virtual network connections")]
     for hub_id in _rows_of(rows, T_VIRTUAL_HUB):
         ref = _ref(hub_id, "microsoft.network", "virtualhubs")
+        failed_before = len(errors)
         for row_type, segment, operations, what in vwan:
             if row_type not in required:
                 continue
@@ -120,6 +132,8 @@ def read_live_only(rows: Iterable[Mapping[str, Any]], required_types: Iterable[s
                 continue
             extra.extend(found)
             done.append(f"{what} of {hub_id}")
+        if {T_ROUTING_INTENT, T_HUB_CONNECTION} & required:
+            hubs.append((hub_id, "; ".join(errors[failed_before:])))
     if T_OUTBOUND_ENDPOINTS in required:
         for cluster_id in _rows_of(rows, T_CLUSTER):
             ref = _ref(cluster_id, "microsoft.containerservice", "managedclusters")
@@ -145,4 +159,4 @@ def read_live_only(rows: Iterable[Mapping[str, Any]], required_types: Iterable[s
                 continue
             extra.extend(found)
             done.append(f"outbound network dependencies endpoints of {cluster_id}")
-    return Lookups(tuple(extra), tuple(errors), tuple(warnings), tuple(done))
+    return Lookups(tuple(extra), tuple(errors), tuple(warnings), tuple(done), tuple(hubs))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from ..limits import LimitError, max_snapshot_bytes, too_large
+from ..model import Estate, build_estate
 from .stream import NotStreamable, StreamedRows, layout
 
 SNAPSHOT_FORMAT = "aksaudit-snapshot"
@@ -48,6 +49,16 @@ class Snapshot:
         return tuple(str(s) for s in self.meta.get("unreadable_subscriptions", ()) or ())
 
     @property
+    def hub_lookups(self) -> dict[str, str]:
+        """Virtual hubs whose routing intent and connections the collector asked ARM for: '' when
+        read, else why not. Anything but an object of strings reads as no record (each hub is then
+        judged by the rows alone, which fails closed)."""
+        record = self.meta.get("virtual_hub_lookups")
+        if not isinstance(record, Mapping):
+            return {}
+        return {str(k): v for k, v in record.items() if isinstance(v, str)}
+
+    @property
     def complete(self) -> bool:
         """Our own snapshots record whether collection saw everything; other formats cannot say.
         Anything there but JSON `true` (false, "false", null, 0), or any error listed beside it,
@@ -65,6 +76,12 @@ class Snapshot:
             found = (f"{self.source or 'the snapshot'} says it is incomplete (meta.complete is "
                      f"{self.meta.get('complete')!r}) without naming what is missing",)
         return found
+
+
+def estate_of(snapshot: Snapshot) -> Estate:
+    """The model of a snapshot, with what its collection could not read marked as gaps."""
+    return build_estate(snapshot.rows, source=snapshot.source, unreadable_scopes=snapshot.unreadable_scopes,
+                        hub_lookups=snapshot.hub_lookups)
 
 
 def snapshot_document(snapshot: Snapshot) -> dict[str, Any]:

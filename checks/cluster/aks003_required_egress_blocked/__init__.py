@@ -267,6 +267,8 @@ def evaluate(estate, options):
         for path in _node_paths(estate, cluster, by_cluster.get(id(cluster), ())):
             if path.hub_steered and path.hub_route.firewall is None:
                 gaps.append(path.hub_route.gap)
+            if path.hub_unknown:
+                gaps.append(path.hub_unknown)
             for firewall in path.firewalls:
                 judged = True
                 ruleset = effective_rules(estate, firewall)

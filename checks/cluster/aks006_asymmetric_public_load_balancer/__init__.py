@@ -22,6 +22,7 @@ does not share the route table (Application Gateway in its own subnet).
 """
 from aksaudit.api import (
     T_CLUSTER, T_LOAD_BALANCER, T_PUBLIC_IP, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, CheckMeta, Severity, fail, passed,
+    skipped,
 )
 
 META = CheckMeta(
@@ -53,8 +54,17 @@ def evaluate(estate, options):
     for path in estate.egress_paths:
         by_cluster.setdefault(id(path.cluster), []).append(path)
     for cluster in estate.clusters.values():
-        routes = _appliance_routes(estate, cluster, by_cluster.get(id(cluster), ()))
-        if not routes or not cluster.node_resource_group:
+        paths = by_cluster.get(id(cluster), ())
+        routes = _appliance_routes(estate, cluster, paths)
+        if not cluster.node_resource_group:
+            continue
+        unknown = sorted({p.hub_unknown for p in paths if p.hub_unknown})
+        if not routes and unknown:
+            # A hub we could not read may send the cluster's Internet traffic to its firewall.
+            for balancer in estate.load_balancers_in(cluster.header.subscription_id, cluster.node_resource_group):
+                yield skipped(balancer.id, "; ".join(unknown))
+            continue
+        if not routes:
             continue
         for balancer in estate.load_balancers_in(cluster.header.subscription_id, cluster.node_resource_group):
             public = [f for f in balancer.frontends if f.public_ip_id and f.serves_inbound]

@@ -6,6 +6,9 @@ have a route table associated. A cluster whose pools name no subnet at all runs 
 AKS created and manages; it is reported against the cluster itself. A subnet whose VNet is
 connected to a Virtual WAN secured hub, whose routing intent sends `Internet` traffic to the
 hub firewall, needs no route table: the hub advertises the default route over the connection.
+When a virtual hub's routing intent or connections could not be read (a Resource Graph export
+holds neither), any subnet without a route table might be such a spoke: it is `skipped`, naming
+the hub, not failed.
 
 **Why it matters**
 Without a route table, Azure's system routes send Internet-bound traffic straight out through
@@ -45,6 +48,8 @@ def evaluate(estate, options):
             yield skipped(path.subnet_id, path.gap)
         elif path.subnet.route_table_id or path.hub_steered:
             yield passed(path.subnet.id)
+        elif path.hub_unknown:
+            yield skipped(path.subnet.id, path.hub_unknown)  # a hub we could not read may steer it
         else:
             yield fail(path.subnet.id,
                        f"AKS subnet '{path.subnet.name}' (cluster '{path.cluster.header.name}', pools "

@@ -6,6 +6,8 @@ routes: a `0.0.0.0/0` route, or more specific routes that together cover it (for
 `0.0.0.0/1` + `128.0.0.0/1`). Any public destination left to Azure's system routes fails,
 unless the VNet is connected to a Virtual WAN secured hub whose routing intent sends `Internet`
 to the hub firewall and the table keeps gateway route propagation on (the hub's route applies).
+If a virtual hub's routing intent or connections could not be read, such a table is `skipped`
+(the hub may steer it), unless it turns gateway route propagation off.
 
 **Why it matters**
 Azure's system route for `0.0.0.0/0` sends traffic to the Internet. A route table that is empty,
@@ -16,7 +18,7 @@ still reaches the Internet directly, while the association makes it look control
 Add `az network route-table route create --address-prefix 0.0.0.0/0 --next-hop-type
 VirtualAppliance --next-hop-ip-address <firewall private IP>` to the route table.
 """
-from aksaudit.api import T_CLUSTER, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, CheckMeta, Severity, fail, passed
+from aksaudit.api import T_CLUSTER, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, CheckMeta, Severity, fail, passed, skipped
 from aksaudit.checks.evidence import path_evidence, path_gap
 
 META = CheckMeta(
@@ -38,6 +40,8 @@ def evaluate(estate, options):
             yield gap
         elif path.route_table is None:
             continue  # no route table at all: UDR001's business
+        elif path.hub_unknown:
+            yield skipped(path.route_table.id, path.hub_unknown)
         elif path.decision.uncovered and not path.hub_steered:
             evidence = path_evidence(estate, path)
             evidence["routes"] = [f"{r.address_prefix} -> {r.next_hop_type} {r.next_hop_ip}".strip()
