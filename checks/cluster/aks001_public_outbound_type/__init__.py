@@ -17,14 +17,19 @@ Migrate the cluster to `userDefinedRouting` once its subnet's route table sends 
 the firewall: `az aks update -g <rg> -n <cluster> --outbound-type userDefinedRouting` (Azure CLI
 2.56 or later; check the supported migration matrix for your current type).
 """
-from aksaudit.api import FIREWALL, T_CLUSTER, CheckMeta, EgressPath, Severity, fail, passed, skipped
+from aksaudit.api import (
+    FIREWALL, T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, CheckMeta, EgressPath, Severity, fail, passed, skipped,
+)
 
 META = CheckMeta(
     id="AKS001",
     slug="public-outbound-type",
     title="Cluster owns a public egress path",
     severity=Severity.MEDIUM,
-    requires=(T_CLUSTER,),
+    # The verdict needs only the cluster; the routing evidence (whether every subnet already sends
+    # Internet traffic to a firewall, which decides if the fix may switch the outbound type)
+    # needs the VNets, route tables and firewalls, so a scan selecting AKS001 alone reads them.
+    requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL),
     references=("https://learn.microsoft.com/azure/aks/egress-outboundtype",
                 "https://learn.microsoft.com/azure/aks/egress-udr"),
     tags=("cluster", "egress"),
