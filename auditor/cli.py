@@ -84,17 +84,18 @@ def write_reports(args: argparse.Namespace, result: ScanResult, shown: ScanResul
     """
     shown = shown or result
     renderers = _outputs()
-    for name in REPORT_FLAGS:
-        if getattr(args, name, None):
-            write_atomic(getattr(args, name), renderers[name](result if name == "json" else shown))
-    sarif_dir = getattr(args, "sarif_dir", None)
-    if not (sarif_dir or getattr(args, "sarif", None)):
-        return []
-    from .reports import sarif
-    if sarif_dir:
-        for filename, text in sarif.render_per_subscription(shown).items():
-            write_atomic(Path(sarif_dir) / filename, text)
-    return sarif.warnings(shown, per_subscription=bool(sarif_dir))
+    with gc_paused():  # rendering builds millions of short-lived acyclic objects: see aksaudit.bulk
+        for name in REPORT_FLAGS:
+            if getattr(args, name, None):
+                write_atomic(getattr(args, name), renderers[name](result if name == "json" else shown))
+        sarif_dir = getattr(args, "sarif_dir", None)
+        if not (sarif_dir or getattr(args, "sarif", None)):
+            return []
+        from .reports import sarif
+        if sarif_dir:
+            for filename, text in sarif.render_per_subscription(shown).items():
+                write_atomic(Path(sarif_dir) / filename, text)
+        return sarif.warnings(shown, per_subscription=bool(sarif_dir))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,7 +9,7 @@ after it are not reached. This module only places the engine's findings; it judg
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import AbstractSet, Mapping
 
 from aksaudit.api import FIREWALL, FIREWALL_PUBLIC_IP, UNKNOWN, UNRESOLVED
 from aksaudit.paths import PathSummary
@@ -65,17 +65,20 @@ def boxes(path: PathSummary) -> tuple[Box, ...]:
                    "" if path.firewalls else "; ".join(_NOT_A_FIREWALL.get(k, k) for k in sorted(kinds - {FIREWALL})),
                    firewall_ids[0] if firewall_ids else "", firewall_ids, bool(path.firewalls),
                    "" if path.firewalls or UNRESOLVED not in kinds else "next hop could not be resolved")
-    owners = tuple(dict.fromkeys(o for f in path.firewalls for o in f.rule_owner_ids if id_key(o) not in
-                                 {id_key(i) for i in firewall_ids}))
+    own_ids = {id_key(i) for i in firewall_ids}
+    owners = tuple(dict.fromkeys(o for f in path.firewalls for o in f.rule_owner_ids if id_key(o) not in own_ids))
     rules = Box("rules", f"{len(owners)} rule source(s)" if owners else "classic rules" if path.firewalls else "none",
                 ", ".join(o.rstrip("/").rsplit("/", 1)[-1] for o in owners[:3]), owners[0] if owners else "",
                 owners, bool(path.firewalls))
     return (cluster, subnet, table, hop, firewall, rules)
 
 
-def stages(path: PathSummary, findings_by_id: Mapping[str, list[int]], skipped_ids: Iterable[str]) -> list[dict]:
-    """The boxes as plain dicts for the page, each with its state and the findings that broke it."""
-    skipped = {id_key(i) for i in skipped_ids}
+def stages(path: PathSummary, findings_by_id: Mapping[str, list[int]], skipped: AbstractSet[str]) -> list[dict]:
+    """The boxes as plain dicts for the page, each with its state and the findings that broke it.
+
+    `findings_by_id` and `skipped` are keyed by lower-cased id (`id_key`), built once per report
+    by the caller: a report draws tens of thousands of paths.
+    """
     claimed: set[str] = set()
     result, reached = [], True
     for box in boxes(path):

@@ -8,7 +8,6 @@ so the encoding stays unambiguous whatever the scanned data holds.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from typing import Any
 
 from markupsafe import Markup
@@ -35,54 +34,46 @@ def embed_json(data: Any) -> Markup:
 def intern_strings(data: Any) -> tuple[list[str], Any]:
     """(table, data with repeated long strings replaced by references into the table).
 
-    One walk copies the data (tuples become lists) and notes where each candidate string sits;
-    counting them and patching the repeated ones in place then needs no second walk. The table
-    lists strings in the order the walk first meets them, as the page expects.
+    Works in place, for data built for the page alone (the HTML report builds it fresh): a copy
+    of tens of thousands of findings' evidence cost as much as the walk itself. Tuples become
+    lists in their parent. One walk does it all: a string seen once is remembered with its
+    place, and patched there too when it is seen again, so nothing is counted or walked twice.
+    The table lists strings in the order they turn out to repeat (deterministic for given data).
     """
-    places: list[tuple[Any, Any, str]] = []  # (container, key or index, string), in walk order
-
-    def walk(value: Any) -> Any:
-        if isinstance(value, dict):
-            copy = {}
-            for key, item in value.items():
-                if isinstance(item, str):
-                    copy[key] = item
-                    if len(item) >= MIN_LENGTH or item.startswith(REF):
-                        places.append((copy, key, item))
-                else:
-                    copy[key] = walk(item)
-            return copy
-        if isinstance(value, (list, tuple)):
-            copy_list = []
-            for item in value:
-                if isinstance(item, str):
-                    if len(item) >= MIN_LENGTH or item.startswith(REF):
-                        places.append((copy_list, len(copy_list), item))
-                    copy_list.append(item)
-                else:
-                    copy_list.append(walk(item))
-            return copy_list
-        if isinstance(value, str):  # a str subclass, or the top level
-            return value
-        return value
-
-    root: list[Any] = []
-    if isinstance(data, str):
-        if len(data) >= MIN_LENGTH or data.startswith(REF):
-            places.append((root, 0, data))
-        root.append(data)
-    else:
-        root.append(walk(data))
-    counts = Counter(text for _, _, text in places)
     table: list[str] = []
-    index: dict[str, int] = {}
-    for container, key, text in places:
-        if text.startswith(REF) or counts[text] > 1:
-            number = index.get(text)
-            if number is None:
-                number = index[text] = len(table)
-                table.append(text)
-            container[key] = f"{REF}{number}"
+    refs: dict[str, str] = {}  # tabled string -> its reference
+    first: dict[str, tuple[Any, Any]] = {}  # string seen once -> where
+
+    def ref(text: str) -> str:
+        found = refs[text] = f"{REF}{len(table)}"
+        table.append(text)
+        return found
+
+    def walk(container: Any, keys: Any) -> None:
+        for key in keys:
+            item = container[key]
+            if isinstance(item, str):
+                if len(item) < MIN_LENGTH and not item.startswith(REF):
+                    continue
+                found = refs.get(item)
+                if found is None:
+                    place = first.pop(item, None)
+                    if place is None and not item.startswith(REF):
+                        first[item] = (container, key)
+                        continue
+                    found = ref(item)
+                    if place is not None:
+                        place[0][place[1]] = found
+                container[key] = found
+            elif isinstance(item, dict):
+                walk(item, list(item))
+            elif isinstance(item, (list, tuple)):
+                if isinstance(item, tuple):
+                    item = container[key] = list(item)
+                walk(item, range(len(item)))
+
+    root: list[Any] = [data]
+    walk(root, range(1))
     return table, root[0]
 
 

@@ -66,7 +66,7 @@ def report_data(result: ScanResult) -> dict[str, Any]:
         row["short"] = short_id(finding.resource_id)
         findings.append(row)
         by_id.setdefault(id_key(finding.resource_id), []).append(index)
-    skipped_ids = [s.resource_id for s in result.skipped]
+    skipped_ids = {id_key(s.resource_id) for s in result.skipped}
     # Boxes as positional rows: with tens of thousands of paths, repeating six keys per box
     # would be most of the page.
     paths = [{"cluster": p.cluster_name, "cluster_id": p.cluster_id, "subscription_id": p.subscription_id,

@@ -35,6 +35,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     """Evidence may hold mapping proxies and tuples; JSON wants dicts and lists."""
+    if isinstance(value, (str, int, float)) or value is None:  # most of it: answered first
+        return value
     if isinstance(value, dict) or hasattr(value, "items"):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import copy
 import json
 import re
 from html.parser import HTMLParser
@@ -79,10 +80,19 @@ def test_embedded_data_cannot_close_its_script_element():
 def test_repeated_strings_are_tabled_once_and_resolve_back():
     long_id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt"
     data = {"a": [long_id, long_id, "short", "short"], "b": {"x": long_id, "nul": "\x000", "once": long_id + "/x"}}
-    table, packed = intern_strings(data)
+    table, packed = intern_strings(copy.deepcopy(data))
     assert table.count(long_id) == 1 and long_id + "/x" not in table and "short" not in table
     assert "\x000" in table  # a string that looks like a reference is always tabled
     assert resolve_strings(table, json.loads(str(embed_json(packed)))) == data
+
+
+def test_interning_turns_tuples_into_lists_and_handles_a_bare_string():
+    long_id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt"
+    data = {"t": (long_id, (long_id, 1)), "n": None}
+    table, packed = intern_strings(copy.deepcopy(data))
+    assert table == [long_id] and packed == {"t": ["\x000", ["\x000", 1]], "n": None}
+    assert intern_strings(long_id) == ([], long_id)
+    assert intern_strings("\x001") == (["\x001"], "\x000")
 
 
 def test_hostile_names_reach_the_page_only_as_data():
