@@ -78,7 +78,7 @@ def required_types(checks: Iterable[Any]) -> tuple[str, ...]:
 
 def live_clients(args: argparse.Namespace) -> AzureClients:
     """The SDK clients for the cloud on the command line (one credential for the whole scan)."""
-    return connect(resolve_cloud(args.cloud))
+    return connect(resolve_cloud(args.cloud), retry_budget=max(0.0, args.retry_budget))
 
 
 def live_snapshot(args: argparse.Namespace, checks: Iterable[Any], quiet: bool = False,

@@ -293,6 +293,32 @@ def test_rule_collection_group_fallback_500_is_a_named_gap(full, outcome):
         == groups
 
 
+def test_arm_reads_that_keep_failing_stop_within_the_retry_budget(outcome):
+    """Every ARM read answers 500 (rule collection groups, outbound endpoints, management group
+    descendants): the SDK's own retries of each stop once the request has used the retry budget
+    (a few attempts, not azure-core's default of 11 over minutes), and the scan ends incomplete
+    with every check run, the groups named."""
+    tenant = SCENARIOS["management_group"].tenant()
+    tenant.rule_groups_without_rules = True
+    with Emulator(tenant, Behaviour()) as emulator:
+        emulator.add_fault(Fault("error", route="arm", status=500, code="InternalServerError", times=-1))
+        code, document, _ = scan(emulator, *BOTH, "--retry-budget", "2")
+        arm = [r for r in emulator.records if r.method == "GET" and "/providers/microsoft.resourcegraph/"
+               not in r.path.lower() and "/oauth2/" not in r.path and not r.path.startswith("/emulator/")]
+    failed = [r for r in arm if r.status == 500]
+    assert failed, "no ARM read was made"
+    attempts: dict[str, int] = {}
+    for record in failed:
+        attempts[record.path.split("?")[0].lower()] = attempts.get(record.path.split("?")[0].lower(), 0) + 1
+    # azure-core retries at once, then after 1.6 s: only the first retry fits in half of 2 s.
+    assert max(attempts.values()) <= 2, attempts
+    named = [e for e in document["scan"]["errors"] if "rule collection group" in e and "HTTP 500" in e]
+    assert code == 3 and document["scan"]["complete"] is False and named, document["scan"]["errors"]
+    assert keys(document) <= keys(full_scan := reference(ESTATE)[1]) and full_scan
+    outcome(f"exit 3, scan.complete false; {len(failed)} ARM attempts for {len(attempts)} reads "
+            f"(at most {max(attempts.values())} each); gap: {named[0]}")
+
+
 # --- the user -----------------------------------------------------------------------------------
 
 

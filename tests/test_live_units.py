@@ -191,3 +191,22 @@ def test_progress_is_rich_on_a_terminal_plain_in_a_pipe_and_silent_when_quiet():
     rich.finished("k", 1, 2, error="page 2 lost")
     rich.close()
     assert "networkresources (tenant)" in terminal.getvalue() and "incomplete" in terminal.getvalue()
+
+
+def test_arm_retries_fit_the_retry_budget():
+    """The SDK's retries of one ARM read: none for a budget of 0, more for a larger budget, never
+    more than azure-core's own default, and an absolute timeout at the budget."""
+    from azure.core.pipeline.policies import RetryPolicy as SdkRetryPolicy
+
+    from aksaudit.collect.clients import arm_retry_options
+    assert arm_retry_options(None) == {}
+    assert arm_retry_options(0) == {"retry_total": 0}
+    budgets = (0.5, 2, 10, 60, 300, 3600, 86400)
+    totals = [arm_retry_options(b)["retry_total"] for b in budgets]
+    assert totals == sorted(totals) and totals[0] >= 1 and totals[-1] == SdkRetryPolicy().total_retries
+    assert all(arm_retry_options(b)["timeout"] == b for b in budgets)
+    # What the retries sleep (azure-core: at once, then factor * 2**n) stays within half the budget.
+    sdk = SdkRetryPolicy()
+    for budget in budgets:
+        waits = [0.0] + [min(sdk.backoff_max, sdk.backoff_factor * 2 ** n) for n in range(1, arm_retry_options(budget)["retry_total"])]
+        assert sum(waits) <= budget / 2
