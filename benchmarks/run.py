@@ -329,7 +329,23 @@ def machine() -> dict[str, Any]:
     return info
 
 
-def print_saved(folder: Path) -> int:
+def write_reference(path: Path, summary: dict[str, Any]) -> None:
+    """Store a run's per-size numbers as the reference later runs are compared with; sizes the
+    run did not measure keep their previous reference."""
+    reference = {"machine": summary["machine"], "settings": summary["settings"],
+                 "sizes": {n: {"rows": s["rows"], "offline": {k: s["offline"][k] for k in (
+                     "ms_per_1k_rows", "cpu_ms_per_1k_rows", "scan_seconds", "peak_rss_mb", "rss_over_input")},
+                     **({"arg": {k: s["arg"][k] for k in ("requests", "lower_bound", "wall_seconds",
+                                                           "quota_bound_seconds")}} if "arg" in s else {})}
+                           for n, s in summary["sizes"].items()}}
+    if path.exists():
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        reference["sizes"] = {**previous.get("sizes", {}), **reference["sizes"]}
+    path.write_text(json.dumps(reference, indent=1) + "\n", encoding="utf-8")
+    print(f"reference written to {path}")
+
+
+def print_saved(folder: Path, reference: Path | None = None) -> int:
     """The table and the targets of an earlier run, from its JSON files."""
     def load(name: str) -> dict[str, Any] | None:
         path = folder / f"{name}.json"
@@ -337,6 +353,8 @@ def print_saved(folder: Path) -> int:
 
     sizes = {name: found for name in SIZES if (found := load(name)) is not None}
     render, browser = load("render"), load("browser")
+    if reference is not None:
+        write_reference(reference, load("summary") or {})
     print(table(sizes, render, browser))
     print()
     for key, value in verdicts(sizes, render, browser).items():
@@ -351,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", help="where estates are generated and kept (default: a temporary folder)")
     parser.add_argument("--out", default=str(HERE / "results"), help="where the JSON results go (default: %(default)s)")
     parser.add_argument("--reference", default=str(HERE / "reference.json"), help="reference numbers to compare with")
-    parser.add_argument("--write-reference", action="store_true", help="store this run as the reference")
+    parser.add_argument("--write-reference", action="store_true",
+                        help="store this run (or, with --table-from, that saved run) as the reference")
     parser.add_argument("--skip-live", action="store_true", help="offline measurements only")
     parser.add_argument("--arm-subscriptions", type=int, default=None,
                         help="ARM collection on at most this many subscriptions, scaled up (default: 12 quick, 200 full)")
@@ -363,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
                         "(its <size>.json, render.json, browser.json) without measuring anything")
     args = parser.parse_args(argv)
     if args.table_from:
-        return print_saved(Path(args.table_from))
+        return print_saved(Path(args.table_from), Path(args.reference) if args.write_reference else None)
     names = args.sizes.split(",") if args.sizes else list(QUICK_SIZES if args.quick else SIZES)
     unknown = [n for n in names if n not in SIZES]
     if unknown:
@@ -395,17 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     problems = correctness_failures(sizes, render)
     reference_path = Path(args.reference)
     if args.write_reference:
-        reference = {"machine": summary["machine"], "settings": summary["settings"],
-                     "sizes": {n: {"rows": s["rows"], "offline": {k: s["offline"][k] for k in (
-                         "ms_per_1k_rows", "cpu_ms_per_1k_rows", "scan_seconds", "peak_rss_mb", "rss_over_input")},
-                         **({"arg": {k: s["arg"][k] for k in ("requests", "lower_bound", "wall_seconds",
-                                                               "quota_bound_seconds")}} if "arg" in s else {})}
-                               for n, s in sizes.items()}}
-        if reference_path.exists():  # keep the sizes this run did not measure
-            previous = json.loads(reference_path.read_text(encoding="utf-8"))
-            reference["sizes"] = {**previous.get("sizes", {}), **reference["sizes"]}
-        reference_path.write_text(json.dumps(reference, indent=1) + "\n", encoding="utf-8")
-        print(f"reference written to {reference_path}")
+        write_reference(reference_path, summary)
     elif reference_path.exists():
         problems += regressions(sizes, json.loads(reference_path.read_text(encoding="utf-8")))
     print(f"\n{time.perf_counter() - started:.0f} s; results in {out}")
