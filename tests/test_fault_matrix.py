@@ -244,6 +244,38 @@ def test_truncated_result_is_a_named_gap(emulator, full, outcome):
 # --- access -----------------------------------------------------------------------------------
 
 
+def _row_sizes() -> list[int]:
+    return sorted(len(json.dumps(r, separators=(",", ":")).encode()) for r in json.loads(ESTATE.read_text()))
+
+
+def test_answer_over_the_response_size_limit_is_read_again_in_smaller_pages(full, outcome):
+    """Resource Graph refuses answers over its size limit (16 MiB; here just above the largest row)
+    with 400 ResponsePayloadTooLarge -> the query is read again with half the rows a page until
+    its pages fit; complete results."""
+    limit = _row_sizes()[-1] + 2_000  # one row always fits, a few do not
+    with Emulator(SCENARIOS["management_group"].tenant(), Behaviour(quota=10_000, response_limit=limit)) as emulator:
+        code, document, _ = scan(emulator, *BOTH)
+        refused = [r for r in emulator.graph_requests() if r.status == 400]
+        tops = {int(((r.body or {}).get("options") or {}).get("$top") or 1000)
+                for r in emulator.graph_requests() if r.status == 200}
+    assert refused, "no answer was over the limit: the test estate outgrew it"
+    assert min(tops) < 1000
+    assert_complete(code, document, full)
+    outcome(f"complete: exit {code}, the {len(keys(document))} findings of the snapshot scan, no gap; "
+            f"{len(refused)} answer(s) refused as too large, pages shrunk to {min(tops)} rows")
+
+
+def test_a_single_row_over_the_response_size_limit_is_a_named_gap(full, outcome):
+    """Even one row a page is over the limit -> exit 3 naming the query and ResponsePayloadTooLarge."""
+    limit = _row_sizes()[0] - 1  # no row fits
+    with Emulator(SCENARIOS["management_group"].tenant(), Behaviour(quota=10_000, response_limit=limit)) as emulator:
+        code, document, _ = scan(emulator, *BOTH)
+        ones = [r for r in emulator.graph_requests()
+                if int(((r.body or {}).get("options") or {}).get("$top") or 1000) == 1]
+    assert ones, "the page size never came down to one row"
+    assert_incomplete(code, document, full, "ResponsePayloadTooLarge", outcome=outcome)
+
+
 def test_403_on_one_of_two_subscriptions_is_a_named_gap_with_the_other_audited(emulator, full, outcome, tmp_path):
     """The spoke subscription forbidden (403) -> exit 3 naming it; the hub's findings exactly as from its rows."""
     emulator.tenant.forbidden.add(SPOKE)

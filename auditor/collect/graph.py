@@ -113,6 +113,18 @@ class FirstPage:
     error: str = ""
     forbidden: bool = False
     cut_short: bool = False  # more pages exist but were not read (the 10,000-subscription cap was hit)
+    too_large: bool = False  # page 1 exceeded the response size limit: re-read with smaller pages
+
+
+# Resource Graph refuses an answer over 16 MiB: HTTP 400 BadRequest, detail code
+# ResponsePayloadTooLarge ("Response payload size is N, and has exceeded the limit of 16777216.
+# Please consider querying less data at a time ..."). 1,000 rule collection groups with hundreds
+# of rules each are far more than that, so such a query is read again with half the rows a page.
+TOO_LARGE = "responsepayloadtoolarge"
+
+
+def _too_large(failure: Unreadable) -> bool:
+    return TOO_LARGE in failure.codes
 
 
 class _Tally:
@@ -181,9 +193,15 @@ class GraphReader:
         self._timeout = timeout
         self._rand = rand
 
-    def read(self, query: TableQuery, scope: GraphScope, key: str = "") -> QueryOutcome:
+    def read(self, query: TableQuery, scope: GraphScope, key: str = "", top: int | None = None) -> QueryOutcome:
+        """The whole query by $skipToken, `top` rows a page (the reader's page size by default).
+
+        A page over Resource Graph's response size limit restarts the query with half as many rows
+        a page, down to one; a $skipToken the service refuses restarts it once.
+        """
         key = key or f"{query.table}@{scope.label()}"
         label = f"{query.table} ({scope.label()})"
+        top = top or self._page_size
         self._progress.started(key, label)
         rows: list[Mapping[str, Any]] = []
         pages, token, limit_hit = 0, None, False
@@ -192,8 +210,14 @@ class GraphReader:
         restarted = 0
         while True:
             try:
-                page, headers = self._page(query, scope, token, label)
+                page, headers = self._page(query, scope, token, label, top=top)
             except Unreadable as failure:
+                if _too_large(failure) and top > 1:
+                    top = max(1, top // 2)
+                    rows, pages, token, total = [], 0, None, None
+                    self._progress.waiting(label, 0.0, f"a page exceeded Resource Graph's response size limit; "
+                                                       f"reading the query again, {top} rows a page")
+                    continue
                 if token and "invalidskiptoken" in failure.codes and not restarted:
                     # The token expired (or the service lost it): start over from page 1, once.
                     restarted, rows, pages, token, total = pages, [], 0, None, None
@@ -239,7 +263,8 @@ class GraphReader:
         try:
             page, headers = self._page(query, scope, None, label)
         except Unreadable as failure:
-            return FirstPage(query, scope, key, label, (), None, None, False, f"{label}: {failure}", failure.forbidden)
+            return FirstPage(query, scope, key, label, (), None, None, False, f"{label}: {failure}", failure.forbidden,
+                             too_large=_too_large(failure))
         rows = tuple(page.data or ())
         self._progress.page(key, 1, len(rows))
         limit_hit = (header(headers, SUBSCRIPTION_LIMIT_HIT) or "").lower() == "true"
@@ -277,11 +302,15 @@ class GraphReader:
         rows = list(first.rows)
         error, forbidden, count = first.error, first.forbidden, 1 if not first.error or first.rows else 0
         total = first.total or 0
+        if first.too_large:
+            return self._smaller_pages(first, pages, self._page_size // 2, 0)
         if not error:
             for index, future in enumerate(pages, start=1):
                 try:
                     page = future.result()
                 except Unreadable as failure:
+                    if _too_large(failure):
+                        return self._smaller_pages(first, pages, len(first.rows) // 2, count)
                     forbidden = failure.forbidden
                     error = (f"{first.label}: {failure} (page {index + 1} could not be read; rows after page "
                              f"{index} are missing)")
@@ -313,6 +342,17 @@ class GraphReader:
         self._progress.finished(first.key, count, len(rows), error)
         return QueryOutcome(first.query, first.scope, tuple(rows), count, error, forbidden, first.limit_hit)
 
+    def _smaller_pages(self, first: FirstPage, pages: Sequence[Future], top: int, count: int) -> QueryOutcome:
+        """A page was over the response size limit: the pages still planned are dropped and the
+        query is read again, `top` rows a page (halved again if need be)."""
+        for future in pages:
+            future.cancel()
+        self._progress.waiting(first.label, 0.0, f"a page exceeded Resource Graph's response size limit; "
+                                                 f"reading the query again, {max(1, top)} rows a page")
+        outcome = self.read(first.query, first.scope, first.key, top=max(1, top))
+        return QueryOutcome(outcome.query, outcome.scope, outcome.rows, count + outcome.pages, outcome.error,
+                            outcome.forbidden, outcome.limit_hit or first.limit_hit)
+
     def _follow(self, first: FirstPage, rows: list[Mapping[str, Any]], count: int) -> QueryOutcome:
         """The rest of a query after page 1 by $skipToken, with `read`'s account of what is missing."""
         token, error, forbidden = first.token, "", False
@@ -332,17 +372,19 @@ class GraphReader:
             token = page.skip_token
         return QueryOutcome(first.query, first.scope, tuple(rows), count, error, forbidden, first.limit_hit)
 
-    def _request(self, query: TableQuery, scope: GraphScope, token: str | None, skip: int | None = None) -> QueryRequest:
+    def _request(self, query: TableQuery, scope: GraphScope, token: str | None, skip: int | None = None,
+                 top: int | None = None) -> QueryRequest:
         return QueryRequest(
             subscriptions=list(scope.subscriptions) or None,
             management_groups=list(scope.management_groups) or None,
             query=query.kql,
-            options=QueryRequestOptions(top=self._page_size, skip_token=token, skip=skip, result_format="objectArray"),
+            options=QueryRequestOptions(top=top or self._page_size, skip_token=token, skip=skip,
+                                        result_format="objectArray"),
         )
 
     def _page(self, query: TableQuery, scope: GraphScope, token: str | None, label: str,
-              skip: int | None = None) -> tuple[Any, Mapping[str, str]]:
-        request = self._request(query, scope, token, skip)
+              skip: int | None = None, top: int | None = None) -> tuple[Any, Mapping[str, str]]:
+        request = self._request(query, scope, token, skip, top)
         attempt = 0
         while True:
             held = self._limiter.acquire()

@@ -59,6 +59,7 @@ CHILD_ARM_TYPES = {"routingintent": "Microsoft.Network/virtualHubs/routingIntent
 OPENID = re.compile(r"^/([^/]+)/v2\.0/\.well-known/openid-configuration$")
 TOKEN = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
 MAX_TOP = 1000
+RESPONSE_LIMIT = 16 * 1024 ** 2  # bytes: "has exceeded the limit of 16777216"
 STATS = "/emulator/stats"
 
 
@@ -127,6 +128,9 @@ class Behaviour:
     arm_latency: float | None = None  # per ARM request; None: the same as `latency`
     arm_page_size: int = 100  # items per ARM list page before a nextLink
     cache: bool = False  # index the tenant and cache query results once (big benchmark tenants, never edited)
+    # Resource Graph's response size limit (16 MiB): a larger answer is refused with 400 BadRequest,
+    # detail ResponsePayloadTooLarge, as captured from the service. None: no limit.
+    response_limit: int | None = RESPONSE_LIMIT
 
 
 @functools.lru_cache(maxsize=1)
@@ -670,6 +674,16 @@ class _Handler(BaseHTTPRequestHandler):
             response["resultTruncated"] = "true"
         elif offset + top < len(rows) and not (fault and fault.kind == "drop_skip_token"):
             response["$skipToken"] = _skip_token(offset + top, fingerprint)
+        limit = self.owner.behaviour.response_limit
+        if limit is not None:
+            size = len(json.dumps(response, separators=(",", ":")).encode())
+            if size > limit:
+                return self._send(400, _arm_error(
+                    "BadRequest", f"Please provide below info when asking for support: timestamp = "
+                    f"{time.strftime('%Y-%m-%dT%H:%M:%S')}, correlationId = {uuid.uuid4()}.",
+                    [{"code": "ResponsePayloadTooLarge", "message": f"Response payload size is {size}, and has "
+                      f"exceeded the limit of {limit}. Please consider querying less data at a time and make "
+                      f"paginated call if needed."}]), headers, parsed=body)
         if fault and fault.kind == "reset":
             return self._reset_mid_body(200, response, parsed=body)
         self._send(200, response, headers, parsed=body)
