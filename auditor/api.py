@@ -31,7 +31,7 @@ from .resources import (
 from .routing import RouteDecision
 from .rulesets import RuleSet, effective_rules, policy_chain
 
-# Virtual WAN steering, load balancers and the cluster's own dependency list.
+# Virtual WAN routing, load balancers and the cluster's own dependency list.
 from .egress import HubRoute
 from .resources import (
     SPECIAL_SUBNETS, T_HUB_CONNECTION, T_LOAD_BALANCER, T_OUTBOUND_ENDPOINTS, T_ROUTING_INTENT, T_VIRTUAL_HUB,

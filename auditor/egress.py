@@ -4,7 +4,7 @@ Private IPs repeat across isolated VNets, so a next hop IP is resolved only amon
 the subnet's own VNet and of VNets peered to it (and vWAN hub firewalls), never globally.
 
 A spoke VNet connected to a Virtual WAN secured hub needs no UDR: the hub's routing intent
-advertises the default route to the hub firewall over the connection. That steering applies to
+advertises the default route to the hub firewall over the connection. That routing applies to
 whatever public space the subnet's own routes leave uncovered, unless its route table disables
 gateway route propagation (then the spoke never learns the hub's route).
 """
@@ -116,7 +116,7 @@ def resolve_next_hop(estate: "Estate", vnet_id: str, vnet: VirtualNetwork | None
 
 
 def hub_route(estate: "Estate", vnet_id: str) -> HubRoute | None:
-    """The secured-hub steering a VNet gets from its Virtual WAN connection, if any.
+    """The secured-hub routing a VNet gets from its Virtual WAN connection, if any.
 
     A connection with `enableInternetSecurity: false` does not receive the hub's default route.
     """
@@ -147,7 +147,7 @@ def _path(estate: "Estate", cluster: ManagedCluster, subnet_id: str) -> EgressPa
     hub = hub_route(estate, vnet_id)
     if not subnet.route_table_id:
         return EgressPath(cluster, pools, subnet.id, subnet, vnet, None, None, (), "", hub_route=hub,
-                          hub_unknown="" if hub else estate.hub_steering_unknown)
+                          hub_unknown="" if hub else estate.hub_routing_unknown)
     table = estate.route_table(subnet.route_table_id)
     if table is None:
         return EgressPath(cluster, pools, subnet.id, subnet, vnet, None, None, (), estate.gap(subnet.route_table_id))
@@ -158,7 +158,7 @@ def _path(estate: "Estate", cluster: ManagedCluster, subnet_id: str) -> EgressPa
     return EgressPath(cluster, pools, subnet.id, subnet, vnet, table, decision, hops, "", exceptions,
                       None if table.disable_bgp_route_propagation else hub,
                       "" if hub or table.disable_bgp_route_propagation or not decision.uncovered
-                      else estate.hub_steering_unknown)
+                      else estate.hub_routing_unknown)
 
 
 def resolve_egress_paths(estate: "Estate") -> tuple[EgressPath, ...]:

@@ -129,7 +129,7 @@ class Estate:
         return unread
 
     @cached_property
-    def hub_steering_unknown(self) -> str:
+    def hub_routing_unknown(self) -> str:
         """Why a VNet with no known hub connection might still be steered by a hub ('' when it cannot)."""
         return "; ".join(self.unread_hubs[k] for k in sorted(self.unread_hubs))
 

@@ -51,7 +51,7 @@ class Lookups:
     done: tuple[str, ...]  # "<what> of <id>" for each lookup that answered, for the snapshot's record
     # Every virtual hub looked up: '' when its routing intent and connections were read, else why
     # not. Saved in the snapshot (`virtual_hub_lookups`) so the model can tell a hub that steers
-    # nothing from one whose steering is unknown.
+    # nothing from one whose routing is unknown.
     hubs: tuple[tuple[str, str], ...] = ()
 
     def meta(self) -> dict[str, Any]:
