@@ -88,6 +88,13 @@ class EgressPath:
             seen.setdefault(id_key(self.hub_route.firewall.id), self.hub_route.firewall)
         return tuple(seen.values())
 
+    @property
+    def hub_gaps(self) -> tuple[str, ...]:
+        """Why `firewalls` may lack a hub's firewall: the hub names one that could not be read, or a
+        hub whose routing could not be read may send this subnet's traffic somewhere."""
+        unread_firewall = self.hub_route.gap if self.hub_steered and self.hub_route.firewall is None else ""
+        return tuple(gap for gap in (unread_firewall, self.hub_unknown) if gap)
+
 
 def resolve_next_hop(estate: "Estate", vnet_id: str, vnet: VirtualNetwork | None, ip: str) -> NextHop:
     try:

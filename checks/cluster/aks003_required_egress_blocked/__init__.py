@@ -265,10 +265,7 @@ def evaluate(estate, options):
         wanted = requirements(estate, cluster, options)
         problems, gaps, judged = [], [], False
         for path in _node_paths(estate, cluster, by_cluster.get(id(cluster), ())):
-            if path.hub_steered and path.hub_route.firewall is None:
-                gaps.append(path.hub_route.gap)
-            if path.hub_unknown:
-                gaps.append(path.hub_unknown)
+            gaps.extend(path.hub_gaps)
             for firewall in path.firewalls:
                 judged = True
                 ruleset = effective_rules(estate, firewall)

@@ -58,13 +58,12 @@ def evaluate(estate, options):
         routes = _appliance_routes(estate, cluster, paths)
         if not cluster.node_resource_group:
             continue
-        unknown = sorted({p.hub_unknown for p in paths if p.hub_unknown})
-        if not routes and unknown:
-            # A hub we could not read may send the cluster's Internet traffic to its firewall.
-            for balancer in estate.load_balancers_in(cluster.header.subscription_id, cluster.node_resource_group):
-                yield skipped(balancer.id, "; ".join(unknown))
-            continue
         if not routes:
+            # A hub we could not read may still send the cluster's Internet traffic to its firewall.
+            unknown = "; ".join(sorted({p.hub_unknown for p in paths if p.hub_unknown}))
+            for balancer in estate.load_balancers_in(cluster.header.subscription_id, cluster.node_resource_group) \
+                    if unknown else ():
+                yield skipped(balancer.id, unknown)
             continue
         for balancer in estate.load_balancers_in(cluster.header.subscription_id, cluster.node_resource_group):
             public = [f for f in balancer.frontends if f.public_ip_id and f.serves_inbound]

@@ -70,9 +70,9 @@ class Exposure:
 
 
 def _path_firewalls(path: EgressPath) -> tuple[list, list[str]]:
-    """The firewalls the path's internet traffic meets (default and exception routes, a secured
-    hub), and why that list may be incomplete."""
-    firewalls, gaps = {f.id.lower(): f for f in path.firewalls}, []
+    """The firewalls the path's internet traffic meets (default routes and a secured hub, as
+    `path.firewalls` gives them, plus narrower exception routes), and why that list may be incomplete."""
+    firewalls, gaps = {f.id.lower(): f for f in path.firewalls}, list(path.hub_gaps)
     for hop in (*path.hops, *path.exception_hops):
         next_hop = hop.next_hop
         if next_hop is None:
@@ -81,10 +81,6 @@ def _path_firewalls(path: EgressPath) -> tuple[list, list[str]]:
             firewalls.setdefault(next_hop.firewall.id.lower(), next_hop.firewall)
         elif next_hop.kind == UNRESOLVED:
             gaps.append(next_hop.reason or f"next hop {next_hop.ip} could not be resolved")
-    if path.hub_steered and path.hub_route.firewall is None:
-        gaps.append(path.hub_route.gap)
-    if path.hub_unknown:
-        gaps.append(path.hub_unknown)
     return list(firewalls.values()), gaps
 
 
