@@ -29,7 +29,20 @@ from .resources import (
     RuleCollectionGroup, Subnet, VirtualNetwork, parse_network,
 )
 from .routing import RouteDecision
-from .rulesets import RuleSet, effective_rules, policy_chain
+from .rulesets import RuleSet, effective_rules, policy_chain, policy_ruleset, rulesets_by_owner
+
+# The traffic-set core: address, port and protocol sets, and what firewall rules permit over them.
+from .analysis.addresses import (
+    EVERYTHING, PUBLIC, PUBLIC_V4, PUBLIC_V6, AddressSet, Addresses, parse_address, parse_addresses,
+)
+from .analysis.breadth import Cover, covering_rules
+from .analysis.intervals import IntervalSet
+from .analysis.network_rules import (
+    LOWER, UPPER, CompiledRule, NetworkRules, Region, SourceAtom, ip_group_addresses, network_rules, region,
+    source_atoms,
+)
+from .analysis.ports import ALL_PORTS, ALL_PROTOCOLS, ICMP, TCP, UDP, USABLE_PORTS, parse_ports, parse_protocols
+from .analysis.service_tags import canonical_tag, is_broad
 
 # Virtual WAN routing, load balancers and the cluster's own dependency list.
 from .egress import HubRoute
@@ -76,4 +89,11 @@ __all__ += [
     "SPECIAL_SUBNETS", "T_HUB_CONNECTION", "T_LOAD_BALANCER", "T_OUTBOUND_ENDPOINTS", "T_ROUTING_INTENT",
     "T_VIRTUAL_HUB", "Endpoint", "Frontend", "HubConnection", "HubRoute", "LoadBalancer", "OutboundEndpoints",
     "RoutingIntent", "RoutingPolicy", "VirtualHub", "policy_chain",
+]
+__all__ += [
+    "ALL_PORTS", "ALL_PROTOCOLS", "EVERYTHING", "ICMP", "LOWER", "PUBLIC", "PUBLIC_V4", "PUBLIC_V6", "TCP", "UDP",
+    "UPPER", "USABLE_PORTS", "AddressSet", "Addresses", "CompiledRule", "Cover", "IntervalSet", "NetworkRules",
+    "Region", "SourceAtom", "canonical_tag", "covering_rules", "ip_group_addresses", "is_broad", "network_rules",
+    "parse_address", "parse_addresses", "parse_ports", "parse_protocols", "policy_ruleset", "region",
+    "rulesets_by_owner", "source_atoms",
 ]

@@ -392,7 +392,9 @@ def parse_rule_collection_group(row: Mapping[str, Any]) -> RuleCollectionGroup:
 @dataclass(frozen=True)
 class IpGroup:
     header: Header
-    addresses: tuple[str, ...]
+    # None when the row came without `properties.ipAddresses` (Azure always returns the list, even
+    # empty): an IP group whose contents were not read denotes unknown addresses, not no addresses.
+    addresses: tuple[str, ...] | None
 
     @property
     def id(self) -> str:
@@ -400,7 +402,8 @@ class IpGroup:
 
 
 def parse_ip_group(row: Mapping[str, Any]) -> IpGroup:
-    return IpGroup(parse_header(row), strings(properties(row).get("ipAddresses"), "properties.ipAddresses"))
+    raw = properties(row).get("ipAddresses")
+    return IpGroup(parse_header(row), None if raw is None else strings(raw, "properties.ipAddresses"))
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,28 @@ def _resolve(estate: Estate, firewall: Firewall) -> RuleSet:
     if not firewall.policy_id:
         ordered = sorted(firewall.classic_rules, key=lambda r: (_KIND_ORDER.get(r.kind, 3), r.collection_priority))
         return RuleSet(firewall.id, tuple(ordered), (firewall.id,), (), firewall.threat_intel_mode)
-    chain, gaps = policy_chain(estate, firewall.policy_id)
+    return _resolve_policy(estate, firewall.policy_id, firewall.id)
+
+
+def policy_ruleset(estate: Estate, policy_id: str) -> RuleSet:
+    """The rules any firewall using this policy applies (its base policies included), once per estate.
+
+    Checks that judge rules where they are written ask this for every policy, attached to a firewall
+    or not: a policy is a deployable unit, and a base policy's rules are judged in each child.
+    """
+    cache = _POLICY_RULESETS.setdefault(estate, {})
+    key = id_key(policy_id)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _resolve_policy(estate, policy_id, policy_id)
+    return found
+
+
+_POLICY_RULESETS: "WeakKeyDictionary[Estate, dict[str, RuleSet]]" = WeakKeyDictionary()
+
+
+def _resolve_policy(estate: Estate, policy_id: str, firewall_id: str) -> RuleSet:
+    chain, gaps = policy_chain(estate, policy_id)
     keyed: list[tuple[tuple, FirewallRule]] = []
     owners: list[str] = [p.id for p in chain]
     for depth, policy in enumerate(chain):
@@ -80,4 +101,17 @@ def _resolve(estate: Estate, firewall: Firewall) -> RuleSet:
                 keyed.append(((_KIND_ORDER.get(rule.kind, 3), depth, group.priority, rule.collection_priority), rule))
     keyed.sort(key=lambda item: item[0])
     mode = chain[-1].threat_intel_mode if chain else ""
-    return RuleSet(firewall.id, tuple(r for _, r in keyed), tuple(owners), tuple(gaps), mode)
+    return RuleSet(firewall_id, tuple(r for _, r in keyed), tuple(owners), tuple(gaps), mode)
+
+
+def rulesets_by_owner(estate: Estate) -> list[RuleSet]:
+    """One ruleset per place rules are written and deployed: every policy (with its base policies)
+    and every classic firewall, so a rule is judged in each chain that applies it."""
+    found = [policy_ruleset(estate, policy.id) for policy in estate.policies.values()]
+    found += [effective_rules(estate, f) for f in estate.firewalls.values() if not f.policy_id and f.classic_rules]
+    # A group whose policy could not be read is still a place rules are written: judge it alone.
+    for group in estate.rule_collection_groups.values():
+        if id_key(group.policy_id) not in estate.policies:
+            ordered = sorted(group.rules, key=lambda r: (_KIND_ORDER.get(r.kind, 3), r.collection_priority))
+            found.append(RuleSet(group.id, tuple(ordered), (group.id,), (estate.gap(group.policy_id),), ""))
+    return found

@@ -1,0 +1,97 @@
+"""Is a firewall allow-by-default? Which Allow rules, together, permit a whole space of traffic.
+
+"Any destination on any port" is a property of the traffic the rules permit, not of one rule's
+spelling: two rules with the `/1` halves of the address space, an IP group holding
+`0.0.0.0-255.255.255.255`, or `1-32767` beside `32768-65535` permit exactly what `*` does.
+`covering_rules` takes the Allow rules' union per source atom and asks whether it covers the
+target; deny rules are deliberately left out, because a rule set that allows everything except a
+deny list is still allow-by-default (one `Deny` of a single address before an any/any rule must
+not make it look filtering).
+
+When the union covers, the finding names an irredundant set of rules responsible: the rules that
+cover on their own if there are any, else the rules left after dropping, latest first, every rule
+the cover does not need. That points a fix at the `/1` halves and not at an unrelated narrow rule
+that happens to overlap them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from .addresses import AddressSet
+from .intervals import IntervalSet
+from .network_rules import CompiledRule, NetworkRules, SourceAtom, region, source_atoms
+
+
+@dataclass(frozen=True)
+class Cover:
+    """Allow rules that together permit `target` on `ports` over `protocol` from `sources`."""
+
+    protocol: str
+    version: int
+    sources: AddressSet
+    rules: tuple[CompiledRule, ...]
+
+
+def _family(addresses: AddressSet, version: int) -> IntervalSet:
+    return addresses.v4 if version == 4 else addresses.v6
+
+
+def _covers(rules: Sequence[CompiledRule], protocol: str, version: int, target: IntervalSet, ports: IntervalSet,
+            bound: str) -> bool:
+    boxes = []
+    for rule in rules:
+        _, destinations, rule_ports, _ = rule.box(bound)
+        boxes.append((True, _family(destinations, version), rule_ports))
+    return region(boxes).destinations_with(ports).covers(target)
+
+
+def _irredundant(rules: tuple[CompiledRule, ...], protocol: str, version: int, target: IntervalSet,
+                 ports: IntervalSet, bound: str) -> tuple[CompiledRule, ...]:
+    alone = tuple(r for r in rules if _covers((r,), protocol, version, target, ports, bound))
+    if alone:
+        return alone
+    kept = list(rules)
+    for rule in reversed(rules):
+        trial = [r for r in kept if r is not rule]
+        if _covers(trial, protocol, version, target, ports, bound):
+            kept = trial
+    return tuple(kept)
+
+
+def covering_rules(net: NetworkRules, sources: AddressSet, protocol: str, target: AddressSet, ports: IntervalSet,
+                   bound: str) -> list[Cover]:
+    """Every irredundant set of Allow rules whose union covers `target` x `ports` for a part of `sources`.
+
+    Cheap when nothing covers (the common case): the union over all candidate rules is tested
+    before any source atom is formed.
+    """
+    found: dict[tuple[int, ...], Cover] = {}
+    for version in (4, 6):
+        wanted = _family(target, version)
+        if not wanted or not _family(sources, version):
+            continue
+        candidates = []
+        for rule in net.rules:
+            if not rule.allow:
+                continue
+            rule_sources, destinations, rule_ports, protocols = rule.box(bound)
+            if protocol in protocols and _family(destinations, version).overlaps(wanted) \
+                    and rule_ports.overlaps(ports) and _family(rule_sources, version).overlaps(_family(sources, version)):
+                candidates.append(rule)
+        if not candidates or not _covers(candidates, protocol, version, wanted, ports, bound):
+            continue
+        family_sources = AddressSet(v4=sources.v4) if version == 4 else AddressSet(v6=sources.v6)
+        for atom in source_atoms(candidates, family_sources, bound):
+            if atom.rules and _covers(atom.rules, protocol, version, wanted, ports, bound):
+                rules = _irredundant(atom.rules, protocol, version, wanted, ports, bound)
+                key = tuple(r.position for r in rules)
+                previous = found.get(key)
+                merged = atom.addresses if previous is None else previous.sources | atom.addresses
+                found[key] = Cover(protocol, version, merged, rules)
+    return list(found.values())
+
+
+def atoms_reaching(net: NetworkRules, sources: AddressSet, bound: str) -> list[SourceAtom]:
+    """Source atoms of `sources` over every network rule (for callers that walk rules per atom)."""
+    return source_atoms(net.rules, sources, bound)

@@ -1,0 +1,235 @@
+"""What a firewall's network rules permit, computed over sets of packets.
+
+A packet is (source address, destination address, destination port, protocol). Azure Firewall
+walks network rule collections in processing order (see `rulesets.effective_rules`: parent
+policy before child, then rule collection group and collection priority) and the first rule that
+matches decides: its collection's action, Allow or Deny. Application rules only see what no
+network rule decided. DNAT rules translate inbound traffic to the firewall's public addresses and
+decide nothing about egress, so they are not part of this evaluator.
+
+Two questions are answered here:
+
+* `decide(packet)`: which rule decides one packet (for evidence, `why`, and the oracle tests);
+* `allowed_region(sources, protocol)`: for a source address set, the destinations and ports the
+  rules allow, as a map from destination intervals to port sets, for every "source atom" (a part
+  of the source set that every rule either wholly contains or wholly misses).
+
+What could not be read (an IP group that is missing or came without addresses, an unknown
+service tag, a malformed port) is never guessed: each rule is compiled twice, once as the least
+it can match and once as the most, and a verdict that differs between the two bounds is unknown.
+Service tags other than `Internet` (which is every address) are names whose prefixes are not
+known offline; they take part in no interval computation, which is exact for every question
+asked here ("does this cover all public space?": no tag but `Internet` does).
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Iterable, Sequence
+from weakref import WeakKeyDictionary
+
+from ..firewall_rules import NETWORK, FirewallRule
+from ..rows import id_key
+from .addresses import EVERYTHING, AddressSet, Addresses, parse_addresses
+from .intervals import IntervalSet
+from .ports import ALL_PORTS, ALL_PROTOCOLS, parse_ports, parse_protocols
+
+if TYPE_CHECKING:
+    from ..model import Estate
+    from ..rulesets import RuleSet
+
+LOWER, UPPER = "lower", "upper"  # the least and the most a rule with unreadable parts can match
+
+
+def ip_group_addresses(estate: "Estate", group_ids: Iterable[str], where: str,
+                       extra_tags: frozenset[str] = frozenset()) -> Addresses:
+    """The union of IP groups' contents; a group that is missing or unreadable is named as unknown."""
+    parts: list[Addresses] = []
+    for group_id in group_ids:
+        group = estate.ip_groups.get(id_key(group_id))
+        if group is None:
+            parts.append(Addresses(unknown=(f"{where}: {estate.gap(group_id)}",)))
+        elif group.addresses is None:
+            parts.append(Addresses(unknown=(f"{where}: IP group {group.id} came without 'properties.ipAddresses'",)))
+        else:
+            parts.append(parse_addresses(group.addresses, where=f"IP group {group.id}", extra_tags=extra_tags))
+    return Addresses().union(*parts)
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """One network rule as sets, with what could not be read kept apart."""
+
+    rule: FirewallRule
+    position: int  # in processing order among the ruleset's network rules
+    allow: bool
+    sources: Addresses
+    destinations: Addresses
+    destination_fqdns: tuple[str, ...]
+    ports: IntervalSet
+    protocols: frozenset[str]
+    port_gaps: tuple[str, ...]
+    protocol_gaps: tuple[str, ...]
+
+    @property
+    def gaps(self) -> tuple[str, ...]:
+        return (*self.sources.unknown, *self.destinations.unknown, *self.port_gaps, *self.protocol_gaps)
+
+    def box(self, bound: str) -> tuple[AddressSet, AddressSet, IntervalSet, frozenset[str]]:
+        """(sources, destinations, ports, protocols) the rule matches at the given bound.
+
+        An unknown part widens the rule to everything in that dimension when it can only make the
+        rule match more (an Allow at the upper bound, a Deny at the lower bound of what is
+        allowed), and adds nothing otherwise.
+        """
+        widen = (bound == UPPER) == self.allow
+        sources = EVERYTHING if widen and self.sources.unknown else self.sources.ips
+        destinations = EVERYTHING if widen and self.destinations.unknown else self.destinations.ips
+        ports = ALL_PORTS if widen and self.port_gaps else self.ports
+        protocols = ALL_PROTOCOLS if widen and self.protocol_gaps else self.protocols
+        return sources, destinations, ports, protocols
+
+
+def compile_rule(estate: "Estate", rule: FirewallRule, position: int,
+                 extra_tags: frozenset[str] = frozenset()) -> CompiledRule:
+    where = f"rule '{rule.name}' ({rule.owner_id}/{rule.locus})"
+    sources = parse_addresses(rule.source_addresses, where=where, extra_tags=extra_tags).union(
+        ip_group_addresses(estate, rule.source_ip_groups, where, extra_tags))
+    destinations = parse_addresses(rule.destination_addresses, where=where, extra_tags=extra_tags).union(
+        ip_group_addresses(estate, rule.destination_ip_groups, where, extra_tags))
+    ports = parse_ports(rule.destination_ports, where=where)
+    if not rule.destination_ports:
+        ports = type(ports)(ports.ports, (f"{where}: no destination port is listed",))
+    protocols = parse_protocols(rule.protocols, where=where)
+    return CompiledRule(rule, position, rule.allows, sources, destinations,
+                        tuple(f.strip().lower().rstrip(".") for f in rule.destination_fqdns),
+                        ports.ports, protocols.protocols, ports.unknown, protocols.unknown)
+
+
+@dataclass(frozen=True)
+class Region:
+    """Destinations and ports allowed for one protocol and one source atom.
+
+    `cuts` are sorted boundaries of elementary destination intervals of one IP version;
+    `ports[i]` is what is allowed between `cuts[i]` and `cuts[i + 1]`.
+    """
+
+    cuts: tuple[int, ...]
+    ports: tuple[IntervalSet, ...]
+
+    def ports_at(self, address: int) -> IntervalSet:
+        index = bisect.bisect_right(self.cuts, address) - 1
+        return self.ports[index] if 0 <= index < len(self.ports) else IntervalSet()
+
+    def destinations_with(self, wanted: IntervalSet) -> IntervalSet:
+        """The destinations on which every port of `wanted` is allowed."""
+        return IntervalSet.of((self.cuts[i], self.cuts[i + 1]) for i, ports in enumerate(self.ports)
+                              if ports.covers(wanted))
+
+
+def region(rules: Sequence[tuple[bool, IntervalSet, IntervalSet]], ignore_denies: bool = False) -> Region:
+    """First-match evaluation over destinations and ports for rules (allow, destinations, ports) in order.
+
+    Per elementary destination interval, a port is allowed when the first rule matching it is an
+    Allow. With `ignore_denies`, the region is the plain union of the Allow rules (what the rules
+    *permit*, before explicit exceptions: the measure of an allow-by-default rule set).
+    """
+    cuts = sorted({b for _, destinations, _ in rules for b in destinations.boundaries()})
+    if not cuts:
+        return Region((), ())
+    decided = [IntervalSet() for _ in cuts[:-1]]
+    allowed = [IntervalSet() for _ in cuts[:-1]]
+    for allow, destinations, ports in rules:
+        if not allow and ignore_denies:
+            continue
+        for start, end in destinations.spans:
+            for index in range(bisect.bisect_left(cuts, start), bisect.bisect_left(cuts, end)):
+                fresh = ports - decided[index]
+                if allow and fresh:
+                    allowed[index] = allowed[index] | fresh
+                decided[index] = decided[index] | ports
+    return Region(tuple(cuts), tuple(allowed))
+
+
+@dataclass(frozen=True)
+class SourceAtom:
+    """A part of a source set that each rule either wholly contains or wholly misses."""
+
+    addresses: AddressSet
+    rules: tuple[CompiledRule, ...]  # the rules whose sources contain it, in processing order
+
+
+def source_atoms(rules: Sequence[CompiledRule], sources: AddressSet, bound: str) -> list[SourceAtom]:
+    """Partition `sources` by the rules' source boundaries; atoms with the same rules are merged."""
+    atoms: dict[tuple[int, ...], list[tuple[str, int, int]]] = {}
+    boxes = [(rule, rule.box(bound)[0]) for rule in rules]
+    for version in ("v4", "v6"):
+        wanted: IntervalSet = getattr(sources, version)
+        if not wanted:
+            continue
+        cuts = sorted({b for _, s in boxes for b in getattr(s, version).boundaries()} | set(wanted.boundaries()))
+        for start, end in zip(cuts, cuts[1:]):
+            if start not in wanted:
+                continue
+            key = tuple(i for i, (_, s) in enumerate(boxes) if start in getattr(s, version))
+            atoms.setdefault(key, []).append((version, start, end))
+    found = []
+    for key, spans in atoms.items():
+        v4 = IntervalSet.of((s, e) for v, s, e in spans if v == "v4")
+        v6 = IntervalSet.of((s, e) for v, s, e in spans if v == "v6")
+        found.append(SourceAtom(AddressSet(v4, v6), tuple(boxes[i][0] for i in key)))
+    return found
+
+
+class NetworkRules:
+    """A firewall's (or a policy chain's) network rules, compiled once for every question asked of them."""
+
+    def __init__(self, estate: "Estate", ruleset: "RuleSet", extra_tags: frozenset[str] = frozenset()) -> None:
+        self.ruleset = ruleset
+        network = [r for r in ruleset.rules if r.kind == NETWORK and r.action in ("allow", "deny")]
+        self.rules: tuple[CompiledRule, ...] = tuple(compile_rule(estate, rule, position, extra_tags)
+                                                     for position, rule in enumerate(network))
+
+    @cached_property
+    def gaps(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(gap for rule in self.rules for gap in rule.gaps))
+
+    def decide(self, source: int, destination: int, port: int, protocol: str, version: int = 4,
+               bound: str = LOWER) -> CompiledRule | None:
+        """The first rule matching the packet at the given bound, or None (no network rule decides it)."""
+        for rule in self.rules:
+            sources, destinations, ports, protocols = rule.box(bound)
+            family = (lambda s: s.v4) if version == 4 else (lambda s: s.v6)
+            if protocol in protocols and source in family(sources) and destination in family(destinations) \
+                    and (protocol == "icmp" or port in ports):
+                return rule
+        return None
+
+    def allowed_region(self, atom: SourceAtom, protocol: str, version: int = 4, bound: str = LOWER,
+                       ignore_denies: bool = False, only: frozenset[int] | None = None) -> Region:
+        """What the atom may reach over `protocol`; `only` restricts to rules at those positions."""
+        boxes = []
+        for rule in atom.rules:
+            if only is not None and rule.position not in only:
+                continue
+            _, destinations, ports, protocols = rule.box(bound)
+            if protocol in protocols:
+                boxes.append((rule.allow, destinations.v4 if version == 4 else destinations.v6,
+                              ALL_PORTS if protocol == "icmp" else ports))
+        return region(boxes, ignore_denies)
+
+
+# One compiled rule list per ruleset and estate: every AKS subnet behind a hub asks about the same
+# firewall. Weak keys: the cache dies with its estate.
+_COMPILED: "WeakKeyDictionary[Estate, dict[tuple[int, frozenset[str]], tuple[RuleSet, NetworkRules]]]" = \
+    WeakKeyDictionary()
+
+
+def network_rules(estate: "Estate", ruleset: "RuleSet", extra_tags: frozenset[str] = frozenset()) -> NetworkRules:
+    cache = _COMPILED.setdefault(estate, {})
+    key = (id(ruleset), extra_tags)
+    cached = cache.get(key)
+    if cached is None or cached[0] is not ruleset:
+        cached = cache[key] = (ruleset, NetworkRules(estate, ruleset, extra_tags))
+    return cached[1]
