@@ -1,22 +1,35 @@
-"""Network rule allows any destination on any port.
+"""Network rules allow any destination on any port.
 
 **What it checks**
-An `Allow` network rule (classic `networkRuleCollections`, or a policy rule collection group's
-`FirewallPolicyFilterRuleCollection` with `ruleType: NetworkRule`, base policies included) whose
-destination is unrestricted (`*`, `0.0.0.0/0`, `Internet`, `Any`, or an IP group holding
-`0.0.0.0/0`) and whose ports are unrestricted (`*`, `1-65535`, `0-65535`), from any source.
+Whether a firewall's `Allow` network rules (classic `networkRuleCollections`, or a firewall
+policy's rule collection groups with its base policies) *together* let some source reach every
+public IPv4 address (or every public IPv6 address) on every port over TCP or UDP. The rules are
+read as the traffic they permit, not as spelled: `*`, `0.0.0.0/0`, `Any`, the two `/1` halves in
+one rule or in two, an IP group holding a range such as `0.0.0.0-255.255.255.255`, and `1-32767`
+beside `32768-65535` are all the same traffic. Each policy is judged with its base policies, and
+each classic firewall on its own rules. The finding is reported on the rules responsible: a rule
+that covers everything on its own, or else the smallest set of rules (among those in play) that
+covers it together; their evidence names the others. `Deny` rules do not change the verdict: a rule
+set that allows everything except a deny list is allow-by-default. Service tags are named sets
+(`Internet` is every address; no other tag covers all public space). A rule whose addresses, IP
+groups, ports or protocols could not be read is `skipped` when reading it could make the rules
+cover everything, naming the datum. Option: `known_service_tags` (more tag names to accept).
 
 **Why it matters**
 Network rules are evaluated before application rules; an any/any rule lets every packet out
 and turns the firewall into a router. These rules are usually "temporary" debugging aids that
-outlive the incident they were added for.
+outlive the incident they were added for — and splitting the address space in two does not make
+them any narrower.
 
 **How to fix**
-Delete the rule, or narrow it to the destinations and ports the workload needs. Prefer
+Delete the rules, or narrow them to the destinations and ports the workload needs. Prefer
 application rules with FQDNs (and the `AzureKubernetesService` FQDN tag) for web traffic.
 """
-from aksaudit.api import T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, NETWORK, CheckMeta, Severity, fail, passed, skipped
-from aksaudit.checks.firewall.scope import all_ports, expand_addresses, reaches_everywhere
+
+from aksaudit.api import (
+    LOWER, NETWORK, PUBLIC_V4, PUBLIC_V6, T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, UPPER, USABLE_PORTS, AddressSet,
+    CheckMeta, Severity, covering_rules, fail, network_rules, passed, rulesets_by_owner, skipped,
+)
 from aksaudit.checks.firewall.rule_evidence import rule_evidence
 from aksaudit.checks.firewall.rule_owners import allow_rules
 
@@ -29,28 +42,64 @@ META = CheckMeta(
     references=("https://learn.microsoft.com/azure/firewall/rule-processing",
                 "https://learn.microsoft.com/azure/aks/limit-egress-traffic"),
     tags=("firewall", "rules"),
+    options={"known_service_tags": ()},
 )
+
+PROTOCOLS = ("tcp", "udp")
+TARGETS = ((PUBLIC_V4, "IPv4"), (PUBLIC_V6, "IPv6"))
+
+
+def _evidence(rule, cover, family: str) -> dict:
+    others = [r.rule for r in cover.rules if r.rule is not rule]
+    return {**rule_evidence(rule), "collection_priority": rule.collection_priority,
+            "protocols": list(rule.protocols), "sources": list(rule.source_addresses),
+            "source_ip_groups": list(rule.source_ip_groups), "destinations": list(rule.destination_addresses),
+            "destination_ip_groups": list(rule.destination_ip_groups), "ports": list(rule.destination_ports),
+            "allowed_protocol": cover.protocol.upper(), "allowed_destinations": f"every public {family} address",
+            "allowed_from": cover.sources.describe(),
+            "together_with": [f"{r.owner_id}/{r.locus}" for r in others]}
+
+
+def _message(rule, cover, family: str) -> str:
+    others = [r.rule for r in cover.rules if r.rule is not rule]
+    together = f" together with {', '.join(repr(r.name) for r in others)}" if others else ""
+    return (f"Network rule '{rule.name}' in collection '{rule.collection}'{together} allows "
+            f"{cover.protocol.upper()} from {', '.join(cover.sources.describe(3))} to every public {family} "
+            f"address on every port.")
 
 
 def evaluate(estate, options):
+    extra = frozenset(str(t).strip().lower() for t in options.get("known_service_tags", ()))
+    outcomes: dict[tuple[str, str], object] = {}
+    rank = {"pass": 0, "skipped": 1, "fail": 2}
+
+    def record(outcome, weight: str) -> None:
+        key = (outcome.resource_id.lower(), outcome.locus)
+        previous = outcomes.get(key)
+        if previous is None or rank[weight] > rank[previous[1]]:
+            outcomes[key] = (outcome, weight)
+
     for owner_id, rule, gap in allow_rules(estate, NETWORK):
         if gap:
             yield skipped(owner_id, gap)
-            continue
-        destinations, missing = expand_addresses(estate, rule.destination_addresses, rule.destination_ip_groups)
-        if reaches_everywhere(destinations) and all_ports(rule):
-            yield fail(owner_id,
-                       f"Network rule '{rule.name}' in collection '{rule.collection}' allows "
-                       f"{', '.join(rule.protocols) or 'any protocol'} to any destination on every port.",
-                       locus=rule.locus,
-                       evidence={**rule_evidence(rule),
-                                 "collection_priority": rule.collection_priority,
-                                 "protocols": list(rule.protocols), "sources": list(rule.source_addresses),
-                                 "source_ip_groups": list(rule.source_ip_groups),
-                                 "destinations": list(rule.destination_addresses),
-                                 "destination_ip_groups": list(rule.destination_ip_groups),
-                                 "ports": list(rule.destination_ports)})
-        elif missing:
-            yield skipped(owner_id, "; ".join(missing), locus=rule.locus)
         else:
-            yield passed(owner_id, locus=rule.locus)
+            record(passed(owner_id, locus=rule.locus), "pass")
+    for ruleset in rulesets_by_owner(estate):
+        net = network_rules(estate, ruleset, extra)
+        for protocol in PROTOCOLS:
+            for target, family in TARGETS:
+                covers = covering_rules(net, AddressSet.everything(), protocol, target, USABLE_PORTS, LOWER)
+                for cover in covers:
+                    for compiled in cover.rules:
+                        rule = compiled.rule
+                        record(fail(rule.owner_id, _message(rule, cover, family), locus=rule.locus,
+                                    evidence=_evidence(rule, cover, family)), "fail")
+                if covers or not net.gaps:
+                    continue
+                for cover in covering_rules(net, AddressSet.everything(), protocol, target, USABLE_PORTS, UPPER):
+                    for compiled in cover.rules:
+                        if compiled.gaps:
+                            record(skipped(compiled.rule.owner_id, "; ".join(compiled.gaps), locus=compiled.rule.locus),
+                                   "skipped")
+    for outcome, _ in outcomes.values():
+        yield outcome

@@ -1,14 +1,20 @@
-"""Network rule lets AKS web traffic skip FQDN filtering.
+"""Network rules let AKS web traffic skip FQDN filtering.
 
 **What it checks**
-An `Allow` network rule (classic or policy, base policies included) that lets TCP (or `Any`)
-reach unrestricted destinations (`*`, `0.0.0.0/0`, `Internet`, `Any`, or an IP group holding
-`0.0.0.0/0`) on port 80 or 443 (a single port, a range covering it, or `*`), from sources that
-include part of an AKS node or pod subnet whose internet traffic the rule's firewall filters
-(CIDRs, `*`, or IP groups, expanded). A rule is judged against the subnets routed through a
-firewall that applies it: its own classic rules, or a policy holding the rule's collection group
-directly or as a base policy. A subnet whose route or firewall could not be read counts as
-possibly behind every firewall, so a rule that would otherwise pass is `skipped` for it.
+Whether the `Allow` network rules of a firewall that filters an AKS node or pod subnet let that
+subnet reach TCP port 80 or 443 on a broad public destination set: every public IPv4 (or IPv6)
+address, however it is written (`*`, `0.0.0.0/0`, CIDR halves across rules, ranges, IP groups),
+or a broad service tag (`AzureCloud`, `AzureCloud.<region>`: every address Azure hosts, where
+anyone can rent a VM or storage account). Sources count as the addresses they denote (CIDRs,
+ranges, `*`, IP groups), and only the part of a rule's sources inside the AKS subnet matters. A
+rule is judged against the subnets routed through a firewall that applies it: its own classic
+rules, or a policy holding the rule's collection group directly or as a base policy. When several
+rules together cover the destinations, the finding names the smallest set responsible. A subnet
+whose route or firewall could not be read counts as possibly behind every firewall, and a rule
+whose addresses, IP groups, ports or protocols could not be read is `skipped` when reading it could
+turn the verdict. `Deny` rules do not change the verdict (an allow-by-default set with exceptions
+still hides web traffic from FQDN filtering). Options: `broad_service_tags` (more tags to treat
+as broad), `known_service_tags` (more tag names to accept).
 
 **Why it matters**
 Azure Firewall evaluates network rules before application rules, and a network-rule match ends
@@ -24,12 +30,13 @@ tag for AKS's own dependencies).
 from dataclasses import dataclass
 
 from aksaudit.api import (
-    FIREWALL, NETWORK, UNRESOLVED, Estate, T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, T_ROUTE_TABLE,
-    T_VIRTUAL_HUB, T_VNET, CheckMeta, EgressPath, Severity, effective_rules, fail, passed, skipped,
+    EVERYTHING, FIREWALL, LOWER, NETWORK, PUBLIC_V4, PUBLIC_V6, TCP, UNRESOLVED, UPPER, AddressSet, Estate,
+    IntervalSet, T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET,
+    CheckMeta, EgressPath, NetworkRules, Severity, covering_rules, effective_rules, fail, is_broad, network_rules,
+    passed, rulesets_by_owner, skipped,
 )
 from aksaudit.checks.firewall.rule_evidence import rule_evidence
 from aksaudit.checks.firewall.rule_owners import allow_rules
-from aksaudit.checks.firewall.scope import carries_tcp, expand_addresses, overlaps_any, port_allowed, reaches_everywhere
 
 META = CheckMeta(
     id="FW005",
@@ -40,6 +47,7 @@ META = CheckMeta(
     references=("https://learn.microsoft.com/azure/firewall/rule-processing",
                 "https://learn.microsoft.com/azure/aks/limit-egress-traffic"),
     tags=("firewall", "rules"),
+    options={"broad_service_tags": (), "known_service_tags": ()},
 )
 
 WEB_PORTS = (80, 443)
@@ -58,14 +66,14 @@ class SubnetBehind:
 
 @dataclass(frozen=True)
 class Exposure:
-    """Which AKS subnets each rule owner's rules apply to, and the subnets that could not be placed.
+    """Which AKS subnets each firewall filters, and the subnets that could not be placed.
 
-    `by_owner` maps a rule collection group or classic firewall (lower-cased id) to the subnets
-    routed through a firewall applying it. `uncertain` holds (gap, prefixes or None) for subnets
-    whose route, next hop or firewall rule chain was unreadable: any rule may apply to them.
+    `by_firewall` maps a firewall (lower-cased id) to the firewall and the subnets routed through
+    it. `uncertain` holds (gap, prefixes or None) for subnets whose route, next hop or firewall
+    rule chain was unreadable: any rule may apply to them.
     """
 
-    by_owner: dict[str, list[SubnetBehind]]
+    by_firewall: dict[str, tuple[object, list[SubnetBehind]]]
     uncertain: list[tuple[str, tuple | None]]
 
 
@@ -86,7 +94,7 @@ def _path_firewalls(path: EgressPath) -> tuple[list, list[str]]:
 
 def exposure(estate: Estate) -> Exposure:
     """One pass over the egress paths: linear in clusters, whatever the number of rules."""
-    by_owner: dict[str, dict[str, SubnetBehind]] = {}
+    by_firewall: dict[str, tuple[object, dict[str, SubnetBehind]]] = {}
     uncertain: list[tuple[str, tuple | None]] = []
     for path in estate.egress_paths:
         if path.subnet is None or path.gap:
@@ -96,12 +104,10 @@ def exposure(estate: Estate) -> Exposure:
         behind = SubnetBehind(path.subnet.id, path.subnet.name, path.subnet.prefixes,
                               tuple(sorted(f.id for f in firewalls)))
         for firewall in firewalls:
-            rules = effective_rules(estate, firewall)
-            gaps.extend(rules.gaps)  # an unreadable link in the policy chain hides owners
-            for owner_id in rules.owner_ids:
-                by_owner.setdefault(owner_id.lower(), {}).setdefault(behind.id.lower(), behind)
+            gaps.extend(effective_rules(estate, firewall).gaps)  # an unreadable link in the policy chain
+            by_firewall.setdefault(firewall.id.lower(), (firewall, {}))[1].setdefault(behind.id.lower(), behind)
         uncertain.extend((gap, behind.prefixes) for gap in gaps if gap)
-    return Exposure({owner: list(subnets.values()) for owner, subnets in by_owner.items()}, uncertain)
+    return Exposure({k: (f, list(s.values())) for k, (f, s) in by_firewall.items()}, uncertain)
 
 
 def _names(subnets: list[SubnetBehind]) -> str:
@@ -110,51 +116,128 @@ def _names(subnets: list[SubnetBehind]) -> str:
     return ", ".join(names) + (f" and {more} more" if more else "")
 
 
+@dataclass
+class Hit:
+    """What one rule lets AKS subnets reach on web ports, gathered over every firewall applying it."""
+
+    rule: object
+    ports: set[int]
+    reaches: set[str]  # "every public IPv4 address", "service tag AzureCloud", ...
+    together_with: set[str]
+    subnets: dict[str, SubnetBehind]
+
+
+class WebReach:
+    """Per ruleset, which rules let which sources reach web ports on broad destinations.
+
+    A ruleset is first asked with every source: when even that covers nothing (the usual case),
+    no subnet behind the firewall is examined at all.
+    """
+
+    def __init__(self, net: NetworkRules, broad_tags: frozenset[str]) -> None:
+        self.net = net
+        self.feasible: dict[tuple[int, str], bool] = {}
+        for port in WEB_PORTS:
+            for bound in (LOWER, UPPER):
+                self.feasible[(port, bound)] = any(
+                    covering_rules(net, EVERYTHING, TCP, target, _port(port), bound) for target in (PUBLIC_V4, PUBLIC_V6))
+        self.tagged = [r for r in net.rules if r.allow and
+                       any(is_broad(t) or t in broad_tags for t in r.destinations.tags)]
+
+    def reach(self, sources: AddressSet, bound: str) -> list[tuple[int, str, tuple]]:
+        """(port, what is reached, rules responsible) for the given sources."""
+        found = []
+        for port in WEB_PORTS:
+            if self.feasible[(port, bound)]:
+                for target, family in ((PUBLIC_V4, "IPv4"), (PUBLIC_V6, "IPv6")):
+                    for cover in covering_rules(self.net, sources, TCP, target, _port(port), bound):
+                        found.append((port, f"every public {family} address", cover.rules))
+            for rule in self.tagged:
+                rule_sources, _, ports, protocols = rule.box(bound)
+                if TCP in protocols and port in ports and rule_sources.overlaps(sources):
+                    for tag in sorted(rule.destinations.tags):
+                        found.append((port, f"service tag {tag}", (rule,)))
+        return found
+
+
+def _port(port: int) -> IntervalSet:
+    return IntervalSet.span(port, port + 1)
+
+
 def evaluate(estate, options):
     reach = exposure(estate)
-    if not reach.by_owner and not reach.uncertain:
+    if not reach.by_firewall and not reach.uncertain:
         return  # no AKS subnet behind any firewall: no rule stands between AKS and the web
-    hits: dict[tuple[str, tuple[str, ...]], list[SubnetBehind]] = {}  # rules in one owner share sources
+    extra = frozenset(str(t).strip().lower() for t in options.get("known_service_tags", ()))
+    broad = frozenset(str(t).strip().lower() for t in options.get("broad_service_tags", ()))
+    webs: dict[int, WebReach] = {}
+
+    def web(ruleset) -> WebReach:
+        net = network_rules(estate, ruleset, extra | broad)
+        found = webs.get(id(net))
+        if found is None or found.net is not net:
+            found = webs[id(net)] = WebReach(net, broad)
+        return found
+
+    hits: dict[tuple[str, str], Hit] = {}
+    unsure: dict[tuple[str, str], set[str]] = {}
+    for firewall, subnets in reach.by_firewall.values():
+        walk = web(effective_rules(estate, firewall))
+        for subnet in subnets:
+            sources = AddressSet.of_networks(subnet.prefixes)
+            lower = walk.reach(sources, LOWER)
+            for port, what, rules in lower:
+                for compiled in rules:
+                    key = (compiled.rule.owner_id.lower(), compiled.rule.locus)
+                    hit = hits.setdefault(key, Hit(compiled.rule, set(), set(), set(), {}))
+                    hit.ports.add(port)
+                    hit.reaches.add(what)
+                    hit.together_with.update(f"{r.rule.owner_id}/{r.rule.locus}" for r in rules if r is not compiled)
+                    hit.subnets.setdefault(subnet.id.lower(), subnet)
+            if not lower:
+                for _, _, rules in walk.reach(sources, UPPER):
+                    for compiled in rules:
+                        if compiled.gaps:
+                            unsure.setdefault((compiled.rule.owner_id.lower(), compiled.rule.locus), set()).update(
+                                compiled.gaps)
+    if reach.uncertain:
+        # A subnet we could not place may sit behind any firewall: every ruleset may apply to it.
+        for ruleset in rulesets_by_owner(estate):
+            walk = web(ruleset)
+            for gap, prefixes in reach.uncertain:
+                sources = EVERYTHING if prefixes is None else AddressSet.of_networks(prefixes)
+                for _, _, rules in walk.reach(sources, UPPER):
+                    for compiled in rules:
+                        unsure.setdefault((compiled.rule.owner_id.lower(), compiled.rule.locus), set()).add(gap)
+
     for owner_id, rule, gap in allow_rules(estate, NETWORK):
         if gap:
             yield skipped(owner_id, gap)
             continue
-        ports = [p for p in WEB_PORTS if port_allowed(rule, p)]
-        if not carries_tcp(rule) or not ports:
-            yield passed(owner_id, locus=rule.locus)
-            continue
-        destinations, missing = expand_addresses(estate, rule.destination_addresses, rule.destination_ip_groups)
-        if missing and not reaches_everywhere(destinations):
-            yield skipped(owner_id, "; ".join(missing), locus=rule.locus)  # the group may hold 0.0.0.0/0
-            continue
-        if not reaches_everywhere(destinations):
-            yield passed(owner_id, locus=rule.locus)
-            continue
-        sources, missing = expand_addresses(estate, rule.source_addresses, rule.source_ip_groups)
-        key = (owner_id.lower(), sources)
+        key = (owner_id.lower(), rule.locus)
         hit = hits.get(key)
-        if hit is None:
-            hit = hits[key] = [s for s in reach.by_owner.get(key[0], ()) if overlaps_any(s.prefixes, sources)]
-        if hit:
+        if hit is not None:
+            subnets = sorted(hit.subnets.values(), key=lambda s: s.id.lower())
+            ports = sorted(hit.ports)
+            together = sorted(hit.together_with)
+            with_others = f" (together with {', '.join(together)})" if together else ""
             yield fail(owner_id,
-                       f"Network rule '{rule.name}' in collection '{rule.collection}' allows TCP "
-                       f"{'/'.join(map(str, ports))} to any destination from {len(hit)} AKS subnet(s) behind "
-                       f"its firewall ({_names(hit)}): network rules match before application rules, so FQDN "
-                       "filtering never sees that traffic.",
+                       f"Network rule '{rule.name}' in collection '{rule.collection}'{with_others} allows TCP "
+                       f"{'/'.join(map(str, ports))} to {' and '.join(sorted(hit.reaches))} from {len(subnets)} AKS "
+                       f"subnet(s) behind its firewall ({_names(subnets)}): network rules match before application "
+                       "rules, so FQDN filtering never sees that traffic.",
                        locus=rule.locus,
                        evidence={**rule_evidence(rule), "collection_priority": rule.collection_priority,
                                  "protocols": list(rule.protocols), "ports": list(rule.destination_ports),
-                                 "web_ports_allowed": ports, "sources": list(rule.source_addresses),
+                                 "web_ports_allowed": ports, "reaches": sorted(hit.reaches),
+                                 "together_with": together, "sources": list(rule.source_addresses),
                                  "source_ip_groups": list(rule.source_ip_groups),
                                  "destinations": list(rule.destination_addresses),
                                  "destination_ip_groups": list(rule.destination_ip_groups),
-                                 "aks_subnets": [s.name for s in hit],
-                                 "aks_subnet_ids": [s.id for s in hit],
-                                 "firewalls": sorted({f for s in hit for f in s.firewall_ids})})
-            continue
-        gaps = missing + sorted({gap for gap, prefixes in reach.uncertain
-                                 if prefixes is None or overlaps_any(prefixes, sources)})
-        if gaps:
-            yield skipped(owner_id, "; ".join(gaps), locus=rule.locus)
+                                 "aks_subnets": [s.name for s in subnets],
+                                 "aks_subnet_ids": [s.id for s in subnets],
+                                 "firewalls": sorted({f for s in subnets for f in s.firewall_ids})})
+        elif key in unsure:
+            yield skipped(owner_id, "; ".join(sorted(unsure[key])), locus=rule.locus)
         else:
             yield passed(owner_id, locus=rule.locus)
