@@ -36,6 +36,7 @@ from .analysis.addresses import (
     EVERYTHING, PUBLIC, PUBLIC_V4, PUBLIC_V6, AddressSet, Addresses, parse_address, parse_addresses,
 )
 from .analysis.breadth import Cover, covering_rules
+from .analysis.fqdn import DEFAULT_MULTI_TENANT_DOMAINS, domain_covered, every_name, matches, public_suffix_covered, target_host
 from .analysis.intervals import IntervalSet
 from .analysis.network_rules import (
     LOWER, UPPER, CompiledRule, NetworkRules, Region, SourceAtom, ip_group_addresses, network_rules, region,
@@ -97,3 +98,5 @@ __all__ += [
     "parse_address", "parse_addresses", "parse_ports", "parse_protocols", "policy_ruleset", "region",
     "rulesets_by_owner", "source_atoms",
 ]
+__all__ += ["DEFAULT_MULTI_TENANT_DOMAINS", "domain_covered", "every_name", "matches", "public_suffix_covered",
+            "target_host"]

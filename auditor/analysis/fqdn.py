@@ -1,0 +1,94 @@
+"""FQDN patterns of application rules, read as the sets of host names they match.
+
+Azure Firewall matches a target FQDN either exactly or, when it starts with `*`, as a suffix: the
+pattern `*X` matches every host name that ends with `X`. So `*.com` matches every name under the
+public suffix `com`, and so do `*com` and `*m`; `*.co.uk` every name under `co.uk`. Whether a
+pattern is broad is therefore a question about suffixes, answered against the Public Suffix List
+(the ICANN section, shipped inside the `publicsuffixlist` package: no download at run time) and
+against a list of domains anyone can host content under (storage accounts, web apps, CDNs), which
+is the checks' configurable option because which of them an estate accepts is policy.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import publicsuffixlist
+
+# Domains under which anyone can publish content with a free account: a wildcard over one of
+# them lets a workload reach an attacker's bucket, site or tunnel. Reference architectures allow
+# some (for example `*.blob.core.windows.net` for storage), so this is a finding users scope.
+DEFAULT_MULTI_TENANT_DOMAINS = (
+    "blob.core.windows.net", "web.core.windows.net", "file.core.windows.net", "queue.core.windows.net",
+    "table.core.windows.net", "dfs.core.windows.net", "azurewebsites.net", "azurestaticapps.net",
+    "azureedge.net", "azurefd.net", "cloudapp.azure.com", "cloudapp.net", "trafficmanager.net",
+    "servicebus.windows.net", "azurecr.io", "cloudfront.net", "s3.amazonaws.com", "amazonaws.com",
+    "storage.googleapis.com", "appspot.com", "web.app", "firebaseapp.com", "github.io",
+    "githubusercontent.com", "herokuapp.com", "netlify.app", "vercel.app", "pages.dev", "workers.dev",
+    "ngrok.io", "ngrok-free.app",
+)
+
+
+def target_host(target: str) -> str:
+    """The host part of a target FQDN or URL (`https://*.x.com/path` -> `*.x.com`), normalised."""
+    host = target.strip().lower()
+    if "://" in host:
+        host = host.split("://", 1)[1]
+    return host.split("/", 1)[0].rstrip(".")
+
+
+def matches(pattern: str, host: str) -> bool:
+    """Whether the application-rule pattern matches one host name."""
+    pattern, host = target_host(pattern), host.strip().lower().rstrip(".")
+    if pattern.startswith("*"):
+        return host.endswith(pattern[1:])
+    return pattern == host
+
+
+def every_name(pattern: str) -> bool:
+    """`*` (and the `*.*` some users write) match every host name."""
+    return target_host(pattern) in ("*", "*.*")
+
+
+@lru_cache(maxsize=1)
+def _icann_suffixes() -> tuple[str, ...]:
+    """The ICANN section of the packaged Public Suffix List, wildcard rules as their parent."""
+    data = Path(publicsuffixlist.__file__).with_name("public_suffix_list.dat").read_text(encoding="utf-8")
+    body = data.split("===BEGIN ICANN DOMAINS===", 1)[-1].split("===END ICANN DOMAINS===", 1)[0]
+    found: set[str] = set()
+    for line in body.splitlines():
+        rule = line.strip().lower()
+        if not rule or rule.startswith("//") or rule.startswith("!"):
+            continue
+        rule = rule.removeprefix("*.")
+        found.add(rule)
+        try:
+            found.add(rule.encode("idna").decode("ascii"))
+        except UnicodeError:
+            pass
+    return tuple(sorted(found))
+
+
+@lru_cache(maxsize=8192)
+def public_suffix_covered(pattern: str) -> str | None:
+    """A public suffix every name under which the pattern matches (`*.co.uk` -> `co.uk`), or None."""
+    host = target_host(pattern)
+    if not host.startswith("*") or every_name(host):
+        return None
+    tail = host[1:]
+    for suffix in _icann_suffixes():
+        if ("." + suffix).endswith(tail):
+            return suffix
+    return None
+
+
+def domain_covered(pattern: str, domains: tuple[str, ...]) -> str | None:
+    """One of `domains` every name under which the pattern matches, or None."""
+    host = target_host(pattern)
+    if not host.startswith("*"):
+        return None
+    tail = host[1:]
+    for domain in domains:
+        if ("." + domain.strip().lower().rstrip(".")).endswith(tail):
+            return domain
+    return None
