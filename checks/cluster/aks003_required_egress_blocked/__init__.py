@@ -35,7 +35,7 @@ the network rules AKS documents (UDP 1194, TCP 9000, UDP 123). Move any `Deny` r
 these FQDNs below the allow, or narrow it.
 """
 from aksaudit.api import (
-    APPLICATION, NETWORK, T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET,
+    APPLICATION, NETWORK, AddressSet, T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET,
     CheckMeta, Severity, effective_rules, fail, passed, skipped,
 )
 from aksaudit.checks.cluster.aks003_required_egress_blocked.requirements import Requirement, requirements
@@ -198,7 +198,7 @@ class RuleWalk:
 
     def verdict(self, prefixes, wanted: list[Requirement]) -> dict:
         """Per requirement, what stays uncovered or who blocks it (see `verdict`)."""
-        remaining = {r.label: list(prefixes) for r in wanted}
+        remaining = {r.label: AddressSet.of_networks(prefixes) for r in wanted}
         blocked: dict[str, tuple[tuple[int, int], object]] = {}  # label -> ((position, order), rule)
         gaps = list(self.ruleset.gaps)
         groups: dict[str, list[tuple[int, Requirement]]] = {}
@@ -229,7 +229,7 @@ class RuleWalk:
         ordered = sorted(blocked.items(), key=lambda item: item[1][0])
         return {
             "missing": [r.label for r in wanted if remaining[r.label] and r.label not in blocked],
-            "uncovered": {label: [str(n) for n in nets] for label, nets in remaining.items()
+            "uncovered": {label: nets.describe(limit=20) for label, nets in remaining.items()
                           if nets and label not in blocked},
             "blocked": [{"fqdn": label, "rule": rule.name, "collection": rule.collection, "locus": rule.locus,
                          "owner": rule.owner_id} for label, (_, rule) in ordered],

@@ -1,9 +1,12 @@
 """Application rule allows every FQDN.
 
 **What it checks**
-An `Allow` application rule (classic or policy, base policies included) whose `targetFqdns` or
-`targetUrls` contain `*` (high), or a wildcard over a whole top-level domain such as `*.com`
-(medium).
+An `Allow` application rule (classic or policy, base policies included) whose target FQDNs or
+target URLs match every host name (`*`: high), or every host name under a public suffix (medium):
+`*.com`, `*.co.uk`, and the same sets spelled `*com` or `*.uk` (Azure matches a leading `*` as
+"any prefix", so `*m` matches every `.com` name). Public suffixes come from the ICANN section of
+the Public Suffix List shipped with aksaudit. Wildcards under a domain anyone can host content
+on (`*.blob.core.windows.net`) are FW007's finding.
 
 **Why it matters**
 FQDN filtering is the reason to put AKS egress behind Azure Firewall: it is what stops a
@@ -14,7 +17,11 @@ compromised pod from reaching an attacker's host. A `*` target allows every host
 Replace the wildcard with the FQDNs the workload needs; allow AKS's own dependencies with the
 `AzureKubernetesService` FQDN tag.
 """
-from aksaudit.api import T_FIREWALL, T_POLICY, T_RCG, APPLICATION, CheckMeta, Severity, fail, passed, skipped
+
+from aksaudit.api import (
+    T_FIREWALL, T_POLICY, T_RCG, APPLICATION, CheckMeta, Severity, every_name, fail, passed, public_suffix_covered,
+    skipped,
+)
 from aksaudit.checks.firewall.rule_evidence import rule_evidence
 from aksaudit.checks.firewall.rule_owners import allow_rules
 
@@ -25,21 +32,19 @@ META = CheckMeta(
     severity=Severity.HIGH,
     requires=(T_FIREWALL, T_POLICY, T_RCG),
     references=("https://learn.microsoft.com/azure/firewall/rule-processing",
-                "https://learn.microsoft.com/azure/firewall/fqdn-tags"),
+                "https://learn.microsoft.com/azure/firewall/fqdn-tags",
+                "https://publicsuffix.org/"),
     tags=("firewall", "rules"),
 )
 
 
-def _breadth(target: str) -> Severity | None:
-    """HIGH for '*', MEDIUM for '*.<tld>', None for a real host pattern."""
-    host = target.strip().lower()
-    for scheme in ("https://", "http://"):
-        host = host.removeprefix(scheme)
-    host = host.split("/", 1)[0]
-    if host in ("*", "*.*"):
-        return Severity.HIGH
-    if host.startswith("*.") and "." not in host[2:] and host[2:].replace("-", "").isalnum():
-        return Severity.MEDIUM
+def breadth(target: str) -> tuple[Severity, str] | None:
+    """(severity, what the target matches) for a target matching every name or a public suffix."""
+    if every_name(target):
+        return Severity.HIGH, "every host name"
+    suffix = public_suffix_covered(target)
+    if suffix is not None:
+        return Severity.MEDIUM, f"every host name under the public suffix '{suffix}'"
     return None
 
 
@@ -48,18 +53,17 @@ def evaluate(estate, options):
         if gap:
             yield skipped(owner_id, gap)
             continue
-        broad = [(t, _breadth(t)) for t in (*rule.target_fqdns, *rule.target_urls)]
-        broad = [(t, s) for t, s in broad if s is not None]
+        broad = [(t, b) for t in (*rule.target_fqdns, *rule.target_urls) if (b := breadth(t)) is not None]
         if not broad:
             yield passed(owner_id, locus=rule.locus)
             continue
-        severity = Severity.HIGH if any(s is Severity.HIGH for _, s in broad) else Severity.MEDIUM
-        targets = ", ".join(t for t, _ in broad)
+        severity = Severity.HIGH if any(s is Severity.HIGH for _, (s, _) in broad) else Severity.MEDIUM
+        targets = ", ".join(f"{t} ({what})" for t, (_, what) in broad)
         yield fail(owner_id,
                    f"Application rule '{rule.name}' in collection '{rule.collection}' allows {targets}: "
                    "FQDN filtering is effectively off for its sources.",
                    locus=rule.locus, severity=severity,
                    evidence={**rule_evidence(rule),
-                             "wildcards": [t for t, _ in broad], "protocols": list(rule.protocols),
-                             "sources": list(rule.source_addresses),
+                             "wildcards": [t for t, _ in broad], "matches": [what for _, (_, what) in broad],
+                             "protocols": list(rule.protocols), "sources": list(rule.source_addresses),
                              "source_ip_groups": list(rule.source_ip_groups)})
