@@ -158,25 +158,29 @@ def parse_addresses(tokens: Iterable[str], *, where: str = "", extra_tags: froze
     space, and a rule naming it filters nothing). Known service tags become names; anything else
     is unknown, named with `where` so a skipped verdict says which datum it could not read.
     """
-    ips: list[AddressSet] = []
+    v4: list[tuple[int, int]] = []
+    v6: list[tuple[int, int]] = []
     tags: set[str] = set()
     unknown: list[str] = []
+    everything = False
     for raw in tokens:
         token = raw.strip()
-        lowered = token.lower()
-        if lowered in EVERY_ADDRESS_TOKENS:
-            ips.append(EVERYTHING)
+        if token.lower() in EVERY_ADDRESS_TOKENS:
+            everything = True
             continue
         parsed = parse_address(token)
         if parsed is not None:
-            ips.append(parsed)
+            v4.extend(parsed.v4.spans)
+            v6.extend(parsed.v6.spans)
             continue
         tag = canonical_tag(token, extra_tags)
         if tag is None:
             unknown.append(f"{where + ': ' if where else ''}'{token}' is neither an address, a range nor a known "
                            "service tag")
         elif tag in EVERYTHING_TAGS:
-            ips.append(EVERYTHING)
+            everything = True
         else:
             tags.add(tag)
-    return Addresses(AddressSet().union(*ips), frozenset(tags), tuple(unknown))
+    # One merge per side, however many tokens: rules and IP groups list hundreds of prefixes.
+    ips = EVERYTHING if everything else AddressSet(IntervalSet.of(v4), IntervalSet.of(v6))
+    return Addresses(ips, frozenset(tags), tuple(unknown))

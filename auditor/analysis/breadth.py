@@ -20,7 +20,7 @@ from typing import Sequence
 
 from .addresses import AddressSet
 from .intervals import IntervalSet
-from .network_rules import CompiledRule, NetworkRules, SourceAtom, region, source_atoms
+from .network_rules import CompiledRule, NetworkRules, region, source_atoms
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,13 @@ def _family(addresses: AddressSet, version: int) -> IntervalSet:
 
 
 def _covers(rules: Sequence[CompiledRule], protocol: str, version: int, target: IntervalSet, ports: IntervalSet,
-            bound: str) -> bool:
+            bound: str, memo: dict | None = None) -> bool:
+    if memo is not None:
+        key = ("covers", tuple(r.position for r in rules), protocol, version, target, ports, bound)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = _covers(rules, protocol, version, target, ports, bound)
+        return found
     boxes = []
     for rule in rules:
         _, destinations, rule_ports, _ = rule.box(bound)
@@ -59,6 +65,24 @@ def _irredundant(rules: tuple[CompiledRule, ...], protocol: str, version: int, t
     return tuple(kept)
 
 
+def _candidates(net: NetworkRules, protocol: str, version: int, wanted: IntervalSet, ports: IntervalSet,
+                bound: str) -> list[CompiledRule]:
+    """Allow rules that could add to a cover of `wanted` x `ports`, whatever the source (cached per
+    ruleset: every AKS subnet behind a firewall asks the same question with other sources)."""
+    key = ("candidates", protocol, version, wanted, ports, bound)
+    found = net.memo.get(key)
+    if found is None:
+        found = []
+        for rule in net.rules:
+            if not rule.allow:
+                continue
+            _, destinations, rule_ports, protocols = rule.box(bound)
+            if protocol in protocols and _family(destinations, version).overlaps(wanted) and rule_ports.overlaps(ports):
+                found.append(rule)
+        found = net.memo[key] = found
+    return found
+
+
 def covering_rules(net: NetworkRules, sources: AddressSet, protocol: str, target: AddressSet, ports: IntervalSet,
                    bound: str) -> list[Cover]:
     """Every irredundant set of Allow rules whose union covers `target` x `ports` for a part of `sources`.
@@ -69,29 +93,19 @@ def covering_rules(net: NetworkRules, sources: AddressSet, protocol: str, target
     found: dict[tuple[int, ...], Cover] = {}
     for version in (4, 6):
         wanted = _family(target, version)
-        if not wanted or not _family(sources, version):
+        wanted_sources = _family(sources, version)
+        if not wanted or not wanted_sources:
             continue
-        candidates = []
-        for rule in net.rules:
-            if not rule.allow:
-                continue
-            rule_sources, destinations, rule_ports, protocols = rule.box(bound)
-            if protocol in protocols and _family(destinations, version).overlaps(wanted) \
-                    and rule_ports.overlaps(ports) and _family(rule_sources, version).overlaps(_family(sources, version)):
-                candidates.append(rule)
-        if not candidates or not _covers(candidates, protocol, version, wanted, ports, bound):
+        candidates = [rule for rule in _candidates(net, protocol, version, wanted, ports, bound)
+                      if _family(rule.box(bound)[0], version).overlaps(wanted_sources)]
+        if not candidates or not _covers(candidates, protocol, version, wanted, ports, bound, net.memo):
             continue
         family_sources = AddressSet(v4=sources.v4) if version == 4 else AddressSet(v6=sources.v6)
         for atom in source_atoms(candidates, family_sources, bound):
-            if atom.rules and _covers(atom.rules, protocol, version, wanted, ports, bound):
+            if atom.rules and _covers(atom.rules, protocol, version, wanted, ports, bound, net.memo):
                 rules = _irredundant(atom.rules, protocol, version, wanted, ports, bound)
                 key = tuple(r.position for r in rules)
                 previous = found.get(key)
                 merged = atom.addresses if previous is None else previous.sources | atom.addresses
                 found[key] = Cover(protocol, version, merged, rules)
     return list(found.values())
-
-
-def atoms_reaching(net: NetworkRules, sources: AddressSet, bound: str) -> list[SourceAtom]:
-    """Source atoms of `sources` over every network rule (for callers that walk rules per atom)."""
-    return source_atoms(net.rules, sources, bound)

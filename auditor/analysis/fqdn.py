@@ -62,11 +62,17 @@ def _icann_suffixes() -> tuple[str, ...]:
             continue
         rule = rule.removeprefix("*.")
         found.add(rule)
-        try:
-            found.add(rule.encode("idna").decode("ascii"))
-        except UnicodeError:
-            pass
+        if not rule.isascii():  # users write internationalised suffixes in their ASCII (punycode) form too
+            try:
+                found.add(rule.encode("idna").decode("ascii"))
+            except UnicodeError:
+                pass
     return tuple(sorted(found))
+
+
+@lru_cache(maxsize=1)
+def _icann_set() -> frozenset[str]:
+    return frozenset(_icann_suffixes())
 
 
 @lru_cache(maxsize=8192)
@@ -76,6 +82,9 @@ def public_suffix_covered(pattern: str) -> str | None:
     if not host.startswith("*") or every_name(host):
         return None
     tail = host[1:]
+    if tail.startswith(".") and "*" not in tail:
+        # The usual spelling, '*.<domain>': a public suffix exactly when the domain is one.
+        return tail[1:] if tail[1:] in _icann_set() else None
     for suffix in _icann_suffixes():
         if ("." + suffix).endswith(tail):
             return suffix

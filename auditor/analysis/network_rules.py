@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Iterable, Sequence
 from weakref import WeakKeyDictionary
 
@@ -53,8 +53,14 @@ def ip_group_addresses(estate: "Estate", group_ids: Iterable[str], where: str,
         elif group.addresses is None:
             parts.append(Addresses(unknown=(f"{where}: IP group {group.id} came without 'properties.ipAddresses'",)))
         else:
-            parts.append(parse_addresses(group.addresses, where=f"IP group {group.id}", extra_tags=extra_tags))
+            parts.append(_group_contents(group.id, group.addresses, extra_tags))
     return Addresses().union(*parts)
+
+
+@lru_cache(maxsize=16384)
+def _group_contents(group_id: str, addresses: tuple[str, ...], extra_tags: frozenset[str]) -> Addresses:
+    """An IP group's contents, parsed once however many rules reference it."""
+    return parse_addresses(addresses, where=f"IP group {group_id}", extra_tags=extra_tags)
 
 
 @dataclass(frozen=True)
@@ -83,12 +89,18 @@ class CompiledRule:
         rule match more (an Allow at the upper bound, a Deny at the lower bound of what is
         allowed), and adds nothing otherwise.
         """
-        widen = (bound == UPPER) == self.allow
-        sources = EVERYTHING if widen and self.sources.unknown else self.sources.ips
-        destinations = EVERYTHING if widen and self.destinations.unknown else self.destinations.ips
-        ports = ALL_PORTS if widen and self.port_gaps else self.ports
-        protocols = ALL_PROTOCOLS if widen and self.protocol_gaps else self.protocols
-        return sources, destinations, ports, protocols
+        return self._boxes[bound]
+
+    @cached_property
+    def _boxes(self) -> dict[str, tuple[AddressSet, AddressSet, IntervalSet, frozenset[str]]]:
+        boxes = {}
+        for bound in (LOWER, UPPER):
+            widen = (bound == UPPER) == self.allow
+            boxes[bound] = (EVERYTHING if widen and self.sources.unknown else self.sources.ips,
+                            EVERYTHING if widen and self.destinations.unknown else self.destinations.ips,
+                            ALL_PORTS if widen and self.port_gaps else self.ports,
+                            ALL_PROTOCOLS if widen and self.protocol_gaps else self.protocols)
+        return boxes
 
 
 def compile_rule(estate: "Estate", rule: FirewallRule, position: int,
@@ -190,6 +202,7 @@ class NetworkRules:
         network = [r for r in ruleset.rules if r.kind == NETWORK and r.action in ("allow", "deny")]
         self.rules: tuple[CompiledRule, ...] = tuple(compile_rule(estate, rule, position, extra_tags)
                                                      for position, rule in enumerate(network))
+        self.memo: dict = {}  # answers that depend only on the rules, for the queries built on them
 
     @cached_property
     def gaps(self) -> tuple[str, ...]:

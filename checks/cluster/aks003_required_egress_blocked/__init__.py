@@ -198,7 +198,8 @@ class RuleWalk:
 
     def verdict(self, prefixes, wanted: list[Requirement]) -> dict:
         """Per requirement, what stays uncovered or who blocks it (see `verdict`)."""
-        remaining = {r.label: AddressSet.of_networks(prefixes) for r in wanted}
+        subnet = AddressSet.of_networks(prefixes)  # immutable: every requirement starts from the same set
+        remaining = {r.label: subnet for r in wanted}
         blocked: dict[str, tuple[tuple[int, int], object]] = {}  # label -> ((position, order), rule)
         gaps = list(self.ruleset.gaps)
         groups: dict[str, list[tuple[int, Requirement]]] = {}
