@@ -64,7 +64,10 @@ def _resolve(estate: Estate, firewall: Firewall) -> RuleSet:
     if not firewall.policy_id:
         ordered = sorted(firewall.classic_rules, key=lambda r: (_KIND_ORDER.get(r.kind, 3), r.collection_priority))
         return RuleSet(firewall.id, tuple(ordered), (firewall.id,), (), firewall.threat_intel_mode)
-    return _resolve_policy(estate, firewall.policy_id, firewall.id)
+    # The same rules, in the same tuple, as the policy's own ruleset: what is computed from a
+    # policy's rules (compiled address sets, covers) is then shared by its firewalls.
+    shared = policy_ruleset(estate, firewall.policy_id)
+    return RuleSet(firewall.id, shared.rules, shared.owner_ids, shared.gaps, shared.threat_intel_mode)
 
 
 def policy_ruleset(estate: Estate, policy_id: str) -> RuleSet:

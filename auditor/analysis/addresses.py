@@ -152,6 +152,21 @@ class Addresses:
 
 
 def parse_addresses(tokens: Iterable[str], *, where: str = "", extra_tags: frozenset[str] = frozenset()) -> Addresses:
+    """Address tokens as a rule, IP group or route holds them (see `_parse_addresses`).
+
+    Cached on the tokens: the same source lists recur across rules and every cluster path asks
+    for them again; only a list with unreadable tokens is parsed anew, to name its `where`.
+    """
+    found = _parse_cached(tuple(tokens), extra_tags)
+    return _parse_addresses(found[1], where, extra_tags) if found[0].unknown and where else found[0]
+
+
+@lru_cache(maxsize=65536)
+def _parse_cached(tokens: tuple[str, ...], extra_tags: frozenset[str]) -> tuple[Addresses, tuple[str, ...]]:
+    return _parse_addresses(tokens, "", extra_tags), tokens
+
+
+def _parse_addresses(tokens: Iterable[str], where: str, extra_tags: frozenset[str]) -> Addresses:
     """Address tokens as a rule, IP group or route holds them.
 
     `*` and `Any` are every address; `Internet` is every address too (it is a tag for all public

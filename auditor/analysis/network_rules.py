@@ -235,14 +235,16 @@ class NetworkRules:
 
 # One compiled rule list per ruleset and estate: every AKS subnet behind a hub asks about the same
 # firewall. Weak keys: the cache dies with its estate.
-_COMPILED: "WeakKeyDictionary[Estate, dict[tuple[int, frozenset[str]], tuple[RuleSet, NetworkRules]]]" = \
+_COMPILED: "WeakKeyDictionary[Estate, dict[tuple[int, frozenset[str]], tuple[tuple, NetworkRules]]]" = \
     WeakKeyDictionary()
 
 
 def network_rules(estate: "Estate", ruleset: "RuleSet", extra_tags: frozenset[str] = frozenset()) -> NetworkRules:
+    """The compiled network rules of a ruleset, once per estate and rule list: a policy's firewalls
+    share their policy's rule tuple (see `rulesets.effective_rules`), so they share this too."""
     cache = _COMPILED.setdefault(estate, {})
-    key = (id(ruleset), extra_tags)
+    key = (id(ruleset.rules), extra_tags)
     cached = cache.get(key)
-    if cached is None or cached[0] is not ruleset:
-        cached = cache[key] = (ruleset, NetworkRules(estate, ruleset, extra_tags))
+    if cached is None or cached[0] is not ruleset.rules:
+        cached = cache[key] = (ruleset.rules, NetworkRules(estate, ruleset, extra_tags))
     return cached[1]
