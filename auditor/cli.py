@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--quiet", action="store_true", help="no terminal summary")
     scan.add_argument("--baseline", metavar="PREVIOUS.json", help="a previous JSON v1 result: mark findings new/unchanged/reappeared and list resolved ones")
     scan.add_argument("--fail-on-new", action="store_true", help="with --baseline: only new or reappeared findings fail the run")
-    scan.add_argument("--approved", metavar="FILE", help="approved egress baseline (from 'baseline approve'): report drift as DRIFT001")
+    scan.add_argument("--approved", metavar="FILE", help="approved egress baseline (from 'baseline approve'): report every cluster whose egress path drifted from it")
     scan.add_argument("--redact-subscriptions", action="store_true",
                       help="show subscription ids as stable pseudonyms (sub-<8 hex>) in SARIF, HTML, Markdown and the "
                            "terminal summary; JSON and remediation scripts keep the real ids, fingerprints are unchanged")
