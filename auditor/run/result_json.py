@@ -9,26 +9,22 @@ The reader trusts nothing in the file. Anything that is not a JSON v1 result (un
 JSON, nested deeper than any result is, a field of the wrong type, `complete` anything but a
 boolean) is an `InputError` with one line naming the file and the field, never a traceback. A
 result that says it is incomplete stays incomplete when read back, even when it names no gap.
-Evidence is the checks' own record: the reader only requires an object there, and whoever uses
-a piece of it (a fix template) copes with a piece it cannot use.
+Schema validation, and why evidence is only required to be an object: `result_schema`.
 """
 from __future__ import annotations
 
-import copy
 import json
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 from ..collect.snapshot import InputError, read_json
 from ..engine import ScanResult, SkippedOutcome
 from ..findings import Finding, Severity, Status, subscription_of
 from ..registry import CheckDoc
 from ..suppress import SuppressionNotice
+from .result_schema import first_problem
 
 SCHEMA_VERSION = 1
-SCHEMA_FILE = "aksaudit-v1.schema.json"
 NOTICE_KINDS = ("expired", "stale")
 # A result aksaudit writes nests about ten levels deep (evidence included); far deeper is damage
 # or an attack, and would make re-writing it (merge) recurse without bound.
@@ -110,42 +106,23 @@ def render(result: ScanResult) -> str:
 
 # -- reading -------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _validator() -> Any:
-    """The schema's validator, with evidence accepted as any object (see the module docstring)."""
-    from jsonschema import Draft202012Validator
-
-    schema = json.loads(resources.files("aksaudit.reports").joinpath(SCHEMA_FILE).read_text(encoding="utf-8"))
-    schema = copy.deepcopy(schema)
-    for name in ("finding", "finding_record"):
-        schema["$defs"][name]["properties"]["evidence"] = {"type": "object"}
-    return Draft202012Validator(schema)
-
-
 def _one_line(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
-def _containers(value: Any) -> Iterator[Any]:
-    if isinstance(value, dict):
-        yield from value.values()
-    elif isinstance(value, list):
-        yield from value
-
-
 def _depth_within(document: Any, limit: int) -> bool:
-    """Whether no value nests deeper than `limit`; walked without recursion."""
-    level = [document]
+    """Whether no value nests deeper than `limit` containers; walked level by level, without
+    recursion, visiting only containers (most values are scalars)."""
+    level = [document] if isinstance(document, (dict, list)) else []
     for _ in range(limit):
-        level = [child for value in level for child in _containers(value)]
         if not level:
             return True
-    return False
-
-
-def _where(error: Any) -> str:
-    return "/".join(str(part) for part in error.absolute_path) or "the document"
+        deeper: list[Any] = []
+        for value in level:
+            deeper.extend(c for c in (value.values() if isinstance(value, dict) else value) if isinstance(c, (dict, list)))
+        level = deeper
+    return not level
 
 
 def read_document(path: str | Path) -> dict[str, Any]:
@@ -156,11 +133,9 @@ def read_document(path: str | Path) -> dict[str, Any]:
         raise InputError(f"{name}: not an aksaudit JSON v1 result (schema_version 1 expected)")
     if not _depth_within(document, MAX_DEPTH):
         raise InputError(f"{name}: not an aksaudit JSON v1 result: nested deeper than {MAX_DEPTH} levels")
-    from jsonschema.exceptions import best_match
-
-    error = best_match(_validator().iter_errors(document))
-    if error is not None:
-        raise InputError(_one_line(f"{name}: not an aksaudit JSON v1 result: {_where(error)}: {error.message}"))
+    problem = first_problem(document)
+    if problem is not None:
+        raise InputError(_one_line(f"{name}: not an aksaudit JSON v1 result: {problem[0]}: {problem[1]}"))
     return document
 
 
