@@ -12,7 +12,7 @@ import sys
 import threading
 from datetime import date
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 from rich.console import Console
 
@@ -30,6 +30,7 @@ from .config import Config, ConfigError, load_config
 from .engine import ScanResult, now_iso, select_checks
 from .output import write_atomic
 from .registry import Registry, RegistryError, load_registry
+from .reports.formats import ReportFormat
 from .reports.terminal import plain
 from .run.exit_policy import (
     DEFAULT_FAIL_ON, EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, FAIL_ON, exit_code,
@@ -47,14 +48,6 @@ def _split(values: Sequence[str] | None) -> list[str]:
     return [item.strip() for value in values or () for item in value.split(",") if item.strip()]
 
 
-def _outputs() -> dict[str, Callable[[ScanResult], str | bytes]]:
-    from .reports import html, json_report, markdown, sarif
-    return {"json": json_report.render, "sarif": sarif.render, "html": html.render, "markdown": markdown.render}
-
-
-REPORT_FLAGS = ("json", "sarif", "html", "markdown")  # each names a renderer in _outputs()
-
-
 def write_reports(args: argparse.Namespace, result: ScanResult, shown: ScanResult | None = None) -> list[str]:
     """Write every requested report atomically ('-' streams to stdout); return warnings for the user.
 
@@ -62,11 +55,10 @@ def write_reports(args: argparse.Namespace, result: ScanResult, shown: ScanResul
     pseudonymised, under --redact-subscriptions); JSON, the machine contract, always gets `result`.
     """
     shown = shown or result
-    renderers = _outputs()
     with gc_paused():  # rendering builds millions of short-lived acyclic objects: see aksaudit.bulk
-        for name in REPORT_FLAGS:
-            if getattr(args, name, None):
-                write_atomic(getattr(args, name), renderers[name](result if name == "json" else shown))
+        for report in ReportFormat:
+            if getattr(args, report.value, None):
+                write_atomic(getattr(args, report.value), report.render(result if report.machine_contract else shown))
         sarif_dir = getattr(args, "sarif_dir", None)
         if not (sarif_dir or getattr(args, "sarif", None)):
             return []
@@ -249,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     configure_logging(args.verbose)
     # Keep stdout clean for a report streamed to '-': the summary then goes to stderr.
-    to_stderr = any(getattr(args, name, None) == "-" for name in (*REPORT_FLAGS, "remediation"))
+    to_stderr = any(getattr(args, name, None) == "-" for name in (*(r.value for r in ReportFormat), "remediation"))
     console = Console(stderr=to_stderr, highlight=False, soft_wrap=False)
     try:
         registry = load_registry()
