@@ -2,9 +2,9 @@
 options and severities, compare with the previous result, add who changed what, then apply
 the configuration's suppressions as of the request's date.
 
-The order matters and is the same for every command: suppressions come last so that a finding
-compared with a previous result is still matched by its fingerprint, and change history is
-asked only for findings that are new by then.
+The order is the same for every command. Comparing with the previous result comes before change
+history, which is asked only for findings that are new by then; suppressions come last, so an
+accepted risk is still compared and still gets its history, and stays in every report, marked.
 """
 from __future__ import annotations
 
