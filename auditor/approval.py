@@ -1,11 +1,10 @@
 """Approved egress baselines and snapshot diffs, both built on the canonical egress view."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from .collect.snapshot import InputError
+from .collect.snapshot import InputError, read_json
 from .egress_view import cluster_views, diff_cluster_view
 from .model import Estate
 
@@ -20,12 +19,7 @@ def approval_document(estate: Estate, *, source: str, approved_at: str) -> dict[
 
 def load_approval(path: str | Path) -> dict[str, Any]:
     name = str(path)
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise InputError(f"{name}: no such file") from error
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(f"{name}: cannot be read as JSON ({error})") from error
+    document = read_json(path)
     if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("version") != VERSION:
         raise InputError(f"{name}: not an aksaudit egress baseline ('format': '{FORMAT}', 'version': {VERSION})")
     if not isinstance(document.get("clusters"), dict):

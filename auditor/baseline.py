@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
-from .collect.snapshot import InputError
 from .engine import ScanResult
+from .findings import Finding
 from .rows import id_key
-from .saved_results import read_document
+from .run.result_json import finding_dict, read_result
 
 NEW, UNCHANGED, REAPPEARED = "new", "unchanged", "reappeared"
 
@@ -22,24 +21,15 @@ NEW, UNCHANGED, REAPPEARED = "new", "unchanged", "reappeared"
 @dataclass(frozen=True)
 class Baseline:
     source: str
-    findings: dict[str, dict[str, Any]]  # fingerprint -> finding as written in the previous JSON
-    resolved: dict[str, dict[str, Any]]  # fingerprint -> findings the previous scan called resolved
+    findings: dict[str, Finding]  # fingerprint -> finding of the previous result
+    resolved: frozenset[str]  # fingerprints the previous result called resolved
 
 
 def load_baseline(path: str | Path) -> Baseline:
-    name = str(path)
-    document = read_document(path)
-    indexed = {}
-    for field in ("findings", "resolved"):
-        items = document.get(field, [])
-        if not isinstance(items, list):
-            raise InputError(f"{name}: '{field}' is {type(items).__name__}, expected a list")
-        indexed[field] = {}
-        for index, item in enumerate(items):
-            if not isinstance(item, dict) or not isinstance(item.get("fingerprint"), str):
-                raise InputError(f"{name}: {field}[{index}] has no fingerprint")
-            indexed[field][item["fingerprint"]] = item
-    return Baseline(name, indexed["findings"], indexed["resolved"])
+    """A previous result, read through the strict JSON v1 reader."""
+    previous = read_result(path)
+    resolved = frozenset(str(item.get("fingerprint", "")) for item in previous.resolved or ())
+    return Baseline(str(path), {f.fingerprint: f for f in previous.findings}, resolved)
 
 
 def apply_baseline(result: ScanResult, baseline: Baseline) -> ScanResult:
@@ -54,12 +44,11 @@ def apply_baseline(result: ScanResult, baseline: Baseline) -> ScanResult:
     for fingerprint, old in sorted(baseline.findings.items(), key=lambda item: item[0]):
         if fingerprint in current:
             continue
-        check_id, resource = old.get("check_id", ""), id_key(str(old.get("resource_id", "")))
-        if check_id not in ran:
-            warnings.append(f"baseline finding {check_id} on {old.get('resource_id')} not re-checked: the check did not run")
-        elif (check_id, resource) in unjudged:
-            warnings.append(f"baseline finding {check_id} on {old.get('resource_id')} not re-checked: its data was unreadable")
+        if old.check_id not in ran:
+            warnings.append(f"baseline finding {old.check_id} on {old.resource_id} not re-checked: the check did not run")
+        elif (old.check_id, id_key(old.resource_id)) in unjudged:
+            warnings.append(f"baseline finding {old.check_id} on {old.resource_id} not re-checked: its data was unreadable")
         else:
-            resolved.append(dict(old, baseline_state="resolved"))
+            resolved.append(dict(finding_dict(old), baseline_state="resolved"))
     return replace(result, findings=findings, resolved=tuple(resolved), warnings=result.warnings + tuple(warnings),
                    baseline_source=baseline.source)

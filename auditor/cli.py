@@ -1,8 +1,6 @@
-"""Command line: argument parsing and wiring only; every decision lives in a testable function.
-
-Exit codes: 0 complete and nothing at or above --fail-on; 1 findings at or above it; 2 could not
-start (usage, unreadable input, configuration); 3 the scan is incomplete (results still written);
-130 interrupted (Ctrl-C: nothing written).
+"""Command line: argument parsing and wiring only. Every command that scans turns its arguments
+into a `ScanRequest` and hands it to the one pipeline (`aksaudit.run.pipeline`); every decision
+lives in a testable function. Exit codes: see `aksaudit.run.exit_policy`.
 """
 from __future__ import annotations
 
@@ -14,66 +12,40 @@ import sys
 import threading
 from datetime import date
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 from rich.console import Console
 
 from . import __version__
 from .approval import approval_document, diff_estates, diff_text, load_approval
-from .baseline import apply_baseline, load_baseline
-from .cli_live import (
-    add_live_arguments, add_snapshot_command, has_live_scope, live_clients, live_snapshot, with_change_history,
-    write_live_snapshot,
-)
+from .baseline import load_baseline
+from .cli_live import add_live_arguments, add_snapshot_command, has_live_scope, live_source, report_collection, write_live_snapshot
 from .cli_remediation import add_remediate_command, add_remediation_arguments, cmd_remediate, header_of, write_script
 from .collect.errors import CannotStart
 from .completion import add_completion_command, completion_script
 from .merge import add_merge_command, cmd_merge
-from .collect.snapshot import InputError, estate_of, load_snapshot, open_snapshot
+from .collect.snapshot import InputError
 from .bulk import gc_paused
 from .config import Config, ConfigError, load_config
-from .suppress import apply_suppressions
-from .engine import ScanResult, now_iso, run_scan, select_checks
-from .findings import Severity
+from .engine import ScanResult, now_iso, select_checks
 from .output import write_atomic
 from .registry import Registry, RegistryError, load_registry
+from .reports.formats import ReportFormat
 from .reports.terminal import plain
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
-FAIL_ON = ("critical", "high", "medium", "low", "info", "never")
+from .run.exit_policy import (
+    DEFAULT_FAIL_ON, EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, FAIL_ON, exit_code,
+)
+from .run.pipeline import run
+from .run.request import ScanRequest, SnapshotSource
+from .run.sources import read_source
 
 
 class UsageError(Exception):
     """Bad arguments or configuration: exit 2 with the message."""
 
 
-def exit_code(result: ScanResult, fail_on: str, *, only_new: bool = False) -> int:
-    """Incomplete wins over findings: a partial scan must never look like a clean or ordinary one.
-
-    With `only_new`, findings a baseline already knew (unchanged) do not fail the run: adoption on
-    an estate with existing debt. Reappeared findings count as new: they are regressions.
-    """
-    if not result.complete:
-        return EXIT_INCOMPLETE
-    if fail_on == "never":
-        return EXIT_OK
-    threshold = Severity(fail_on).rank
-    counted = [f for f in result.findings
-               if not f.suppressed and (not only_new or f.baseline_state != "unchanged")]
-    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in counted) else EXIT_OK
-
-
 def _split(values: Sequence[str] | None) -> list[str]:
     return [item.strip() for value in values or () for item in value.split(",") if item.strip()]
-
-
-def _outputs() -> dict[str, Callable[[ScanResult], str | bytes]]:
-    from .reports import html, json_report, markdown, sarif
-    return {"json": json_report.render, "sarif": sarif.render, "html": html.render, "markdown": markdown.render}
-
-
-REPORT_FLAGS = ("json", "sarif", "html", "markdown")  # each names a renderer in _outputs()
 
 
 def write_reports(args: argparse.Namespace, result: ScanResult, shown: ScanResult | None = None) -> list[str]:
@@ -83,11 +55,10 @@ def write_reports(args: argparse.Namespace, result: ScanResult, shown: ScanResul
     pseudonymised, under --redact-subscriptions); JSON, the machine contract, always gets `result`.
     """
     shown = shown or result
-    renderers = _outputs()
     with gc_paused():  # rendering builds millions of short-lived acyclic objects: see aksaudit.bulk
-        for name in REPORT_FLAGS:
-            if getattr(args, name, None):
-                write_atomic(getattr(args, name), renderers[name](result if name == "json" else shown))
+        for report in ReportFormat:
+            if getattr(args, report.value, None):
+                write_atomic(getattr(args, report.value), report.render(result if report.machine_contract else shown))
         sarif_dir = getattr(args, "sarif_dir", None)
         if not (sarif_dir or getattr(args, "sarif", None)):
             return []
@@ -121,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--quiet", action="store_true", help="no terminal summary")
     scan.add_argument("--baseline", metavar="PREVIOUS.json", help="a previous JSON v1 result: mark findings new/unchanged/reappeared and list resolved ones")
     scan.add_argument("--fail-on-new", action="store_true", help="with --baseline: only new or reappeared findings fail the run")
-    scan.add_argument("--approved", metavar="FILE", help="approved egress baseline (from 'baseline approve'): report drift as DRIFT001")
+    scan.add_argument("--approved", metavar="FILE", help="approved egress baseline (from 'baseline approve'): report every cluster whose egress path drifted from it")
     scan.add_argument("--redact-subscriptions", action="store_true",
                       help="show subscription ids as stable pseudonyms (sub-<8 hex>) in SARIF, HTML, Markdown and the "
                            "terminal summary; JSON and remediation scripts keep the real ids, fingerprints are unchanged")
@@ -172,25 +143,16 @@ def cmd_scan(args: argparse.Namespace, registry: Registry, console: Console) -> 
         checks = select_checks(registry, _split(args.select) or config.select, _split(args.ignore) or config.ignore)
     except ValueError as error:
         raise UsageError(str(error)) from error
-    fail_on = args.fail_on or config.fail_on or "low"
+    fail_on = args.fail_on or config.fail_on or DEFAULT_FAIL_ON
     if args.fail_on_new and not args.baseline:
         raise UsageError("--fail-on-new needs --baseline PREVIOUS.json")
-    baseline = load_baseline(args.baseline) if args.baseline else None
-    options = {check_id: dict(values) for check_id, values in config.options.items()}
-    if args.approved:
-        options.setdefault("DRIFT001", {})["approved"] = load_approval(args.approved)
-    started = now_iso()
-    clients = None if args.snapshot else live_clients(args)
-    snapshot = open_snapshot(args.snapshot) if args.snapshot else live_snapshot(args, checks, args.quiet, clients)
-    with gc_paused():  # rows are streamed from the file into the model; see aksaudit.bulk
-        estate = estate_of(snapshot)
-        result = run_scan(estate, checks, scopes=snapshot.scope_labels, started_at=started,
-                          warnings=registry.problems, errors=snapshot.gaps if not snapshot.complete else (),
-                          meta=snapshot.meta, options=options, severities=config.severity)
-    if baseline is not None:
-        result = apply_baseline(result, baseline)
-    result = with_change_history(args, result, estate, clients, options.get("DRIFT001", {}).get("approved"))
-    result = apply_suppressions(result, config.suppressions, args.as_of or date.today())
+    request = ScanRequest(
+        source=SnapshotSource(args.snapshot) if args.snapshot else live_source(args), checks=checks, config=config,
+        previous=load_baseline(args.baseline) if args.baseline else None,
+        approved_egress=load_approval(args.approved) if args.approved else None,
+        as_of=args.as_of, warnings=registry.problems)
+    result = run(request)
+    report_collection(request.source, result)
     if args.remediation:
         write_script(args.remediation, result.findings, header_of(result), registry, args.include_disruptive)
     shown = result
@@ -234,10 +196,8 @@ def cmd_checks(args: argparse.Namespace, registry: Registry, console: Console) -
 
 
 def _estate_of(path: str):
-    snapshot = load_snapshot(path)
-    estate = estate_of(snapshot)
-    gaps = list(snapshot.gaps if not snapshot.complete else ()) + [r.describe() for r in estate.rejected]
-    return estate, gaps
+    collected = read_source(SnapshotSource(path), checks=())
+    return collected.estate, list(collected.gaps)
 
 
 def cmd_baseline(args: argparse.Namespace, registry: Registry, console: Console) -> int:
@@ -281,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     configure_logging(args.verbose)
     # Keep stdout clean for a report streamed to '-': the summary then goes to stderr.
-    to_stderr = any(getattr(args, name, None) == "-" for name in (*REPORT_FLAGS, "remediation"))
+    to_stderr = any(getattr(args, name, None) == "-" for name in (*(r.value for r in ReportFormat), "remediation"))
     console = Console(stderr=to_stderr, highlight=False, soft_wrap=False)
     try:
         registry = load_registry()

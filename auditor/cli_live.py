@@ -1,29 +1,25 @@
-"""The live side of the command line: scope flags, and collecting or saving a live snapshot.
+"""The live side of the command line: scope flags, and saving a live snapshot.
 
 `scan` and `snapshot` take the same scope flags; declaring them once here keeps the two
-commands from drifting apart. Everything below the flags is a call into `aksaudit.collect`.
+commands from drifting apart. The flags become a `LiveSource`; collecting from it is the
+pipeline's part (`aksaudit.run.sources`).
 """
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
-from .collect.changes import change_reader, read_change_history
-from .collect.clients import AzureClients, connect
-from .collect.clouds import CLOUDS, resolve_cloud
-from .collect.arm import collect_arm
-from .collect.live import LiveOptions, ScopeRequest, collect_live
-from .collect.live_only import live_only_types
+from .collect.clouds import CLOUDS
+from .collect.live import ScopeRequest
 from .collect.queries import SUBSCRIPTION_BATCH
-from .collect.progress import make_progress
 from .collect.snapshot import Snapshot, snapshot_document
 from .collect.throttle import RetryPolicy
 from .engine import ScanResult
-from .model import Estate
 from .output import write_atomic
+from .run.request import LiveSource, Source
+from .run.sources import collect
 
 
 def add_live_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,63 +59,24 @@ def has_live_scope(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "subscription", None) or getattr(args, "management_group", None))
 
 
-def scope_request(args: argparse.Namespace) -> ScopeRequest:
-    return ScopeRequest(tuple(s.strip() for s in args.subscription or () if s.strip()),
-                        tuple(m.strip() for m in args.management_group or () if m.strip()))
+def live_source(args: argparse.Namespace) -> LiveSource:
+    """The live source the scope flags describe."""
+    return LiveSource(
+        scope=ScopeRequest(tuple(s.strip() for s in args.subscription or () if s.strip()),
+                           tuple(m.strip() for m in args.management_group or () if m.strip())),
+        cloud=args.cloud, retry_budget=args.retry_budget, api=args.source, subscription_batch=args.subscription_batch,
+        quiet=args.quiet)
 
 
-def required_types(checks: Iterable[Any]) -> tuple[str, ...]:
-    """The union of the types the checks need: the collector queries nothing else. Routing
-    intent, hub connections and outbound endpoints (not in Resource Graph) come with the types
-    that imply them: see collect/live_only.py."""
-    needed = {t.lower() for check in checks for t in check.meta.requires}
-    return tuple(sorted(needed | live_only_types(needed)))
-
-
-def live_clients(args: argparse.Namespace) -> AzureClients:
-    """The SDK clients for the cloud on the command line (one credential for the whole scan)."""
-    return connect(resolve_cloud(args.cloud), retry_budget=max(0.0, args.retry_budget))
-
-
-def live_snapshot(args: argparse.Namespace, checks: Iterable[Any], quiet: bool = False,
-                  clients: AzureClients | None = None) -> Snapshot:
-    """Collect from Resource Graph (or, with --source arm, ARM) for the scopes on the command line."""
-    # The SDKs log failures we report ourselves, better worded; keep their lines off the terminal.
-    logging.getLogger("azure").addHandler(logging.NullHandler())
-    batch = getattr(args, "subscription_batch", None)
-    options = LiveOptions(retry=RetryPolicy(budget=max(0.0, args.retry_budget)),
-                          batch_size=batch or SUBSCRIPTION_BATCH, split_scopes=batch is not None)
-    collect = collect_arm if getattr(args, "source", "arg") == "arm" else collect_live
-    snapshot = collect(required_types(checks), scope_request(args), clients or live_clients(args), options=options,
-                       progress=make_progress(quiet=quiet))
-    for warning in snapshot.meta.get("warnings") or ():
+def _warn_collection(meta: Any) -> None:
+    for warning in (meta or {}).get("warnings") or ():
         print(f"aksaudit: warning: {warning}", file=sys.stderr)
-    return snapshot
 
 
-ARM_SOURCE_REASON = ("--source arm: change history comes from Resource Graph's change tables, which this scan "
-                     "does not query")
-
-
-def with_change_history(args: argparse.Namespace, result: ScanResult, estate: Estate, clients: AzureClients | None,
-                        approved: Mapping[str, Any] | None) -> ScanResult:
-    """Who changed what the new findings and DRIFT001 point at: from Resource Graph's change
-    tables in a live scan (`clients`), or 'unavailable' when the estate came from a file."""
-    from . import history
-    if clients is None:
-        return history.unavailable(result)
-    if getattr(args, "source", "arg") == "arm":  # --source arm promises not a single Resource Graph request
-        return history.unavailable(result, ARM_SOURCE_REASON)
-    wanted = history.wanted(result, estate, approved)
-    if not wanted:
-        return result
-    options = LiveOptions(retry=RetryPolicy(budget=max(0.0, args.retry_budget)))
-    progress = make_progress(quiet=args.quiet)
-    try:
-        found = read_change_history(change_reader(clients, options, progress), history.all_ids(wanted))
-    finally:
-        progress.close()
-    return history.attach(result, found, wanted)
+def report_collection(source: Source, result: ScanResult) -> None:
+    """What a live collection warned about (a saved snapshot's warnings were shown when it was saved)."""
+    if isinstance(source, LiveSource):
+        _warn_collection(result.meta)
 
 
 def add_snapshot_command(commands: Any) -> None:
@@ -131,7 +88,8 @@ def add_snapshot_command(commands: Any) -> None:
 
 def write_live_snapshot(args: argparse.Namespace, checks: Iterable[Any]) -> Snapshot:
     """Collect what every given check needs and write it; gaps are listed on stderr."""
-    snapshot = live_snapshot(args, checks, quiet=args.quiet)
+    snapshot = collect(live_source(args), checks)
+    _warn_collection(snapshot.meta)
     write_atomic(args.output, json.dumps(snapshot_document(snapshot), indent=1, ensure_ascii=False) + "\n")
     for gap in snapshot.gaps:
         print(f"aksaudit: gap: {gap}", file=sys.stderr)

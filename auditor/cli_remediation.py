@@ -8,15 +8,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import date
 from typing import Iterable
 
-from .collect.snapshot import estate_of, load_snapshot
-from .engine import ScanResult, run_scan
+from .config import load_config
+from .engine import ScanResult
 from .findings import Finding
 from .output import write_atomic
 from .registry import Registry
 from .reports.remediation import RemediationScript, ScanHeader, check_templates, render
-from .saved_results import load_result
+from .run.exit_policy import EXIT_OK
+from .run.pipeline import run
+from .run.request import ScanRequest, SnapshotSource
+from .run.result_json import read_result
 
 DISRUPTIVE_HELP = ("enable remediation blocks that can cut traffic (removing firewall rules or routes, re-creating "
                    "peerings, changing outbound types); without it they are written commented out")
@@ -36,6 +40,11 @@ def add_remediate_command(commands: argparse._SubParsersAction) -> None:
     remediate.add_argument("--snapshot", metavar="FILE",
                            help="re-evaluate this estate first: cover only the saved findings still present, with "
                                 "the evidence seen now")
+    remediate.add_argument("--config", metavar="PATH",
+                           help="with --snapshot: the configuration to re-evaluate with, as 'scan' finds it (default: "
+                                "aksaudit.toml or [tool.aksaudit] in pyproject.toml, from here upward)")
+    remediate.add_argument("--as-of", metavar="DATE", type=date.fromisoformat, default=None,
+                           help="with --snapshot: judge suppression expiry as of this date (default: today)")
     remediate.add_argument("-o", "--output", metavar="PATH", required=True, help="the script to write ('-' for stdout)")
     remediate.add_argument("--include-disruptive", action="store_true", help=DISRUPTIVE_HELP)
 
@@ -68,16 +77,20 @@ def still_present(saved: Iterable[Finding], fresh: Iterable[Finding], source: st
     return kept, notes
 
 
+def rescan(args: argparse.Namespace, registry: Registry, saved: ScanResult) -> ScanResult:
+    """The saved result's checks run again on `--snapshot`, as `scan` would run them: with the
+    configuration's options, severities and suppressions (an accepted risk gets no fix)."""
+    ran = {f.check_id for f in saved.findings}
+    return run(ScanRequest(source=SnapshotSource(args.snapshot), checks=tuple(c for c in registry.checks if c.id in ran),
+                           config=load_config(registry, args.config), as_of=args.as_of))
+
+
 def script_from_saved(args: argparse.Namespace, registry: Registry) -> RemediationScript:
     """`remediate --from`: the script for a saved result, optionally re-checked against a snapshot."""
-    saved = load_result(args.source)
-    findings, notes = list(saved.findings), [f"from {saved.source}"]
+    saved = read_result(args.source)
+    findings, notes = list(saved.findings), [f"from {args.source}"]
     if args.snapshot:
-        snapshot = load_snapshot(args.snapshot)
-        estate = estate_of(snapshot)
-        ran = {f.check_id for f in saved.findings}
-        fresh = run_scan(estate, [c for c in registry.checks if c.id in ran], scopes=snapshot.scope_labels,
-                         errors=snapshot.gaps if not snapshot.complete else ())
+        fresh = rescan(args, registry, saved)
         findings, gone = still_present(saved.findings, fresh.findings, args.snapshot)
         notes += [f"evidence re-read from {args.snapshot}"] + gone
         if not fresh.complete:
@@ -99,4 +112,4 @@ def describe(script: RemediationScript, path: str) -> str:
 def cmd_remediate(args: argparse.Namespace, registry: Registry, console: object = None) -> int:
     script = script_from_saved(args, registry)
     print(describe(script, args.output), file=sys.stderr)
-    return 0
+    return EXIT_OK

@@ -19,12 +19,12 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 from .findings import Severity
 from .registry import Registry
+from .run.exit_policy import FAIL_ON
 
 CONFIG_NAMES = ("aksaudit.toml", "pyproject.toml")
 TOP_KEYS = {"select", "ignore", "fail-on", "severity", "checks", "output", "suppress"}
 OUTPUT_KEYS = {"json", "sarif", "sarif-dir", "html", "markdown", "remediation"}
 SUPPRESS_KEYS = {"check", "resource", "resource-glob", "locus", "reason", "expires"}
-FAIL_ON = {"critical", "high", "medium", "low", "info", "never"}
 
 
 class ConfigError(Exception):
@@ -145,7 +145,7 @@ def parse_config(document: Mapping[str, Any], source: str, registry: Registry) -
     ignore = tuple(_check_id(registry, t, f"{source}: ignore") for t in _strings(document.get("ignore", []), f"{source}: ignore"))
     fail_on = document.get("fail-on")
     if fail_on is not None and fail_on not in FAIL_ON:
-        raise ConfigError(f"{source}: fail-on: '{fail_on}' is not one of {', '.join(sorted(FAIL_ON))}")
+        raise ConfigError(f"{source}: fail-on: '{fail_on}' is not one of {', '.join(FAIL_ON)}")
     severity = {}
     for token, value in dict(document.get("severity", {})).items():
         check_id = _check_id(registry, token, f"{source}: severity")

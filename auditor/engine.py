@@ -15,7 +15,7 @@ from . import __version__
 from .findings import Finding, Outcome, Severity, Status, fingerprint, subscription_of
 from .model import Estate
 from .paths import PathSummary, summarize_paths
-from .registry import LoadedCheck, Registry
+from .registry import CheckDoc, LoadedCheck, Registry
 from .rows import id_key
 
 _STATUS_WEIGHT = {Status.PASS: 0, Status.SKIPPED: 1, Status.ERROR: 2, Status.FAIL: 3}
@@ -39,7 +39,7 @@ class ScanResult:
     errors: tuple[str, ...]
     findings: tuple[Finding, ...]  # failures only, deterministic order
     skipped: tuple[SkippedOutcome, ...]
-    checks_run: tuple[LoadedCheck, ...]
+    checks_run: tuple[CheckDoc, ...]  # documentation only: a result holds no check code
     resources_evaluated: int
     clusters_total: int
     clusters_compliant: int
@@ -52,6 +52,7 @@ class ScanResult:
     resolved: tuple[Mapping[str, Any], ...] | None = None  # baseline findings gone now (None: no baseline)
     baseline_source: str = ""
     suppression_notices: tuple[Any, ...] = ()  # expired and stale suppressions (SuppressionNotice)
+    merged_from: tuple[Mapping[str, Any], ...] = ()  # the shards `aksaudit merge` combined: source, complete, scopes
 
     @property
     def complete(self) -> bool:
@@ -162,7 +163,7 @@ def run_scan(estate: Estate, checks: Iterable[LoadedCheck], *, options: Mapping[
     return ScanResult(
         tool_version=__version__, started_at=started, finished_at=now_iso(), scopes=tuple(scopes),
         warnings=tuple(all_warnings), errors=tuple(all_errors), findings=tuple(findings), skipped=tuple(skipped),
-        checks_run=checks, resources_evaluated=len(evaluated), clusters_total=len(on_path),
+        checks_run=tuple(c.documentation for c in checks), resources_evaluated=len(evaluated), clusters_total=len(on_path),
         clusters_compliant=compliant, meta=dict(meta or {}), paths=paths,
         subscriptions=_subscriptions(estate, findings),
     )

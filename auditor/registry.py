@@ -23,12 +23,14 @@ class RegistryError(Exception):
 
 
 @dataclass(frozen=True)
-class LoadedCheck:
+class CheckDoc:
+    """What reports say about a check: its metadata, its docstring and the folder holding its fix
+    template. Plain data, no code: a scan result carries these, so renderers and a result read
+    back from JSON never hold a check's `evaluate`."""
+
     meta: CheckMeta
-    evaluate: Callable[[Any, Mapping[str, Any]], Iterable[Outcome]]
-    doc: str
-    source: str  # entry point 'name = value', for messages
-    folder: Path | None  # where good.json / bad.json / remediation.sh.j2 live, if anywhere
+    doc: str = ""
+    folder: Path | None = None  # where good.json / bad.json / remediation.sh.j2 live, if anywhere
 
     @property
     def id(self) -> str:
@@ -36,6 +38,24 @@ class LoadedCheck:
 
     def section(self, heading: str) -> str:
         return doc_sections(self.doc).get(heading, "")
+
+    @classmethod
+    def recorded(cls, check_id: str) -> "CheckDoc":
+        """A check a saved result names but this installation does not have (a plugin installed
+        where the result was written): known by its id only."""
+        return cls(CheckMeta(id=check_id, slug="", title=check_id, severity=Severity.INFO, requires=()))
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadedCheck(CheckDoc):
+    """A registered check: its documentation and the function that evaluates it."""
+
+    evaluate: Callable[[Any, Mapping[str, Any]], Iterable[Outcome]]
+    source: str  # entry point 'name = value', for messages
+
+    @property
+    def documentation(self) -> CheckDoc:
+        return CheckDoc(self.meta, self.doc, self.folder)
 
 
 def doc_sections(doc: str) -> dict[str, str]:
@@ -115,6 +135,7 @@ def load_registry(entries: Iterable[Any] | None = None) -> Registry:
         if entry.name in checks:
             raise RegistryError(f"check id {entry.name} is registered twice: {checks[entry.name].source} and {source}")
         module_file = getattr(obj, "__file__", None) or getattr(inspect.getmodule(obj), "__file__", None)
-        checks[entry.name] = LoadedCheck(obj.META, obj.evaluate, inspect.cleandoc(obj.__doc__ or ""), source,
-                                         Path(module_file).parent if module_file else None)
+        checks[entry.name] = LoadedCheck(meta=obj.META, doc=inspect.cleandoc(obj.__doc__ or ""),
+                                         folder=Path(module_file).parent if module_file else None,
+                                         evaluate=obj.evaluate, source=source)
     return Registry(tuple(sorted(checks.values(), key=lambda c: c.id)), tuple(problems))

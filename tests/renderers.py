@@ -1,10 +1,9 @@
 """Every renderer the product has, for tests that must run them all (fuzzing, hostile input).
 
-Each entry turns a ScanResult into text the way the CLI does: JSON v1, SARIF (one run, and one
-file per subscription), the HTML report, the Markdown summary, the terminal summary (a rich
-Console writing to a string, as wide as a CI log) and the remediation script with every block
-enabled. A module that does not exist (yet) is a test failure, not a skip: the list names what
-the product ships.
+Each entry turns a ScanResult into text the way the CLI does: every `ReportFormat` (JSON v1,
+SARIF, the HTML report, the Markdown summary), SARIF as one file per subscription, the terminal
+summary (a rich Console writing to a string, as wide as a CI log) and the remediation script
+with every block enabled. A module that does not exist (yet) is a test failure, not a skip.
 """
 from __future__ import annotations
 
@@ -15,15 +14,7 @@ from typing import Callable, Iterator
 from rich.console import Console
 
 from aksaudit.engine import ScanResult
-
-# module, function: pure renderers of a ScanResult.
-RENDERERS = (
-    ("aksaudit.reports.json_report", "render"),
-    ("aksaudit.reports.sarif", "render"),
-    ("aksaudit.reports.sarif", "render_per_subscription"),
-    ("aksaudit.reports.html", "render"),
-    ("aksaudit.reports.markdown", "render"),
-)
+from aksaudit.reports.formats import ReportFormat
 
 
 def terminal(result: ScanResult, width: int = 160, color: bool = True) -> str:
@@ -45,10 +36,14 @@ def remediation(result: ScanResult) -> str:
     return render(result.findings, check_templates(checks), header_of(result), include_disruptive=True).text
 
 
-EXTRA = (("terminal", terminal), ("remediation", remediation))
+def sarif_per_subscription(result: ScanResult) -> dict[str, str]:
+    return importlib.import_module("aksaudit.reports.sarif").render_per_subscription(result)
+
+
+EXTRA = (("sarif-per-subscription", sarif_per_subscription), ("terminal", terminal), ("remediation", remediation))
 
 
 def all_renderers() -> Iterator[tuple[str, Callable[[ScanResult], object]]]:
-    for module, function in RENDERERS:
-        yield f"{module}.{function}", getattr(importlib.import_module(module), function)
+    for report in ReportFormat:
+        yield report.value, report.renderer
     yield from EXTRA

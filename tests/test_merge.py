@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from aksaudit.merge import merge_documents
+from aksaudit.findings import fingerprint
+from aksaudit.merge import merge_results
+from aksaudit.run.result_json import read_result
 from aksaudit.testing import key
 
 from conftest import ROOT, aksaudit_cmd
@@ -106,30 +108,92 @@ def document(findings: list[dict], complete: bool = True, errors: tuple[str, ...
     return {"schema_version": 1, "tool": {"name": "aksaudit", "version": "0.1.0"},
             "scan": {"complete": complete, "started_at": "2026-01-01T00:00:00Z", "finished_at": "2026-01-01T00:01:00Z",
                      "scopes": ["tenant"], "warnings": [], "errors": list(errors), "skipped": []},
-            "summary": {"by_severity": {}, "checks_run": ["FW003"], "resources_evaluated": 1,
-                        "clusters": {"total": 1, "compliant": 0}},
+            "summary": {"by_severity": {s: 0 for s in ("critical", "high", "medium", "low", "info")},
+                        "checks_run": ["FW003"], "resources_evaluated": 1, "clusters": {"total": 1, "compliant": 0}},
             "findings": findings}
 
 
-def finding(resource_id: str, severity: str = "high") -> dict:
-    from aksaudit.findings import fingerprint
+def finding(resource_id: str, severity: str = "high", locus: str = "ruleCollections/c/rules/r") -> dict:
     return {"check_id": "FW003", "title": "t", "severity": severity, "status": "fail", "resource_id": resource_id,
-            "locus": "ruleCollections/c/rules/r", "subscription_id": "", "message": "m", "evidence": {},
-            "fingerprint": fingerprint("FW003", resource_id, "ruleCollections/c/rules/r")}
+            "locus": locus, "subscription_id": "", "message": "m", "evidence": {},
+            "fingerprint": fingerprint("FW003", resource_id, locus)}
 
 
-def test_merge_dedupes_by_fingerprint_and_orders_like_a_scan():
-    merged = merge_documents([("a", document([finding("/X/Y", "medium"), finding("/A/B")])),
-                              ("b", document([finding("/x/y", "medium")], complete=False, errors=("gap in b",)))])
-    assert [f["resource_id"] for f in merged["findings"]] == ["/A/B", "/X/Y"]  # /x/y has /X/Y's fingerprint
-    assert merged["scan"]["complete"] is False and merged["scan"]["errors"] == ["gap in b"]
-    assert merged["summary"]["by_severity"]["high"] == 1 and merged["summary"]["by_severity"]["medium"] == 1
+def shard(tmp_path: Path, name: str, doc: dict) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_merge_dedupes_by_fingerprint_and_orders_like_a_scan(tmp_path):
+    a = shard(tmp_path, "a.json", document([finding("/X/Y", "medium"), finding("/A/B")]))
+    b = shard(tmp_path, "b.json", document([finding("/x/y", "medium")], complete=False, errors=("gap in b",)))
+    merged = merge_results([(str(path), read_result(path)) for path in (a, b)])
+    assert [f.resource_id for f in merged.findings] == ["/A/B", "/X/Y"]  # /x/y has /X/Y's fingerprint
+    assert merged.complete is False and merged.errors == ("gap in b",)
+    assert {f.severity.value for f in merged.findings} == {"high", "medium"}
 
 
 def test_merge_refuses_what_is_not_a_json_v1_result(tmp_path):
-    bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"rows": []}))
-    good = tmp_path / "good.json"
-    good.write_text(json.dumps(document([])))
+    bad = shard(tmp_path, "bad.json", {"rows": []})
+    good = shard(tmp_path, "good.json", document([]))
     proc = merge(tmp_path / "out.json", good, bad)
     assert proc.returncode == 2 and "bad.json" in proc.stderr and not (tmp_path / "out.json").exists()
+
+
+def refused(proc: subprocess.CompletedProcess, out: Path, *names: str) -> bool:
+    """Exit 2 with one error line naming the files, nothing written, no traceback."""
+    lines = proc.stderr.strip().splitlines()
+    return (proc.returncode == 2 and len(lines) == 1 and lines[0].startswith("aksaudit: error: ")
+            and all(name in lines[0] for name in names) and "Traceback" not in proc.stderr and not out.exists())
+
+
+def test_a_shard_whose_complete_is_the_string_false_is_not_merged_as_complete(tmp_path):
+    doc = document([finding("/A/B")])
+    doc["scan"]["complete"] = "false"
+    proc = merge(tmp_path / "out.json", shard(tmp_path, "good.json", document([])), shard(tmp_path, "odd.json", doc))
+    assert refused(proc, tmp_path / "out.json", "odd.json", "complete"), proc.stderr
+
+
+def test_a_shard_recorded_incomplete_without_a_gap_makes_the_merge_incomplete(tmp_path):
+    proc = merge(tmp_path / "out.json", shard(tmp_path, "good.json", document([])),
+                 shard(tmp_path, "silent.json", document([], complete=False)))
+    merged = json.loads((tmp_path / "out.json").read_text())
+    assert proc.returncode == 3 and merged["scan"]["complete"] is False
+    assert any("silent.json" in error for error in merged["scan"]["errors"])
+
+
+@pytest.mark.parametrize("damage", ["findings-not-a-list", "severity-unknown", "nested-too-deeply",
+                                    "nested-deeper-than-a-result", "not-json"])
+def test_a_malformed_shard_is_a_one_line_error_naming_it(tmp_path, damage):
+    doc = document([finding("/A/B")])
+    if damage == "findings-not-a-list":
+        doc["findings"] = "none"
+    elif damage == "severity-unknown":
+        doc["findings"][0]["severity"] = {"level": 7}
+    text = json.dumps(doc)
+    depth = {"nested-too-deeply": 100_000, "nested-deeper-than-a-result": 200}.get(damage)
+    if depth:  # written as text: building it as objects would recurse here too
+        text = text.replace('"evidence": {}', '"evidence": {"deep": ' + "[" * depth + "]" * depth + "}")
+    path = tmp_path / "broken.json"
+    path.write_text(text if damage != "not-json" else text[:-3])
+    proc = merge(tmp_path / "out.json", shard(tmp_path, "good.json", document([])), path)
+    assert refused(proc, tmp_path / "out.json", "broken.json"), proc.stderr
+
+
+def test_one_fingerprint_for_two_different_findings_is_an_error_not_a_replacement(tmp_path):
+    reused = finding("/A/B", locus="ruleCollections/c/rules/other")
+    reused["fingerprint"] = finding("/A/B")["fingerprint"]
+    proc = merge(tmp_path / "out.json", shard(tmp_path, "first.json", document([finding("/A/B")])),
+                 shard(tmp_path, "second.json", document([reused])))
+    assert refused(proc, tmp_path / "out.json", "first.json", "second.json", reused["fingerprint"]), proc.stderr
+
+
+def test_a_merged_result_reads_back_and_keeps_every_shards_finding(tmp_path):
+    out = tmp_path / "out.json"
+    proc = merge(out, shard(tmp_path, "a.json", document([finding("/A/B")])),
+                 shard(tmp_path, "b.json", document([finding("/C/D", "low")])))
+    merged = read_result(out)
+    assert proc.returncode == 1 and merged.complete
+    assert {(f.check_id, f.resource_id) for f in merged.findings} == {("FW003", "/A/B"), ("FW003", "/C/D")}
+    assert {s["source"] for s in merged.merged_from} == {str(tmp_path / "a.json"), str(tmp_path / "b.json")}

@@ -62,3 +62,37 @@ def test_remediate_refuses_what_is_not_a_json_v1_result(tmp_path):
     assert done.returncode == 2
     assert "rows.json: not an aksaudit JSON v1 result" in done.stderr
     assert not (tmp_path / "fix.sh").exists()
+
+
+PAYMENTS_ROUTE = ("/subscriptions/e91b47c5-1a6d-4f2e-b3c8-5d7a9e0f2b64/resourceGroups/rg-spoke-payments-weu/providers/"
+                  "Microsoft.Network/routeTables/rt-spoke-payments-egress/routes/default-to-afw")
+
+
+def _fix_calls(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.lstrip().startswith("set_next_hop ")]
+
+
+def test_remediate_with_a_snapshot_writes_no_fix_for_a_finding_the_configuration_accepts(tmp_path):
+    """The re-scan of `remediate --snapshot` uses the configuration `scan` used: a finding the
+    user suppressed as an accepted risk gets no fix block, only a note naming it."""
+    estate = copy_estate("hub-spoke-drifted.json", tmp_path)
+    (tmp_path / "aksaudit.toml").write_text(
+        f'[[suppress]]\ncheck = "UDR004"\nresource = "{PAYMENTS_ROUTE}"\nreason = "migration window"\n')
+    (tmp_path / "nothing-accepted.toml").write_text("")
+    scanned = _cli("scan", "--snapshot", str(estate), "--json", "result.json", "--quiet", cwd=tmp_path)
+    assert scanned.returncode == 1, scanned.stderr  # the other findings still fail the run
+    saved = json.loads((tmp_path / "result.json").read_text())
+    assert [f["suppression"]["reason"] for f in saved["findings"] if f["check_id"] == "UDR004"] == ["migration window"]
+
+    done = _cli("remediate", "--from", "result.json", "--snapshot", str(estate), "-o", "fix.sh",
+                "--include-disruptive", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "fix.sh").read_text()
+    assert not [call for call in _fix_calls(text) if "default-to-afw" in call], text
+    assert f"accepted risk (suppressed): UDR004 {PAYMENTS_ROUTE}" in text
+
+    # The same saved result with a configuration that accepts nothing: the fix is written.
+    unaccepted = _cli("remediate", "--from", "result.json", "--snapshot", str(estate), "-o", "all.sh",
+                      "--include-disruptive", "--config", "nothing-accepted.toml", cwd=tmp_path)
+    assert unaccepted.returncode == 0, unaccepted.stderr
+    assert [call for call in _fix_calls((tmp_path / "all.sh").read_text()) if "default-to-afw" in call]

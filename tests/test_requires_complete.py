@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from aksaudit.cli_live import required_types
+from aksaudit.run.sources import required_types
 from aksaudit.model import KNOWN_TYPES, build_estate
 from aksaudit.registry import load_registry
 from aksaudit.testing import load_fixture

@@ -144,14 +144,17 @@ def parse_snapshot(document: Any, path: str) -> Snapshot:
                      f"(az graph query output); keys found: {', '.join(sorted(document)) or 'none'}")
 
 
-def load_snapshot(path: str | Path) -> Snapshot:
+def read_json(path: str | Path, *, snapshot: bool = False) -> Any:
+    """The JSON document in a file. Every way it cannot be read (missing, a directory, not
+    UTF-8, not JSON, nested beyond the parser, and for a snapshot larger than the memory
+    aksaudit may use) is an InputError naming the file, never a traceback."""
     name = str(path)
     file = Path(path)
     try:
-        size = file.stat().st_size
-        check_size(name, size)
+        if snapshot:
+            check_size(name, file.stat().st_size)
         with file.open("rb") as handle:
-            document = json.load(handle)
+            return json.load(handle)
     except FileNotFoundError as error:
         raise InputError(f"{name}: no such file") from error
     except IsADirectoryError as error:
@@ -166,7 +169,10 @@ def load_snapshot(path: str | Path) -> Snapshot:
         raise InputError(f"{name}: JSON is nested too deeply to read") from error
     except OSError as error:
         raise InputError(f"{name}: cannot be read ({error.strerror or error})") from error
-    return parse_snapshot(document, name)
+
+
+def load_snapshot(path: str | Path) -> Snapshot:
+    return parse_snapshot(read_json(path, snapshot=True), str(path))
 
 
 class _GuardedRows:

@@ -1,0 +1,101 @@
+"""Where a scan's estate comes from: a snapshot file, or Azure now (Resource Graph or Resource
+Manager), and what only a live scan can add (who changed what, from Resource Graph's change
+tables). Everything below is a call into `aksaudit.collect`.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from .. import history
+from ..bulk import gc_paused
+from ..collect.arm import collect_arm
+from ..collect.changes import change_reader, read_change_history
+from ..collect.clients import AzureClients, connect
+from ..collect.clouds import resolve_cloud
+from ..collect.live import LiveOptions, collect_live
+from ..collect.live_only import live_only_types
+from ..collect.progress import make_progress
+from ..collect.snapshot import Snapshot, estate_of, open_snapshot
+from ..collect.throttle import RetryPolicy
+from ..engine import ScanResult
+from ..model import Estate
+from .request import LiveSource, Source
+
+ARM_SOURCE_REASON = ("--source arm: change history comes from Resource Graph's change tables, which this scan "
+                     "does not query")
+
+
+def required_types(checks: Iterable[Any]) -> tuple[str, ...]:
+    """The union of the types the checks need: the collector queries nothing else. Routing
+    intent, hub connections and outbound endpoints (not in Resource Graph) come with the types
+    that imply them: see collect/live_only.py."""
+    needed = {t.lower() for check in checks for t in check.meta.requires}
+    return tuple(sorted(needed | live_only_types(needed)))
+
+
+def _retry(source: LiveSource) -> RetryPolicy:
+    return RetryPolicy(budget=max(0.0, source.retry_budget))
+
+
+def live_clients(source: LiveSource) -> AzureClients:
+    """The SDK clients for the source's cloud (one credential for the whole scan)."""
+    return connect(resolve_cloud(source.cloud), retry_budget=max(0.0, source.retry_budget))
+
+
+def collect(source: LiveSource, checks: Iterable[Any], clients: AzureClients | None = None) -> Snapshot:
+    """Rows of every type the checks need, from Resource Graph (or, with api 'arm', ARM)."""
+    # The SDKs log failures we report ourselves, better worded; keep their lines off the terminal.
+    logging.getLogger("azure").addHandler(logging.NullHandler())
+    options = LiveOptions(retry=_retry(source), batch_size=source.batch_size,
+                          split_scopes=source.subscription_batch is not None)
+    reader = collect_arm if source.api == "arm" else collect_live
+    return reader(required_types(checks), source.scope, clients or live_clients(source), options=options,
+                  progress=make_progress(quiet=source.quiet))
+
+
+@dataclass(frozen=True)
+class Collected:
+    """A source read and modelled; `clients` is set when it was read live (for change history)."""
+
+    snapshot: Snapshot
+    estate: Estate
+    clients: AzureClients | None = None
+
+    @property
+    def gaps(self) -> tuple[str, ...]:
+        """What could not be read: the collection's gaps, then each row the model rejected."""
+        missing = () if self.snapshot.complete else tuple(self.snapshot.gaps)
+        return missing + tuple(row.describe() for row in self.estate.rejected)
+
+
+def read_source(source: Source, checks: Iterable[Any]) -> Collected:
+    """The estate of a source, holding at least what `checks` need."""
+    if isinstance(source, LiveSource):
+        clients = live_clients(source)
+        snapshot = collect(source, checks, clients)
+    else:
+        clients, snapshot = None, open_snapshot(source.path)
+    with gc_paused():  # rows are streamed from the file into the model; see aksaudit.bulk
+        return Collected(snapshot, estate_of(snapshot), clients)
+
+
+def with_change_history(result: ScanResult, collected: Collected, source: Source,
+                        approved: Mapping[str, Any] | None) -> ScanResult:
+    """Who changed what the new findings and drift findings point at: from Resource Graph's
+    change tables in a live scan, or 'unavailable' (and why) when that cannot be asked."""
+    if collected.clients is None or not isinstance(source, LiveSource):
+        return history.unavailable(result)
+    if source.api == "arm":  # --source arm promises not a single Resource Graph request
+        return history.unavailable(result, ARM_SOURCE_REASON)
+    wanted = history.wanted(result, collected.estate, approved)
+    if not wanted:
+        return result
+    progress = make_progress(quiet=source.quiet)
+    try:
+        found = read_change_history(change_reader(collected.clients, LiveOptions(retry=_retry(source)), progress),
+                                    history.all_ids(wanted))
+    finally:
+        progress.close()
+    return history.attach(result, found, wanted)
