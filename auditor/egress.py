@@ -195,7 +195,9 @@ def _table_route(estate: "Estate", connection: HubConnection, table: HubRouteTab
     """Whether the hub route table a connection is associated with sends all public IPv4 space to
     the hub's firewall: (the steering, '') when it does, (None, why unknown) when a route that
     could decide it cannot be read, (None, '') when it does not."""
+    hub = estate.virtual_hubs.get(id_key(connection.hub_id))
     firewall_ids = {id_key(f.id) for f in estate.hub_firewalls(connection.hub_id)}
+    firewall_ids |= {id_key(hub.firewall_id)} if hub and hub.firewall_id else set()
     defects = [r.defect for r in table.routes if r.defect]
     if defects:
         return None, "; ".join(defects)
@@ -214,8 +216,10 @@ def _table_route(estate: "Estate", connection: HubConnection, table: HubRouteTab
                                for r in services)
     if uncovered or not deciding or any(id_key(r.next_hop) not in firewall_ids for r in deciding):
         return None, ""
-    firewall = estate.firewalls.get(id_key(deciding[0].next_hop))
-    return HubRoute(connection, table.id, ", ".join(r.name for r in deciding), deciding[0].next_hop, firewall, ""), ""
+    firewall_id = deciding[0].next_hop
+    firewall = estate.firewalls.get(id_key(firewall_id))
+    return HubRoute(connection, table.id, ", ".join(r.name for r in deciding), firewall_id, firewall,
+                    "" if firewall else estate.gap(firewall_id)), ""
 
 
 def hub_route(estate: "Estate", vnet_id: str) -> tuple[HubRoute | None, str]:
