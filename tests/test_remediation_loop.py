@@ -33,6 +33,9 @@ def _manual(finding) -> bool:
             or (finding.check_id == "UDR001" and bool(evidence.get("managed_vnet")))
             or (finding.check_id == "UDR004" and bool(evidence.get("unpeered_firewall")) and not reachable)
             or (finding.check_id == "UDR007" and not evidence.get("peering") and reachable)
+            # both sides Connected, yet a subnet peering leaves the AKS or the firewall's subnet out
+            or (finding.check_id == "UDR007" and bool(evidence.get("peering"))
+                and (evidence.get("local_peering") or {}).get("state") == "Connected")
             or (finding.check_id == "AKS001" and not evidence.get("all_subnets_route_to_firewall")))
 
 
