@@ -207,3 +207,51 @@ def test_the_remote_side_must_be_connected_too(registry):
     assert hops and all("back to this VNet is 'Disconnected'" in h.next_hop.blocked for h in hops)
     result = run_checks([registry.by_id()["UDR007"]], rows)
     assert {(k[0], k[1]) for k in failures(result)} == {("UDR007", _spoke_peering(rows)["id"].lower())}
+
+
+# --- UDR008: IPv6 egress of dual-stack clusters -----------------------------------------------------
+
+def _udr008_good():
+    from aksaudit.testing import load_fixture
+    from aksaudit.registry import load_registry
+    check = load_registry().by_id()["UDR008"]
+    return check, copy.deepcopy(load_fixture(check.folder / "good.json").rows)
+
+
+def _outcomes(check, rows):
+    return {(o.status, o.resource_id.lower()): o for o in check.evaluate(build_estate(rows), dict(check.meta.options))}
+
+
+def test_udr008_an_unreadable_ipv6_route_is_a_skip_naming_it():
+    check, rows = _udr008_good()
+    table = next(r for r in rows if r["name"] == "rt-filtered")
+    del table["properties"]["routes"][1]["properties"]["nextHopIpAddress"]
+    outcomes = _outcomes(check, rows)
+    skip = outcomes[(Status.SKIPPED, table["id"].lower())]
+    assert "default-v6" in skip.message and "nextHopIpAddress" in skip.message
+    assert not any(status is Status.PASS and rid.startswith(table["id"].lower()) for status, rid in outcomes)
+
+
+def test_udr008_a_cluster_without_outbound_type_is_skipped_not_passed():
+    check, rows = _udr008_good()
+    cluster = next(r for r in rows if r["name"] == "aks-filtered")
+    del cluster["properties"]["networkProfile"]["outboundType"]
+    assert (Status.SKIPPED, cluster["id"].lower()) in _outcomes(check, rows)
+
+
+def test_udr008_an_ipv4_default_route_does_not_cover_ipv6():
+    check, rows = _udr008_good()
+    table = next(r for r in rows if r["name"] == "rt-filtered")
+    table["properties"]["routes"] = table["properties"]["routes"][:1]  # 0.0.0.0/0 only
+    outcomes = _outcomes(check, rows)
+    assert (Status.FAIL, table["id"].lower()) in outcomes
+
+
+def test_udr008_the_ipv6_next_hop_must_be_a_firewall_that_filters_ipv6():
+    check, rows = _udr008_good()
+    firewall = next(r for r in rows if r["type"] == "microsoft.network/azurefirewalls")
+    del firewall["properties"]["firewallPolicy"]  # classic rules: no IPv6 support
+    table = next(r for r in rows if r["name"] == "rt-filtered")
+    route_id = table["properties"]["routes"][1]["id"].lower()
+    outcome = _outcomes(check, rows)[(Status.FAIL, route_id)]
+    assert "classic" in outcome.evidence["reason"]
