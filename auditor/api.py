@@ -48,8 +48,9 @@ from .analysis.service_tags import canonical_tag, is_broad
 # Virtual WAN routing, load balancers and the cluster's own dependency list.
 from .egress import HubRoute
 from .resources import (
-    SPECIAL_SUBNETS, T_HUB_CONNECTION, T_LOAD_BALANCER, T_OUTBOUND_ENDPOINTS, T_ROUTING_INTENT, T_VIRTUAL_HUB,
-    Endpoint, Frontend, HubConnection, LoadBalancer, OutboundEndpoints, RoutingIntent, RoutingPolicy, VirtualHub,
+    SPECIAL_SUBNETS, T_HUB_CONNECTION, T_HUB_ROUTE_TABLE, T_LOAD_BALANCER, T_OUTBOUND_ENDPOINTS, T_ROUTING_INTENT,
+    T_VIRTUAL_HUB, Endpoint, Frontend, HubConnection, HubRouteTable, HubStaticRoute, LoadBalancer, OutboundEndpoints,
+    RoutingIntent, RoutingPolicy, VirtualHub,
 )
 
 DOC_SECTIONS = ("What it checks", "Why it matters", "How to fix")
@@ -87,7 +88,7 @@ __all__ = [
     "parse_network", "passed", "reachable_firewall_ips", "reachable_firewalls", "skipped",
 ]
 __all__ += [
-    "SPECIAL_SUBNETS", "T_HUB_CONNECTION", "T_LOAD_BALANCER", "T_OUTBOUND_ENDPOINTS", "T_ROUTING_INTENT",
+    "SPECIAL_SUBNETS", "T_HUB_CONNECTION", "T_HUB_ROUTE_TABLE", "HubRouteTable", "HubStaticRoute", "T_LOAD_BALANCER", "T_OUTBOUND_ENDPOINTS", "T_ROUTING_INTENT",
     "T_VIRTUAL_HUB", "Endpoint", "Frontend", "HubConnection", "HubRoute", "LoadBalancer", "OutboundEndpoints",
     "RoutingIntent", "RoutingPolicy", "VirtualHub", "policy_chain",
 ]

@@ -13,9 +13,9 @@ from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
 from .resources import (
-    PARSERS, T_CLUSTER, T_FIREWALL, T_HUB_CONNECTION, T_IP_GROUP, T_LOAD_BALANCER, T_OUTBOUND_ENDPOINTS, T_POLICY,
-    T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_ROUTING_INTENT, T_VIRTUAL_HUB, T_VNET, Firewall, FirewallPolicy,
-    HubConnection, IpGroup, LoadBalancer, ManagedCluster, OutboundEndpoints, PublicIp, RouteTable, RoutingIntent,
+    PARSERS, T_CLUSTER, T_FIREWALL, T_HUB_CONNECTION, T_HUB_ROUTE_TABLE, T_IP_GROUP, T_LOAD_BALANCER,
+    T_OUTBOUND_ENDPOINTS, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_ROUTING_INTENT, T_VIRTUAL_HUB, T_VNET, Firewall,
+    FirewallPolicy, HubConnection, HubRouteTable, IpGroup, LoadBalancer, ManagedCluster, OutboundEndpoints, PublicIp, RouteTable, RoutingIntent,
     RuleCollectionGroup, Subnet, VirtualHub, VirtualNetwork,
 )
 from .rows import RowError, id_key, parent_id
@@ -56,6 +56,7 @@ class Estate:
         self.virtual_hubs: Mapping[str, VirtualHub] = MappingProxyType(by_type[VirtualHub])
         self.routing_intents: Mapping[str, RoutingIntent] = MappingProxyType(by_type[RoutingIntent])
         self.hub_connections: Mapping[str, HubConnection] = MappingProxyType(by_type[HubConnection])
+        self.hub_route_tables: Mapping[str, HubRouteTable] = MappingProxyType(by_type[HubRouteTable])
         self.outbound_endpoints: Mapping[str, OutboundEndpoints] = MappingProxyType(by_type[OutboundEndpoints])
         self.rejected: tuple[RejectedRow, ...] = tuple(rejected)
         self._rejected_ids = {id_key(r.resource_id): r.reason for r in self.rejected if r.resource_id}
@@ -89,11 +90,17 @@ class Estate:
                 public_ip_owners.setdefault(address, firewall)
         self._public_ip_owners = public_ip_owners
 
-        hub_firewalls: dict[str, list[Firewall]] = defaultdict(list)
+        # A secured hub's firewall, by hub: the firewall names its hub (`virtualHub`) and the hub
+        # names its firewall (`azureFirewall`); either link is enough.
+        hub_firewalls: dict[str, dict[str, Firewall]] = defaultdict(dict)
         for firewall in self.firewalls.values():
-            if firewall.hub_private_ip:
-                hub_firewalls[firewall.hub_private_ip].append(firewall)
-        self._hub_firewalls = {k: tuple(v) for k, v in hub_firewalls.items()}
+            if firewall.virtual_hub_id:
+                hub_firewalls[id_key(firewall.virtual_hub_id)].setdefault(id_key(firewall.id), firewall)
+        for key, hub in self.virtual_hubs.items():
+            firewall = self.firewalls.get(id_key(hub.firewall_id)) if hub.firewall_id else None
+            if firewall is not None:
+                hub_firewalls[key].setdefault(id_key(firewall.id), firewall)
+        self._hub_firewalls = {k: tuple(v.values()) for k, v in hub_firewalls.items()}
 
         by_private_ip: dict[str, list[Firewall]] = defaultdict(list)
         for firewall in self.firewalls.values():
@@ -103,6 +110,7 @@ class Estate:
 
         self._intents_by_hub = _group(self.routing_intents.values(), lambda r: r.hub_id)
         self._connections_by_vnet = _group(self.hub_connections.values(), lambda c: c.remote_vnet_id)
+        self._route_tables_by_hub = _group(self.hub_route_tables.values(), lambda t: t.hub_id)
         self.unread_hubs: Mapping[str, str] = MappingProxyType(self._unread_hubs(hub_lookups or {}))
         self._endpoints_by_cluster = _group(self.outbound_endpoints.values(), lambda e: e.cluster_id)
         self._load_balancers_by_group = _group(
@@ -110,20 +118,23 @@ class Estate:
                                                     f"{b.header.resource_group}")
 
     def _unread_hubs(self, lookups: Mapping[str, str]) -> dict[str, str]:
-        """Virtual hubs (lower-cased ids) whose routing intent and connections are unknown, and why.
+        """Virtual hubs (lower-cased ids) whose routing is unknown, and why.
 
-        Neither is in Resource Graph: a live scan asks ARM and records each hub it asked about
-        (`lookups`: '' when read, else the error). A hub with no record is read when its intent or
-        connection rows are there, as in a saved snapshot; otherwise nobody asked, and which
-        spokes it steers to its firewall cannot be known.
+        Routing intent, hub route tables and connections are not in Resource Graph: a live scan
+        asks ARM and records each hub it asked about (`lookups`: '' when read, else the error). A
+        hub with no record is read when its intent, route table or connection rows are there, as
+        in a saved snapshot; otherwise nobody asked, and which spokes it steers to its firewall
+        cannot be known.
         """
         unread = {id_key(k): v for k, v in lookups.items() if v}
         connected = {id_key(c.hub_id) for c in self.hub_connections.values()}
         read = {id_key(k) for k, v in lookups.items() if not v}
         for key, hub in self.virtual_hubs.items():
-            if key in unread or key in read or key in self._intents_by_hub or key in connected:
+            if key in unread or key in read or key in self._intents_by_hub or key in connected \
+                    or key in self._route_tables_by_hub:
                 continue
-            unread[key] = (f"virtual hub {hub.id}: its routing intent and hub virtual network connections were not "
+            unread[key] = (f"virtual hub {hub.id}: its routing intent, hub route tables and hub virtual network "
+                           f"connections were not "
                            f"read (Resource Graph does not hold them; a live scan or 'aksaudit snapshot' reads them "
                            f"from ARM), so whether it sends its spokes' Internet traffic to a firewall is unknown")
         return unread
@@ -151,9 +162,11 @@ class Estate:
         """Public IPs are globally unique, so a global lookup is sound (private IPs are not)."""
         return self._public_ip_owners.get(address)
 
-    def hub_firewalls_with_ip(self, address: str) -> tuple[Firewall, ...]:
-        """vWAN secured-hub firewalls answer on hubIPAddresses.privateIPAddress."""
-        return self._hub_firewalls.get(address, ())
+    def hub_firewalls(self, hub_id: str) -> tuple[Firewall, ...]:
+        """The firewall(s) of one secured virtual hub. Deliberately per hub: hub firewalls'
+        private IPs repeat across hubs, so an IP is only ever resolved within a hub a VNet is
+        connected to."""
+        return self._hub_firewalls.get(id_key(hub_id), ())
 
     def rule_collection_groups_of(self, policy_id: str) -> tuple[RuleCollectionGroup, ...]:
         return self._groups_by_policy.get(id_key(policy_id), ())
@@ -169,6 +182,9 @@ class Estate:
 
     def routing_intents_of(self, hub_id: str) -> tuple[RoutingIntent, ...]:
         return self._intents_by_hub.get(id_key(hub_id), ())
+
+    def hub_route_table(self, table_id: str) -> HubRouteTable | None:
+        return self.hub_route_tables.get(id_key(table_id))
 
     def outbound_endpoints_of(self, cluster_id: str) -> tuple[OutboundEndpoints, ...]:
         """The cluster's own outbound dependency list, when the live collector could read it."""
@@ -231,4 +247,5 @@ def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: It
 
 
 KNOWN_TYPES = frozenset({T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_PUBLIC_IP,
-                         T_LOAD_BALANCER, T_VIRTUAL_HUB, T_ROUTING_INTENT, T_HUB_CONNECTION, T_OUTBOUND_ENDPOINTS})
+                         T_LOAD_BALANCER, T_VIRTUAL_HUB, T_ROUTING_INTENT, T_HUB_CONNECTION, T_HUB_ROUTE_TABLE,
+                         T_OUTBOUND_ENDPOINTS})

@@ -31,6 +31,7 @@ T_VIRTUAL_HUB = "microsoft.network/virtualhubs"
 # carries them in snapshots as extra rows with ARM child ids (see the parsers below).
 T_ROUTING_INTENT = "microsoft.network/virtualhubs/routingintent"
 T_HUB_CONNECTION = "microsoft.network/virtualhubs/hubvirtualnetworkconnections"
+T_HUB_ROUTE_TABLE = "microsoft.network/virtualhubs/hubroutetables"
 T_OUTBOUND_ENDPOINTS = "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints"
 
 SPECIAL_SUBNETS = frozenset(
@@ -62,6 +63,14 @@ def parse_network(value: str) -> IPNetwork | None:
             return ipaddress.IPv4Network((address, 32 if prefix is None else int(prefix)), strict=False)
     try:
         return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
+
+
+def parse_address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """A single IP address, None when the text is not one."""
+    try:
+        return ipaddress.ip_address(value.strip())
     except ValueError:
         return None
 
@@ -138,10 +147,23 @@ class Peering:
     state: str
     remote_prefixes: tuple[IPNetwork, ...]
     allow_forwarded_traffic: bool
+    # Subnet peering: `peerCompleteVnets: false` links only `localSubnetNames` of this VNet with
+    # `remoteSubnetNames` of the remote one. Absent, the network API's default (true) applies.
+    complete: bool = True
+    local_subnet_names: tuple[str, ...] = ()
+    remote_subnet_names: tuple[str, ...] = ()
 
     @property
     def connected(self) -> bool:
         return self.state.lower() == "connected"
+
+    def links(self, local_subnet: str, remote_subnet: str) -> bool:
+        """Whether this peering carries traffic from `local_subnet` (of this VNet) to `remote_subnet`."""
+        if self.complete:
+            return True
+        local = {n.lower() for n in self.local_subnet_names}
+        remote = {n.lower() for n in self.remote_subnet_names}
+        return local_subnet.lower() in local and remote_subnet.lower() in remote
 
 
 @dataclass(frozen=True)
@@ -190,6 +212,10 @@ def _peering(vnet_id: str, index: int, raw: Any) -> Peering:
             strings(remote.get("addressPrefixes"), f"{where}.properties.remoteAddressSpace.addressPrefixes"),
             f"{where}.properties.remoteAddressSpace.addressPrefixes"),
         allow_forwarded_traffic=flag(props.get("allowForwardedTraffic"), f"{where}.properties.allowForwardedTraffic"),
+        complete=props.get("peerCompleteVnets") is None
+                 or flag(props.get("peerCompleteVnets"), f"{where}.properties.peerCompleteVnets"),
+        local_subnet_names=strings(props.get("localSubnetNames"), f"{where}.properties.localSubnetNames"),
+        remote_subnet_names=strings(props.get("remoteSubnetNames"), f"{where}.properties.remoteSubnetNames"),
     )
 
 
@@ -209,18 +235,56 @@ def parse_vnet(row: Mapping[str, Any]) -> VirtualNetwork:
 
 # --- route tables -----------------------------------------------------------------------------
 
+# `RouteNextHopType` of the network API (Microsoft.Network/routeTables/routes).
+NEXT_HOP_TYPES = frozenset(t.lower() for t in (
+    "VirtualNetworkGateway", "VnetLocal", "Internet", "VirtualAppliance", "None"))
+APPLIANCE_HOP_TYPES = frozenset({"virtualappliance", "virtualapplianceecmp"})
+# A service tag's name: letters and digits, optionally '.<region or service>' parts
+# ('AzureCloud', 'Storage.WestEurope', 'AzureFrontDoor.Backend'). Azure refuses any other prefix
+# that is not a CIDR when the route is created, so a prefix of another shape is unreadable data.
+_SERVICE_TAG = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*")
+
+
 @dataclass(frozen=True)
 class Route:
     id: str
     name: str
     address_prefix: str
-    network: IPNetwork | None  # None for service-tag prefixes such as 'AzureCloud'
+    network: IPNetwork | None  # None for service-tag prefixes such as 'AzureCloud' (and unreadable ones)
     next_hop_type: str
     next_hop_ip: str
 
     @property
     def to_appliance(self) -> bool:
-        return self.next_hop_type.lower() in ("virtualappliance", "virtualapplianceecmp")
+        return self.next_hop_type.lower() in APPLIANCE_HOP_TYPES
+
+    @property
+    def is_service_tag(self) -> bool:
+        """The prefix names a service tag: the route wins that tag's (unlisted) addresses."""
+        return self.network is None and _SERVICE_TAG.fullmatch(self.address_prefix.strip()) is not None
+
+    @property
+    def defect(self) -> str:
+        """Why where this route sends traffic cannot be known ('' when it can).
+
+        A route is only half a datum without its prefix, its next hop type, or (for an appliance)
+        the IP it forwards to: treating such a route as absent could turn a failure into a pass.
+        """
+        where = f"route {self.id}"
+        if not self.address_prefix.strip():
+            return f"{where} has no addressPrefix, so which destinations it decides is unknown"
+        if self.network is None and not self.is_service_tag:
+            return (f"{where} has addressPrefix '{self.address_prefix}', which is neither a CIDR prefix nor a "
+                    f"service tag, so which destinations it decides is unknown")
+        hop_type = self.next_hop_type.strip().lower()
+        if not hop_type:
+            return f"{where} has no nextHopType, so where its traffic goes is unknown"
+        if hop_type not in NEXT_HOP_TYPES and hop_type not in APPLIANCE_HOP_TYPES:
+            return f"{where} has nextHopType '{self.next_hop_type}', which is not a known next hop type"
+        if self.to_appliance and parse_address(self.next_hop_ip) is None:
+            shown = f"'{self.next_hop_ip}', which is not an IP address" if self.next_hop_ip else "none"
+            return f"{where} sends traffic to a virtual appliance, but its nextHopIpAddress is {shown}"
+        return ""
 
 
 @dataclass(frozen=True)
@@ -549,6 +613,9 @@ class HubConnection:
     hub_id: str
     remote_vnet_id: str
     internet_security: bool
+    # `routingConfiguration.associatedRouteTable.id`: the hub route table whose routes the spoke
+    # learns ('' when the row does not say; then which table applies is unknown).
+    associated_route_table_id: str = ""
 
     @property
     def id(self) -> str:
@@ -559,9 +626,78 @@ def parse_hub_connection(row: Mapping[str, Any]) -> HubConnection:
     header = parse_header(row)
     props = properties(row)
     security = props.get("enableInternetSecurity")
+    routing = obj(props.get("routingConfiguration"), "properties.routingConfiguration")
     return HubConnection(header, parent_id(header.id),
                          ref_id(props.get("remoteVirtualNetwork"), "properties.remoteVirtualNetwork"),
-                         True if security is None else flag(security, "properties.enableInternetSecurity"))
+                         True if security is None else flag(security, "properties.enableInternetSecurity"),
+                         ref_id(routing.get("associatedRouteTable"),
+                                "properties.routingConfiguration.associatedRouteTable"))
+
+
+@dataclass(frozen=True)
+class HubStaticRoute:
+    """One static route of a hub route table: `{name, destinationType, destinations, nextHopType, nextHop}`."""
+
+    id: str  # '<table id>/routes/<name>' (hub routes have no ARM id of their own), for findings and evidence
+    name: str
+    destination_type: str  # 'CIDR', 'ResourceId' or 'Service'
+    destinations: tuple[str, ...]
+    networks: tuple[IPNetwork, ...]  # the CIDR destinations
+    next_hop_type: str  # 'ResourceId' (a firewall, or a connection to an appliance in a spoke)
+    next_hop: str
+
+    @property
+    def defect(self) -> str:
+        """Why the destinations or next hop of this route cannot be known ('' when they can)."""
+        where = f"hub route '{self.name}' of {self.id.rsplit('/routes/', 1)[0]}"
+        kind = self.destination_type.strip().lower()
+        if kind not in ("cidr", "resourceid", "service"):
+            return f"{where} has destinationType '{self.destination_type}', which is not a known one"
+        if not self.destinations:
+            return f"{where} has no destinations"
+        if kind == "cidr" and len(self.networks) != len(self.destinations):
+            return f"{where} has a destination that is not a CIDR prefix ({', '.join(self.destinations)})"
+        if not self.next_hop.strip():
+            return f"{where} has no nextHop, so where its traffic goes is unknown"
+        return ""
+
+
+@dataclass(frozen=True)
+class HubRouteTable:
+    """`Microsoft.Network/virtualHubs/hubRouteTables`, as the network API lists them per hub.
+
+    Row: `{"id": "<hub id>/hubRouteTables/<name>", "type": "microsoft.network/virtualhubs/hubroutetables",
+    "properties": {"routes": [{"name", "destinationType": "CIDR", "destinations": ["0.0.0.0/0"],
+    "nextHopType": "ResourceId", "nextHop": "<firewall id>"}], "labels", "associatedConnections",
+    "propagatingConnections"}}`. With routing intent off, Firewall Manager's secured hub steers
+    Internet traffic by a static `0.0.0.0/0` route to the hub firewall in `defaultRouteTable`.
+    """
+
+    header: Header
+    hub_id: str
+    routes: tuple[HubStaticRoute, ...]
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+
+def _hub_static_route(table_id: str, index: int, raw: Any) -> HubStaticRoute:
+    where = f"properties.routes[{index}]"
+    raw = obj(raw, where)
+    name = text(raw.get("name"), f"{where}.name") or str(index)
+    destinations = tuple(d.strip() for d in strings(raw.get("destinations"), f"{where}.destinations"))
+    networks = tuple(n for n in (parse_network(d) for d in destinations) if n is not None)
+    return HubStaticRoute(f"{table_id}/routes/{name}", name, text(raw.get("destinationType"), f"{where}.destinationType"),
+                          destinations, networks, text(raw.get("nextHopType"), f"{where}.nextHopType"),
+                          text(raw.get("nextHop"), f"{where}.nextHop").strip())
+
+
+def parse_hub_route_table(row: Mapping[str, Any]) -> HubRouteTable:
+    header = parse_header(row)
+    routes = arr(properties(row).get("routes"), "properties.routes")
+    return HubRouteTable(header, parent_id(header.id),
+                         tuple(_hub_static_route(header.id, i, r) for i, r in enumerate(routes)))
 
 
 # --- AKS outbound network dependencies ---------------------------------------------------------
@@ -637,10 +773,15 @@ class ManagedCluster:
     private_cluster: bool
     fqdn: str
     node_resource_group: str
+    ip_families: tuple[str, ...] = ()  # networkProfile.ipFamilies; absent means IPv4 only (the API's default)
 
     @property
     def id(self) -> str:
         return self.header.id
+
+    @property
+    def dual_stack(self) -> bool:
+        return any(family.strip().lower() == "ipv6" for family in self.ip_families)
 
     def subnet_ids(self) -> tuple[str, ...]:
         """Node and pod subnets, each once, in pool order (pod subnets are AKS subnets too)."""
@@ -691,6 +832,7 @@ def parse_cluster(row: Mapping[str, Any]) -> ManagedCluster:
         private_cluster=flag(api.get("enablePrivateCluster"), "properties.apiServerAccessProfile.enablePrivateCluster"),
         fqdn=text(props.get("fqdn"), "properties.fqdn"),
         node_resource_group=text(props.get("nodeResourceGroup"), "properties.nodeResourceGroup"),
+        ip_families=strings(net.get("ipFamilies"), "properties.networkProfile.ipFamilies"),
     )
 
 
@@ -713,5 +855,6 @@ PARSERS = {
     T_VIRTUAL_HUB: parse_virtual_hub,
     T_ROUTING_INTENT: parse_routing_intent,
     T_HUB_CONNECTION: parse_hub_connection,
+    T_HUB_ROUTE_TABLE: parse_hub_route_table,
     T_OUTBOUND_ENDPOINTS: parse_outbound_endpoints,
 }

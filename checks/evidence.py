@@ -66,13 +66,15 @@ def unpeered_firewall_vnets(estate: Estate, vnet: VirtualNetwork, ip: str) -> di
 def path_gap(path: EgressPath):
     """A `skipped` outcome when the path to the route table could not be read, else None.
 
-    Routing checks all need the subnet and its route table; when either is unreadable, each of
-    them says so instead of passing silently.
+    Routing checks all need the subnet, its route table and each of its routes; when any is
+    unreadable, each of them says so instead of passing silently.
     """
     if path.subnet is None:
         return skipped(path.subnet_id, path.gap)
     if path.subnet.route_table_id and path.route_table is None:
         return skipped(path.subnet.route_table_id, path.gap)
+    if path.gap:  # a route of the table could not be read whole: where some traffic goes is unknown
+        return skipped(path.route_table.id if path.route_table else path.subnet.id, path.gap)
     return None
 
 

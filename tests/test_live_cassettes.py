@@ -183,7 +183,8 @@ def test_routing_intent_and_hub_connections_are_listed_per_hub_through_arm(regis
                                              "microsoft.network/virtualhubs/hubvirtualnetworkconnections"}
     by_id = {r["id"].lower(): r for r in expected}
     assert all(r["properties"] == by_id[r["id"].lower()]["properties"] for r in hub_rows)
-    assert len(snapshot.meta["read_from_arm"]) == 2
+    assert {d.split(" of ")[0] for d in snapshot.meta["read_from_arm"]} == {
+        "routing intent", "hub route tables", "hub virtual network connections"}
     assert set(snapshot.meta["virtual_hub_lookups"].values()) == {""}
     assert finding_set(registry, snapshot.rows) == finding_set(registry, expected)
     assert "UDR001" not in {f[0] for f in finding_set(registry, snapshot.rows)}
@@ -194,6 +195,7 @@ def test_unreadable_routing_intent_is_a_named_gap(registry):
     assert not snapshot.complete
     assert any("its routing intent could not be read" in g and "AuthorizationFailed" in g for g in snapshot.gaps)
     assert any("its hub virtual network connections could not be read" in g for g in snapshot.gaps)
+    assert any("its hub route tables could not be read" in g for g in snapshot.gaps)
     assert not any(r["type"].startswith("microsoft.network/virtualhubs/") for r in snapshot.rows)
     assert not scan(registry, snapshot.rows, snapshot.unreadable_scopes, snapshot.gaps).complete
     # The spokes the hub may steer are not judged unsteered: their verdicts wait for the hub.
@@ -209,6 +211,34 @@ def test_unreadable_routing_intent_is_a_named_gap(registry):
     assert all("AuthorizationFailed" in s.reason for s in result.skipped if s.check_id == "UDR001")
     clusters = {r["id"].lower() for r in snapshot.rows if r["type"] == "microsoft.containerservice/managedclusters"}
     assert {s.resource_id.lower() for s in result.skipped if s.check_id == "AKS003"} == clusters
+
+
+def test_hub_route_tables_are_listed_per_hub_and_steer_the_classic_secured_hub(registry):
+    """Routing intent off: the hub's defaultRouteTable (0.0.0.0/0 -> hub firewall) comes from ARM's
+    hubRouteTables list through the real SDK, and steers the spokes as the snapshot file does."""
+    from emulator.scenarios import VWAN_CLASSIC_ESTATE, VWAN_TYPES
+    snapshot, _ = replay("vwan_classic_hub_route_tables")
+    assert snapshot.complete and snapshot.gaps == ()
+    expected = [r for r in json.loads(VWAN_CLASSIC_ESTATE.read_text()) if r["type"] in VWAN_TYPES]
+    assert ids_of(snapshot.rows) == ids_of(expected)
+    tables = {r["id"].lower(): r for r in snapshot.rows if r["type"] == "microsoft.network/virtualhubs/hubroutetables"}
+    assert {i.rsplit("/", 1)[-1] for i in tables} == {"defaultroutetable", "noneroutetable"}
+    by_id = {r["id"].lower(): r for r in expected}
+    assert all(r["properties"] == by_id[i]["properties"] for i, r in tables.items())
+    assert finding_set(registry, snapshot.rows) == finding_set(registry, expected) == set()
+
+
+def test_unreadable_hub_route_tables_are_a_named_gap_and_the_spokes_wait(registry):
+    snapshot, _ = replay("vwan_hub_route_tables_forbidden")
+    assert not snapshot.complete
+    assert [g for g in snapshot.gaps if "hub route tables could not be read" in g and "AuthorizationFailed" in g]
+    assert not [g for g in snapshot.gaps if "routing intent could not" in g or "connections could not" in g]
+    hub = next(r["id"] for r in snapshot.rows if r["type"] == "microsoft.network/virtualhubs")
+    assert "hub route tables" in snapshot.meta["virtual_hub_lookups"][hub]
+    result = scan_snapshot([registry.by_id()[c] for c in ("UDR001", "UDR002")], snapshot)
+    assert not {f.check_id for f in result.findings} & {"UDR001", "UDR002"}
+    assert {s.check_id for s in result.skipped} == {"UDR001", "UDR002"}
+    assert all("hub route tables could not be read" in s.reason for s in result.skipped)
 
 
 def test_outbound_endpoints_come_from_the_aks_api_as_rows_per_category():

@@ -183,7 +183,8 @@ def test_vwan_routing_intent_and_hub_connections_come_from_arm(vwan_emulator, tm
     assert keys(document) == keys(json.loads(reference.stdout))
     assert code == reference.returncode
     routes = {r.path.split("?")[0].rsplit("/", 1)[-1].lower() for r in vwan_emulator.records if r.method == "GET"}
-    assert {"routingintent", "hubvirtualnetworkconnections", "outboundnetworkdependenciesendpoints"} <= routes
+    assert {"routingintent", "hubroutetables", "hubvirtualnetworkconnections",
+            "outboundnetworkdependenciesendpoints"} <= routes
     path = tmp_path / "estate.json"
     proc = run(vwan_emulator, "snapshot", "-o", str(path))
     assert proc.returncode == 0, proc.stderr

@@ -18,7 +18,7 @@ from remediation_harness import (
 )
 
 # Checks whose fix is a written procedure: their findings stay after --apply.
-MANUAL_CHECKS = {"FW001", "FW002", "AKS002", "AKS003", "AKS004", "AKS005", "AKS006"}
+MANUAL_CHECKS = {"FW001", "FW002", "AKS002", "AKS003", "AKS004", "AKS005", "AKS006", "UDR008"}
 # Checks with an automated fix (for some or all of their findings).
 AUTOMATED = tuple(c for c in WITH_TEMPLATES if c not in MANUAL_CHECKS)
 
@@ -33,6 +33,9 @@ def _manual(finding) -> bool:
             or (finding.check_id == "UDR001" and bool(evidence.get("managed_vnet")))
             or (finding.check_id == "UDR004" and bool(evidence.get("unpeered_firewall")) and not reachable)
             or (finding.check_id == "UDR007" and not evidence.get("peering") and reachable)
+            # both sides Connected, yet a subnet peering leaves the AKS or the firewall's subnet out
+            or (finding.check_id == "UDR007" and bool(evidence.get("peering"))
+                and (evidence.get("local_peering") or {}).get("state") == "Connected")
             or (finding.check_id == "AKS001" and not evidence.get("all_subnets_route_to_firewall")))
 
 

@@ -36,7 +36,7 @@ def rows(name: str) -> list[dict]:
 
 def test_every_scenario_has_a_compliant_and_a_drifted_estate():
     assert {n.removesuffix("-drifted.json").removesuffix(".json") for n in EXPECTED} == {
-        "vwan-secured-hub", "cni-variants", "policy-inheritance"}
+        "vwan-secured-hub", "vwan-classic-hub", "cni-variants", "policy-inheritance"}
     assert all(EXPECTED[n] for n in EXPECTED if n.endswith("-drifted.json"))
 
 
@@ -73,13 +73,70 @@ def test_route_table_without_gateway_propagation_does_not_learn_the_hub_route(re
     assert failures(result) == {key("UDR002", table["id"])}
 
 
+T_HUB_TABLE = "microsoft.network/virtualhubs/hubroutetables"
+
+
 def test_hub_connection_without_routing_intent_is_not_controlled_egress(registry):
-    estate_rows = [r for r in rows("vwan-secured-hub.json") if r["type"] != T_INTENT]
+    """Routing intent off and the associated default route table without an Internet route."""
+    estate_rows = [r for r in rows("vwan-classic-hub.json")]
+    for row in estate_rows:
+        if row["type"] == T_HUB_TABLE:
+            row["properties"]["routes"] = []
     result = run_checks(registry.checks, estate_rows)
     shop_subnet = next(s["id"] for r in estate_rows if r["name"] == "vnet-spoke-shop-weu"
                        for s in r["properties"]["subnets"])
     data_table = next(r["id"] for r in estate_rows if r["type"] == "microsoft.network/routetables")
     assert failures(result) == {key("UDR001", shop_subnet), key("UDR002", data_table)}
+
+
+def test_classic_secured_hub_steers_by_the_associated_route_table():
+    """Firewall Manager's classic set-up: a static 0.0.0.0/0 to the hub firewall in defaultRouteTable."""
+    estate = build_estate(rows("vwan-classic-hub.json"))
+    assert not estate.routing_intents
+    hub_firewall = next(f for f in estate.firewalls.values() if f.sku_name == "AZFW_Hub")
+    assert estate.egress_paths and all(p.hub_steered for p in estate.egress_paths)
+    assert {p.hub_route.steered_by.rsplit("/", 1)[-1] for p in estate.egress_paths} == {"defaultRouteTable"}
+    assert {tuple(f.id for f in p.firewalls) for p in estate.egress_paths} == {(hub_firewall.id,)}
+
+
+@pytest.mark.parametrize("change", ["no_internet_security", "other_table", "partial_cover", "other_hop"])
+def test_classic_hub_steers_only_what_the_associated_table_sends_to_its_firewall(change, registry):
+    estate_rows = rows("vwan-classic-hub.json")
+    table = next(r for r in estate_rows if r["name"] == "defaultRouteTable")
+    public = next(x for x in table["properties"]["routes"] if x["name"] == "public_traffic")
+    for row in estate_rows:
+        if row["type"] == T_CONNECTION and change == "no_internet_security":
+            row["properties"]["enableInternetSecurity"] = False
+        if row["type"] == T_CONNECTION and change == "other_table":
+            row["properties"]["routingConfiguration"]["associatedRouteTable"]["id"] = \
+                table["id"].replace("defaultRouteTable", "noneRouteTable")
+    if change == "partial_cover":
+        public["destinations"] = ["0.0.0.0/1"]
+    if change == "other_hop":
+        public["nextHop"] = next(r["id"] for r in estate_rows if r["type"] == T_CONNECTION)
+    result = run_checks(registry.checks, estate_rows)
+    shop_subnet = next(s["id"] for r in estate_rows if r["name"] == "vnet-spoke-shop-weu"
+                       for s in r["properties"]["subnets"])
+    assert key("UDR001", shop_subnet) in failures(result)
+
+
+@pytest.mark.parametrize("change", ["table_missing", "association_missing", "route_without_next_hop"])
+def test_unreadable_hub_route_table_data_is_a_skip_naming_it(change, registry):
+    estate_rows = rows("vwan-classic-hub.json")
+    if change == "table_missing":
+        estate_rows = [r for r in estate_rows if r.get("name") != "defaultRouteTable"]
+        needle = "defaultRouteTable"
+    for row in estate_rows:
+        if row["type"] == T_CONNECTION and change == "association_missing":
+            del row["properties"]["routingConfiguration"]
+            needle = "associatedRouteTable"
+        if row.get("name") == "defaultRouteTable" and change == "route_without_next_hop":
+            del row["properties"]["routes"][1]["nextHop"]
+            needle = "no nextHop"
+    result = run_checks(registry.checks, estate_rows)
+    assert not {f[0] for f in failures(result)} & {"UDR001", "UDR002"}
+    skipped = {s.check_id: s.reason for s in result.skipped}
+    assert {"UDR001", "UDR002"} <= set(skipped) and needle in skipped["UDR001"]
 
 
 def test_intent_naming_an_unreadable_firewall_steers_but_leaves_the_rules_unjudged(registry):

@@ -1,17 +1,17 @@
 """The lookups Resource Graph cannot answer: Virtual WAN routing, and a cluster's own dependency list.
 
-A secured hub's routing intent and its hub virtual network connections are not in Resource
-Graph, and neither is the list of outbound endpoints an AKS cluster says it needs. After the
-Resource Graph (or ARM) read, the collector asks ARM for them, one list per virtual hub and per
-cluster, and carries the answers as extra rows with ARM child ids and the snapshot-only types
-of auditor/resources.py, so a saved snapshot holds them too.
+A secured hub's routing intent, its hub route tables and its hub virtual network connections
+are not in Resource Graph, and neither is the list of outbound endpoints an AKS cluster says it
+needs. After the Resource Graph (or ARM) read, the collector asks ARM for them, one list per
+virtual hub and per cluster, and carries the answers as extra rows with ARM child ids and the
+snapshot-only types of auditor/resources.py, so a saved snapshot holds them too.
 
 They are asked for only when the checks need them (`live_only_types` adds the synthetic types
 to the required ones). Failures are not alike:
 
-* routing intent or hub connections of a hub that cannot be read are a named gap: whether the
-  spokes connected to that hub send their Internet traffic to the hub firewall is unknown, so
-  the scan is incomplete;
+* routing intent, hub route tables or hub connections of a hub that cannot be read are a named
+  gap: whether the spokes connected to that hub send their Internet traffic to the hub firewall
+  is unknown, so the scan is incomplete;
 * a cluster's outbound endpoints are optional enrichment: when the AKS API does not answer, the
   checks use the documented list of required FQDNs, and the failure is only a warning.
 """
@@ -23,12 +23,15 @@ from typing import Any, Callable, Iterable, Mapping
 
 from azure.core.exceptions import AzureError
 
-from ..resources import T_CLUSTER, T_HUB_CONNECTION, T_OUTBOUND_ENDPOINTS, T_RCG, T_ROUTING_INTENT, T_VIRTUAL_HUB
+from ..resources import (
+    T_CLUSTER, T_HUB_CONNECTION, T_HUB_ROUTE_TABLE, T_OUTBOUND_ENDPOINTS, T_RCG, T_ROUTING_INTENT, T_VIRTUAL_HUB,
+)
 from ..rows import id_key
 from .graph import describe
 from .identity import is_auth_failure
 
-LIVE_ONLY_TYPES = frozenset({T_ROUTING_INTENT, T_HUB_CONNECTION, T_OUTBOUND_ENDPOINTS})
+VWAN_TYPES = frozenset({T_ROUTING_INTENT, T_HUB_ROUTE_TABLE, T_HUB_CONNECTION})
+LIVE_ONLY_TYPES = VWAN_TYPES | {T_OUTBOUND_ENDPOINTS}
 
 
 def live_only_types(required_types: Iterable[str]) -> set[str]:
@@ -37,7 +40,7 @@ def live_only_types(required_types: Iterable[str]) -> set[str]:
     required = {t.lower() for t in required_types}
     implied: set[str] = set()
     if T_VIRTUAL_HUB in required:
-        implied |= {T_ROUTING_INTENT, T_HUB_CONNECTION}
+        implied |= VWAN_TYPES
     if T_CLUSTER in required and T_RCG in required:
         implied.add(T_OUTBOUND_ENDPOINTS)
     return implied
@@ -49,7 +52,7 @@ class Lookups:
     errors: tuple[str, ...]  # gaps: the scan is incomplete
     warnings: tuple[str, ...]  # fell back to documented defaults; the scan stays complete
     done: tuple[str, ...]  # "<what> of <id>" for each lookup that answered, for the snapshot's record
-    # Every virtual hub looked up: '' when its routing intent and connections were read, else why
+    # Every virtual hub looked up: '' when its routing intent, route tables and connections were read, else why
     # not. Saved in the snapshot (`virtual_hub_lookups`) so the model can tell a hub that steers
     # nothing from one whose routing is unknown.
     hubs: tuple[tuple[str, str], ...] = ()
@@ -108,6 +111,7 @@ def read_live_only(rows: Iterable[Mapping[str, Any]], required_types: Iterable[s
     done: list[str] = []
     hubs: list[tuple[str, str]] = []
     vwan = [(T_ROUTING_INTENT, "routingIntent", "routing_intent", "routing intent"),
+            (T_HUB_ROUTE_TABLE, "hubRouteTables", "hub_route_tables", "hub route tables"),
             (T_HUB_CONNECTION, "hubVirtualNetworkConnections", "hub_virtual_network_connections",
              "hub virtual network connections")]
     for hub_id in _rows_of(rows, T_VIRTUAL_HUB):
@@ -132,7 +136,7 @@ def read_live_only(rows: Iterable[Mapping[str, Any]], required_types: Iterable[s
                 continue
             extra.extend(found)
             done.append(f"{what} of {hub_id}")
-        if {T_ROUTING_INTENT, T_HUB_CONNECTION} & required:
+        if VWAN_TYPES & required:
             hubs.append((hub_id, "; ".join(errors[failed_before:])))
     if T_OUTBOUND_ENDPOINTS in required:
         for cluster_id in _rows_of(rows, T_CLUSTER):

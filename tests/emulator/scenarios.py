@@ -15,8 +15,8 @@ from aksaudit.collect.changes import ChangeHistory, change_reader, read_change_h
 from aksaudit.collect.live import LiveOptions, ScopeRequest, collect_live
 from aksaudit.collect.snapshot import Snapshot
 from aksaudit.resources import (
-    T_CLUSTER, T_FIREWALL, T_HUB_CONNECTION, T_IP_GROUP, T_OUTBOUND_ENDPOINTS, T_POLICY, T_PUBLIC_IP, T_RCG,
-    T_ROUTE_TABLE, T_ROUTING_INTENT, T_VIRTUAL_HUB, T_VNET,
+    T_CLUSTER, T_FIREWALL, T_HUB_CONNECTION, T_HUB_ROUTE_TABLE, T_IP_GROUP, T_OUTBOUND_ENDPOINTS, T_POLICY,
+    T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_ROUTING_INTENT, T_VIRTUAL_HUB, T_VNET,
 )
 
 from .server import Fault
@@ -34,11 +34,14 @@ MANAGEMENT_GROUP = "mg-contoso-landing-zones"
 CLIENT_ID = "3c9e7a21-5b4d-4f8e-a6c2-1d0b9e8f7a63"
 RECORDING_SECRET = "emulator-recording-secret"
 TYPES = (T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_PUBLIC_IP)
-# The Virtual WAN estate: routing intent and hub connections exist only as ARM child lists there.
+# The Virtual WAN estates: routing intent, hub route tables and hub connections exist only as ARM
+# child lists there. The classic one steers by a static route in the hub's default route table.
 VWAN_ESTATE = ROOT / "tests" / "scenarios" / "vwan-secured-hub.json"
+VWAN_CLASSIC_ESTATE = ROOT / "tests" / "scenarios" / "vwan-classic-hub.json"
 VWAN_HUB = "8e2d4f6a-1b3c-4d5e-9f7a-2c4e6a8b0d13"
 VWAN_SPOKES = "c4a8e3f2-6b1d-4e9a-a7c5-2f8d0e6b1a39"
-VWAN_TYPES = (T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_VIRTUAL_HUB, T_ROUTING_INTENT, T_HUB_CONNECTION)
+VWAN_TYPES = (T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_VIRTUAL_HUB, T_ROUTING_INTENT, T_HUB_ROUTE_TABLE,
+              T_HUB_CONNECTION)
 ENDPOINT_TYPES = (T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_OUTBOUND_ENDPOINTS)
 _SHOP = (f"/subscriptions/{VWAN_SPOKES}/resourcegroups/rg-aks-shop-weu/providers/Microsoft.ContainerService/"
          "managedClusters/aks-shop-prod")
@@ -128,11 +131,18 @@ SCENARIOS = {s.name: s for s in (
              ScopeRequest(tuple(NAMES[s] for s in (HUB, SPOKE)))),
     Scenario("change_history", "both subscriptions, then resourcechanges and networkresourcechanges for the "
              "resources the findings point at", BOTH, change_ids=CHANGE_IDS),
-    Scenario("vwan_hub_lookups", "the vWAN estate: each virtual hub's routingIntent and hubVirtualNetworkConnections "
-             "listed through ARM", ScopeRequest((VWAN_HUB, VWAN_SPOKES)), estate=VWAN_ESTATE, types=VWAN_TYPES),
+    Scenario("vwan_hub_lookups", "the vWAN estate: each virtual hub's routingIntent, hubRouteTables and "
+             "hubVirtualNetworkConnections listed through ARM", ScopeRequest((VWAN_HUB, VWAN_SPOKES)), estate=VWAN_ESTATE, types=VWAN_TYPES),
     Scenario("vwan_routing_intent_forbidden", "the vWAN estate, every ARM list refused with 403 AuthorizationFailed",
              ScopeRequest((VWAN_HUB, VWAN_SPOKES)), estate=VWAN_ESTATE, types=VWAN_TYPES,
              faults=({"kind": "error", "route": "arm", "status": 403, "code": "AuthorizationFailed", "times": -1},)),
+    Scenario("vwan_classic_hub_route_tables", "the classic secured hub (routing intent off): its hubRouteTables, "
+             "whose defaultRouteTable sends 0.0.0.0/0 to the hub firewall, listed through ARM",
+             ScopeRequest((VWAN_HUB, VWAN_SPOKES)), estate=VWAN_CLASSIC_ESTATE, types=VWAN_TYPES),
+    Scenario("vwan_hub_route_tables_forbidden", "the classic secured hub; only the hubRouteTables list is refused "
+             "with 403 AuthorizationFailed", ScopeRequest((VWAN_HUB, VWAN_SPOKES)), estate=VWAN_CLASSIC_ESTATE,
+             types=VWAN_TYPES, faults=({"kind": "error", "route": "arm", "status": 403, "code": "AuthorizationFailed",
+                                        "times": -1, "table": "hubroutetables"},)),
     Scenario("outbound_endpoints", "the vWAN estate's clusters: their outbound network dependencies from the AKS API",
              ScopeRequest((VWAN_HUB, VWAN_SPOKES)), estate=VWAN_ESTATE, types=ENDPOINT_TYPES,
              extra_rows=ENDPOINT_ROWS),

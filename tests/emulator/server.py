@@ -52,9 +52,10 @@ RCG_LIST = re.compile(r"^/subscriptions/([^/]+)/resourcegroups/([^/]+)/providers
                       r"firewallpolicies/([^/]+)/rulecollectiongroups$", re.IGNORECASE)
 # ARM child lists of what Resource Graph does not hold (see tenant.ARM_ONLY_TYPES).
 CHILD_LIST = re.compile(r"^/subscriptions/([^/]+)/resourcegroups/([^/]+)/providers/(microsoft\.network/virtualhubs|"
-                        r"microsoft\.containerservice/managedclusters)/([^/]+)/(routingintent|"
+                        r"microsoft\.containerservice/managedclusters)/([^/]+)/(routingintent|hubroutetables|"
                         r"hubvirtualnetworkconnections|outboundnetworkdependenciesendpoints)$", re.IGNORECASE)
 CHILD_ARM_TYPES = {"routingintent": "Microsoft.Network/virtualHubs/routingIntent",
+                   "hubroutetables": "Microsoft.Network/virtualHubs/hubRouteTables",
                    "hubvirtualnetworkconnections": "Microsoft.Network/virtualHubs/hubVirtualNetworkConnections"}
 OPENID = re.compile(r"^/([^/]+)/v2\.0/\.well-known/openid-configuration$")
 TOKEN = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
@@ -76,7 +77,8 @@ class Fault:
     (the page is served without its `$skipToken`, although `totalRecords` says more rows exist),
     "expire_token" (the presented access token is revoked and answered 401
     ExpiredAuthenticationToken, so only a fresh token gets through). `route` is "graph" or "arm";
-    `table` and `page` (1-based) narrow Resource Graph faults.
+    `table` and `page` (1-based) narrow Resource Graph faults; for "arm", `table` names the child
+    list a fault is for (`routingintent`, `hubroutetables` ...).
     """
 
     kind: str
@@ -518,7 +520,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, {"value": found})
 
     def _child_list(self, subscription: str, group: str, parent_type: str, name: str, child: str) -> None:
-        """A virtual hub's routing intent or connections, or a cluster's outbound dependencies: the
+        """A virtual hub's routing intent, route tables or connections, or a cluster's outbound dependencies: the
         estate file's rows of that type under the parent, as ARM lists them (the AKS list is bare
         `{category, endpoints}` items, no ids)."""
         parent_type, child = parent_type.lower(), child.lower()
@@ -542,7 +544,9 @@ class _Handler(BaseHTTPRequestHandler):
             items = [{"id": r["id"], "name": r.get("name") or r["id"].rsplit("/", 1)[-1], "type": CHILD_ARM_TYPES[child],
                       "etag": "W/\"00000000-0000-0000-0000-000000000000\"", "properties": r.get("properties") or {}}
                      for r in rows]
-        self._arm_paged(lambda: items, subscription=subscription, action=f"{row_type}/read")
+        fault = self.owner.take_fault("arm", child)  # a fault with `table` set to the child list refuses only it
+        self._arm_delay(fault)
+        self._arm_paged(lambda: items, fault, subscription=subscription, action=f"{row_type}/read")
 
     # --- ARM lists (scan --source arm) ----------------------------------------------------------------
 

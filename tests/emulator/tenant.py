@@ -16,8 +16,10 @@ RCG_TYPE = "microsoft.network/firewallpolicies/rulecollectiongroups"
 NETWORK_TABLE_TYPES = frozenset({RCG_TYPE, "microsoft.network/rulecollectiongroups"})
 CHANGE_TYPE = "microsoft.resources/changes"  # change records, in an estate file beside the resources
 # Rows an estate file may carry that Resource Graph does not hold: the emulator serves them only
-# through their ARM lists (routingIntent, hubVirtualNetworkConnections, outboundNetworkDependenciesEndpoints).
+# through their ARM lists (routingIntent, hubRouteTables, hubVirtualNetworkConnections,
+# outboundNetworkDependenciesEndpoints).
 ARM_ONLY_TYPES = frozenset({"microsoft.network/virtualhubs/routingintent",
+                            "microsoft.network/virtualhubs/hubroutetables",
                             "microsoft.network/virtualhubs/hubvirtualnetworkconnections",
                             "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints"})
 

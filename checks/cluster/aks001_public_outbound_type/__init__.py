@@ -51,9 +51,8 @@ def _not_via_firewall(path: EgressPath) -> str:
         next_hop = hop.next_hop
         if next_hop is None or next_hop.kind != FIREWALL:
             return f"route '{hop.route.name}' ({hop.route.address_prefix}) does not go to a firewall"
-        if next_hop.peering is not None and not next_hop.peering.connected:
-            return f"route '{hop.route.name}' targets a firewall behind peering '{next_hop.peering.name}', " \
-                   f"which is {next_hop.peering.state}"
+        if next_hop.blocked:
+            return f"route '{hop.route.name}' targets a firewall it cannot reach: {next_hop.blocked}"
     return ""
 
 

@@ -4,11 +4,15 @@
 Every subnet an AKS agent pool uses for nodes (`vnetSubnetID`) or pods (`podSubnetID`) must
 have a route table associated. A cluster whose pools name no subnet at all runs in a VNet that
 AKS created and manages; it is reported against the cluster itself. A subnet whose VNet is
-connected to a Virtual WAN secured hub, whose routing intent sends `Internet` traffic to the
-hub firewall, needs no route table: the hub advertises the default route over the connection.
-When a virtual hub's routing intent or connections could not be read (a Resource Graph export
-holds neither), any subnet without a route table might be such a spoke: it is `skipped`, naming
-the hub, not failed.
+connected to a Virtual WAN secured hub needs no route table when the hub sends its Internet
+traffic to the hub firewall: by routing intent (`Internet` to the firewall), or, with routing
+intent off (Firewall Manager's classic secured hub), by static routes in the hub route table the
+connection is associated with (`routingConfiguration.associatedRouteTable`) that send all public
+IPv4 space (`0.0.0.0/0`) to the hub's firewall, on a connection with `enableInternetSecurity`.
+When a virtual hub's routing intent, route tables or connections could not be read (a Resource
+Graph export holds none of them), or the connection's associated table or one of its routes
+cannot be read, any subnet without a route table might be such a spoke: it is `skipped`, naming
+what is missing, not failed.
 
 **Why it matters**
 Without a route table, Azure's system routes send Internet-bound traffic straight out through

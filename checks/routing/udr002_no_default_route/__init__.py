@@ -4,10 +4,13 @@
 The route table of every AKS subnet must cover the whole public IPv4 space with its own
 routes: a `0.0.0.0/0` route, or more specific routes that together cover it (for example
 `0.0.0.0/1` + `128.0.0.0/1`). Any public destination left to Azure's system routes fails,
-unless the VNet is connected to a Virtual WAN secured hub whose routing intent sends `Internet`
-to the hub firewall and the table keeps gateway route propagation on (the hub's route applies).
-If a virtual hub's routing intent or connections could not be read, such a table is `skipped`
-(the hub may steer it), unless it turns gateway route propagation off.
+unless the VNet is connected to a Virtual WAN secured hub that steers `Internet` traffic to the
+hub firewall (routing intent, or a static `0.0.0.0/0` to the firewall in the hub route table
+associated with the connection) and the table keeps gateway route propagation on (the hub's
+route applies). If a virtual hub's routing could not be read, such a table is `skipped` (the hub
+may steer it), unless it turns gateway route propagation off. A route of the table without
+`addressPrefix`, without a known `nextHopType`, or (to an appliance) without a valid
+`nextHopIpAddress` makes the verdict `skipped`, naming the route: it could decide anything.
 
 **Why it matters**
 Azure's system route for `0.0.0.0/0` sends traffic to the Internet. A route table that is empty,

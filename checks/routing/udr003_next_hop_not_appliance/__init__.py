@@ -3,7 +3,9 @@
 **What it checks**
 The routes that decide Internet-bound traffic for an AKS subnet (longest-prefix match over the
 public address space, so an override pair such as `0.0.0.0/1` + `128.0.0.0/1` counts) must
-have next hop type `VirtualAppliance`.
+have next hop type `VirtualAppliance`. A table holding a route that cannot be read whole (no
+prefix, no or an unknown next hop type, an appliance route without a valid IP) is `skipped`,
+naming that route.
 
 **Why it matters**
 A deciding route with next hop `Internet` sends traffic out directly; `None` blackholes it

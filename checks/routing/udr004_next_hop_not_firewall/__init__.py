@@ -3,9 +3,10 @@
 **What it checks**
 A `VirtualAppliance` route that decides Internet-bound traffic for an AKS subnet must name the
 private IP of an Azure Firewall in the subnet's own VNet, in a VNet peered to it (a hub in
-another subscription counts), a vWAN secured hub's firewall (`hubIPAddresses.privateIPAddress`),
-or an appliance IP approved in configuration (`approved_appliances`). Private IPs repeat across
-isolated VNets, so the IP is looked up only where the subnet can reach.
+another subscription counts), the firewall of a Virtual WAN secured hub the VNet is connected to
+(`hubIPAddresses.privateIPAddress`), or an appliance IP approved in configuration
+(`approved_appliances`). Private IPs repeat across isolated VNets and across virtual hubs, so
+the IP is looked up only where the subnet can reach, never estate-wide.
 
 **Why it matters**
 A stale IP after a firewall redeploy, a typo, or an IP of some other VM either blackholes the

@@ -2,8 +2,11 @@
 
 **What it checks**
 When the route that decides an AKS subnet's Internet traffic targets a firewall in another VNet,
-the subnet's VNet must have a peering to that VNet in state `Connected`. Reported on the peering
-when one exists but is `Initiated` or `Disconnected`; on the subnet's VNet when there is none,
+the subnet's VNet must have a peering to that VNet that carries the subnet's traffic: `Connected`
+on both sides (the firewall VNet's peering back included, when that VNet was read), and, for a
+subnet peering (`peerCompleteVnets: false`), the AKS subnet among `localSubnetNames` and the
+firewall's subnet among `remoteSubnetNames` (and the reverse on the other side). Reported on the
+peering when one exists but does not carry the traffic; on the subnet's VNet when there is none,
 that is when the next hop IP belongs to exactly one firewall in the estate, in a VNet whose
 address space does not overlap the cluster's (an overlapping VNet cannot be peered and is an
 isolated twin, not the intended hub).
@@ -67,15 +70,15 @@ def evaluate(estate, options):
             if next_hop is None:
                 continue
             evidence = route_evidence(estate, path, hop.route)
-            if next_hop.kind == FIREWALL and next_hop.peering is not None and not next_hop.peering.connected:
+            if next_hop.kind == FIREWALL and next_hop.peering is not None and next_hop.blocked:
                 peering = next_hop.peering
                 evidence.update({"peering": peering.id, "peering_state": peering.state,
-                                 "firewall": next_hop.firewall.id,
+                                 "peering_blocked": next_hop.blocked, "firewall": next_hop.firewall.id,
                                  **_peering_evidence(estate, path.vnet, peering.remote_vnet_id)})
                 yield fail(peering.id,
-                           f"Peering '{peering.name}' from VNet '{path.vnet.header.name}' to the firewall's VNet is "
-                           f"'{peering.state}', not Connected: AKS subnet '{path.subnet.name}' cannot reach firewall "
-                           f"'{next_hop.firewall.header.name}' ({next_hop.ip}).", evidence=evidence)
+                           f"The peering from VNet '{path.vnet.header.name}' to the firewall's VNet does not carry "
+                           f"AKS subnet '{path.subnet.name}' to firewall '{next_hop.firewall.header.name}' "
+                           f"({next_hop.ip}): {next_hop.blocked}.", evidence=evidence)
                 continue
             candidates = unpeered_firewall_vnets(estate, path.vnet, next_hop.ip) if next_hop.kind == UNKNOWN else {}
             if len(candidates) == 1:
