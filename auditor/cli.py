@@ -236,7 +236,7 @@ def cmd_checks(args: argparse.Namespace, registry: Registry, console: Console) -
 def _estate_of(path: str):
     snapshot = load_snapshot(path)
     estate = estate_of(snapshot)
-    gaps = list(snapshot.gaps if not snapshot.complete else ()) + [r.describe() for r in estate.rejected]
+    gaps = list(snapshot.gaps if not snapshot.complete else ()) + [r.describe() for r in estate.rejected] + list(estate.data_gaps)
     return estate, gaps
 
 

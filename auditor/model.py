@@ -18,7 +18,7 @@ from .resources import (
     HubConnection, IpGroup, LoadBalancer, ManagedCluster, OutboundEndpoints, PublicIp, RouteTable, RoutingIntent,
     RuleCollectionGroup, Subnet, VirtualHub, VirtualNetwork,
 )
-from .rows import RowError, id_key, parent_id
+from .rows import RowError, ascii_lower, id_key, parent_id
 
 
 @dataclass(frozen=True)
@@ -59,13 +59,26 @@ class Estate:
         self.outbound_endpoints: Mapping[str, OutboundEndpoints] = MappingProxyType(by_type[OutboundEndpoints])
         self.rejected: tuple[RejectedRow, ...] = tuple(rejected)
         self._rejected_ids = {id_key(r.resource_id): r.reason for r in self.rejected if r.resource_id}
+        self._unread: dict[str, str] = {}  # lower-cased id -> why the resource is there but not usable
         # Subscriptions (lower-cased ids) whose data could not be read at all: anything in them is a gap.
         self.unreadable_scopes = frozenset(s.lower() for s in unreadable_scopes)
 
+        # Resources kept despite a datum that could not be read: the verdicts that need the datum
+        # say `skipped`, and the scan reports each one, so it is never complete while one exists.
+        self.data_gaps: tuple[str, ...] = tuple(
+            f"{resource.id}: " + "; ".join(resource.gaps.values())
+            for index in (self.clusters, self.vnets, self.public_ips, self.load_balancers)
+            for resource in index.values() if resource.gaps)
+
+        # A subnet whose prefixes or route table could not be read is not offered for lookups:
+        # its egress path is then unknown (skipped, naming the datum), never "no route table".
         subnets: dict[str, Subnet] = {}
         for vnet in self.vnets.values():
             for subnet in vnet.subnets:
-                subnets[id_key(subnet.id)] = subnet
+                if subnet.unread:
+                    self._unread[id_key(subnet.id)] = subnet.unread
+                else:
+                    subnets[id_key(subnet.id)] = subnet
         self.subnets: Mapping[str, Subnet] = MappingProxyType(subnets)
 
         firewalls_by_vnet: dict[str, list[Firewall]] = defaultdict(list)
@@ -141,6 +154,9 @@ class Estate:
     def vnet(self, vnet_id: str) -> VirtualNetwork | None:
         return self.vnets.get(id_key(vnet_id))
 
+    def public_ip(self, public_ip_id: str) -> PublicIp | None:
+        return self.public_ips.get(id_key(public_ip_id))
+
     def route_table(self, table_id: str) -> RouteTable | None:
         return self.route_tables.get(id_key(table_id))
 
@@ -183,6 +199,11 @@ class Estate:
         key = id_key(resource_id)
         if key in self._rejected_ids:
             return f"{resource_id} could not be read: {self._rejected_ids[key]}"
+        if key in self._unread:
+            return f"{resource_id} could not be read: {self._unread[key]}"
+        parent = self.vnets.get(id_key(parent_id(resource_id)))
+        if parent is not None and "/subnets/" in key and parent.subnets_unread:
+            return f"{resource_id} may be one of the subnets not read: {parent.subnets_unread}"
         sub = key.split("/")[2] if key.startswith("/subscriptions/") else ""
         if sub and sub in self.unreadable_scopes:
             return f"{resource_id} is in subscription {sub}, which could not be read"
@@ -205,11 +226,40 @@ def _group(items: Iterable[Any], key: Any) -> dict[str, tuple[Any, ...]]:
     return {k: tuple(v) for k, v in grouped.items()}
 
 
+def _same_row(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    """Two copies of one row (Resource Graph pages may repeat a row): equal apart from the casing of
+    the id itself, which ARM compares case-insensitively."""
+    return id_key(str(one.get("id"))) == id_key(str(other.get("id"))) and \
+        {k: v for k, v in one.items() if k != "id"} == {k: v for k, v in other.items() if k != "id"}
+
+
+def _conflicting_duplicates(rows: list[Any]) -> dict[int, str]:
+    """Rows (by index) whose id another row of the same type also has, with different content.
+
+    Which copy is current cannot be told, so neither is used ("first row wins" would judge one
+    at random): each becomes a rejected row, a data gap that makes the scan incomplete.
+    """
+    first: dict[tuple[str, str], int] = {}
+    conflicts: dict[int, str] = {}
+    for index, row in enumerate(rows):
+        if not isinstance(row, Mapping) or not isinstance(row.get("id"), str) or not isinstance(row.get("type"), str):
+            continue
+        key = (ascii_lower(row["type"]), id_key(row["id"]))
+        seen = first.setdefault(key, index)
+        if seen != index and not _same_row(rows[seen], row):
+            reason = "another row has the same id (compared case-insensitively) and different content"
+            conflicts[seen] = f"{reason} (row {index})"
+            conflicts[index] = f"{reason} (row {seen})"
+    return conflicts
+
+
 def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: Iterable[str] = (),
                  hub_lookups: Mapping[str, str] | None = None) -> Estate:
     """Parse rows of the types the model knows; reject malformed ones with a reason, never crash."""
     resources: list[Any] = []
     rejected: list[RejectedRow] = []
+    rows = list(rows)
+    conflicts = _conflicting_duplicates(rows)
     for index, row in enumerate(rows):
         if not isinstance(row, Mapping):
             rejected.append(RejectedRow(index, "", f"is {type(row).__name__}, expected an object", source))
@@ -220,9 +270,12 @@ def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: It
         if not isinstance(raw_type, str):
             rejected.append(RejectedRow(index, resource_id, "'type' is missing or not a string", source))
             continue
-        parser = PARSERS.get(raw_type.lower())
+        parser = PARSERS.get(ascii_lower(raw_type))
         if parser is None:
             continue  # a type no check needs: ignored, not an error
+        if index in conflicts:
+            rejected.append(RejectedRow(index, resource_id, conflicts[index], source))
+            continue
         try:
             resources.append(parser(row))
         except RowError as error:

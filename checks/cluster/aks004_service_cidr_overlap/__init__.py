@@ -4,6 +4,10 @@
 The cluster's `serviceCidr`(s) must not overlap the address space of the VNet(s) its pools use,
 the address space of any VNet peered to them, or the cluster's pod CIDR(s).
 
+A datum the verdict needs and the scan could not read (the service or pod CIDRs, the pools, a
+VNet's address space or what lies behind a peering) makes it `skipped`, naming the datum, unless
+an overlap is already certain from what was read.
+
 **Why it matters**
 Kubernetes hands out ClusterIPs from the service range, and Azure routing knows nothing of it:
 a VNet address inside that range becomes unreachable from pods, or reachable by the wrong
@@ -30,13 +34,24 @@ META = CheckMeta(
 )
 
 
+def _parsed(cidrs, what: str):
+    """(cidr, network) pairs, and a gap for each value that is not a CIDR (never silently dropped)."""
+    pairs, gaps = [], []
+    for cidr in cidrs:
+        network = parse_network(cidr)
+        if network is None:
+            gaps.append(f"{what} '{cidr}' is not a CIDR prefix")
+        else:
+            pairs.append((cidr, network))
+    return pairs, gaps
+
+
 def _ranges(estate, cluster):
     """(label, network) pairs the service range must avoid, and the gaps met finding them."""
-    ranges, gaps, seen_vnets = [], [], set()
-    for pod in cluster.pod_cidrs:
-        network = parse_network(pod)
-        if network is not None:
-            ranges.append((f"pod CIDR {pod}", network))
+    pods, gaps = _parsed(cluster.pod_cidrs, "pod CIDR")
+    ranges = [(f"pod CIDR {cidr}", network) for cidr, network in pods]
+    gaps += [gap for gap in (cluster.pod_cidrs_unread, cluster.pools_unread) if gap]
+    seen_vnets = set()
     for subnet_id in cluster.subnet_ids():
         vnet_id = subnet_id.rsplit("/subnets/", 1)[0]
         if vnet_id.lower() in seen_vnets:
@@ -46,23 +61,28 @@ def _ranges(estate, cluster):
         if vnet is None:
             gaps.append(estate.gap(vnet_id))
             continue
+        if vnet.address_space_unread:
+            gaps.append(vnet.address_space_unread)
         ranges.extend((f"VNet '{vnet.header.name}' address space {n}", n) for n in vnet.address_prefixes)
         for peering in vnet.peerings:
             remote = estate.vnet(peering.remote_vnet_id)
             prefixes = peering.remote_prefixes or (remote.address_prefixes if remote else ())
             name = remote.header.name if remote else peering.remote_vnet_id.rsplit("/", 1)[-1]
+            if not prefixes:  # neither the peering nor the peered VNet says what lies behind it
+                gaps.append(remote.address_space_unread if remote else estate.gap(peering.remote_vnet_id))
             ranges.extend((f"peered VNet '{name}' address space {n}", n) for n in prefixes)
     return ranges, gaps
 
 
 def evaluate(estate, options):
     for cluster in estate.clusters.values():
-        services = [(cidr, parse_network(cidr)) for cidr in cluster.service_cidrs]
-        services = [(c, n) for c, n in services if n is not None]
-        if not services:
-            yield skipped(cluster.id, "the cluster reports no serviceCidr")
+        services, gaps = _parsed(cluster.service_cidrs, "service CIDR")
+        if cluster.service_cidrs_unread or not services:
+            yield skipped(cluster.id, cluster.service_cidrs_unread or "; ".join(gaps)
+                          or f"cluster {cluster.id}: it reports no serviceCidr")
             continue
-        ranges, gaps = _ranges(estate, cluster)
+        ranges, range_gaps = _ranges(estate, cluster)
+        gaps += range_gaps
         overlaps = [{"service_cidr": cidr, "overlaps": label}
                     for cidr, service in services for label, other in ranges
                     if service.version == other.version and service.overlaps(other)]
@@ -72,6 +92,6 @@ def evaluate(estate, options):
                        + "; ".join(f"{o['service_cidr']} with {o['overlaps']}" for o in overlaps) + ".",
                        evidence={"service_cidrs": list(cluster.service_cidrs), "overlaps": overlaps})
         elif gaps:
-            yield skipped(cluster.id, "; ".join(gaps))
+            yield skipped(cluster.id, "; ".join(dict.fromkeys(gaps)))
         else:
             yield passed(cluster.id)
