@@ -118,9 +118,8 @@ class Estate:
         self._connections_by_vnet = _group(self.hub_connections.values(), lambda c: c.remote_vnet_id)
         self.unread_hubs: Mapping[str, str] = MappingProxyType(self._unread_hubs(hub_lookups or {}))
         self._endpoints_by_cluster = _group(self.outbound_endpoints.values(), lambda e: e.cluster_id)
-        self._load_balancers_by_group = _group(
-            self.load_balancers.values(), lambda b: f"/subscriptions/{b.header.subscription_id}/resourcegroups/"
-                                                    f"{b.header.resource_group}")
+        self._load_balancers_by_group = _group(self.load_balancers.values(), _resource_group_of)
+        self._vnets_by_group = _group(self.vnets.values(), _resource_group_of)
 
     def _unread_hubs(self, lookups: Mapping[str, str]) -> dict[str, str]:
         """Virtual hubs (lower-cased ids) whose routing intent and connections are unknown, and why.
@@ -194,6 +193,11 @@ class Estate:
         return self._load_balancers_by_group.get(
             id_key(f"/subscriptions/{subscription_id}/resourcegroups/{resource_group}"), ())
 
+    def vnets_in(self, subscription_id: str, resource_group: str) -> tuple[VirtualNetwork, ...]:
+        """VNets of a resource group: an AKS-managed VNet lives in the cluster's node resource group."""
+        return self._vnets_by_group.get(
+            id_key(f"/subscriptions/{subscription_id}/resourcegroups/{resource_group}"), ())
+
     def gap(self, resource_id: str) -> str:
         """Why a referenced resource is not available: rejected, unreadable scope, or absent."""
         key = id_key(resource_id)
@@ -216,6 +220,10 @@ class Estate:
     def egress_paths(self):  # -> tuple[EgressPath, ...]; imported lazily to keep modules acyclic
         from .egress import resolve_egress_paths
         return resolve_egress_paths(self)
+
+
+def _resource_group_of(resource: Any) -> str:
+    return f"/subscriptions/{resource.header.subscription_id}/resourcegroups/{resource.header.resource_group}"
 
 
 def _group(items: Iterable[Any], key: Any) -> dict[str, tuple[Any, ...]]:

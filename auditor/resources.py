@@ -15,8 +15,8 @@ from typing import Any, Mapping
 
 from .firewall_rules import FirewallRule, classic_rules, policy_rules
 from .rows import (
-    RowError, arr, flag, id_key, last_segment, obj, optional, parent_id, ref_id, required, strings, text, unread,
-    within,
+    RowError, arr, ascii_lower, flag, id_key, last_segment, named_ref_id, obj, optional, parent_id, ref_id, required,
+    strings, text, unread, within,
 )
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -107,10 +107,20 @@ def parse_header(row: Mapping[str, Any]) -> Header:
         name=text(row.get("name"), "name") or last_segment(resource_id),
         type=text(row.get("type"), "type").lower(),
         location=text(row.get("location"), "location"),
-        resource_group=text(row.get("resourceGroup"), "resourceGroup"),
-        subscription_id=text(row.get("subscriptionId"), "subscriptionId"),
+        # Resource Graph repeats both in columns; the id says them too, and is what identifies the row.
+        resource_group=text(row.get("resourceGroup"), "resourceGroup") or _id_segment(resource_id, "resourcegroups"),
+        subscription_id=text(row.get("subscriptionId"), "subscriptionId") or _id_segment(resource_id, "subscriptions"),
         tags=dict(obj(row.get("tags"), "tags")),
     )
+
+
+def _id_segment(resource_id: str, name: str) -> str:
+    """The segment after '/<name>/' in an ARM id ('' when there is none)."""
+    parts = resource_id.split("/")
+    for index, part in enumerate(parts[:-1]):
+        if ascii_lower(part) == name:
+            return parts[index + 1]
+    return ""
 
 
 def properties(row: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -227,8 +237,8 @@ def _subnet(gaps: dict[str, str], vnet_id: str, index: int, raw: Any) -> Subnet 
     if props and not single and not many and not own:
         own[f"{where}.properties.addressPrefix"] = (f"'{where}.properties.addressPrefix' and "
                                                    f"'{where}.properties.addressPrefixes' are missing or empty")
-    route_table_id = optional(own, props.get("routeTable"), f"{where}.properties.routeTable", ref_id, "")
-    nat_gateway_id = optional(own, props.get("natGateway"), f"{where}.properties.natGateway", ref_id, "")
+    route_table_id = optional(own, props.get("routeTable"), f"{where}.properties.routeTable", named_ref_id, "")
+    nat_gateway_id = optional(own, props.get("natGateway"), f"{where}.properties.natGateway", named_ref_id, "")
     gaps.update(own)
     return Subnet(id=subnet_id or f"{vnet_id}/subnets/{name}", name=name, vnet_id=vnet_id,
                   prefixes=(*single, *(n for n in many if n not in single)), route_table_id=route_table_id,
@@ -487,7 +497,7 @@ def parse_public_ip(row: Mapping[str, Any]) -> PublicIp:
     dynamic address nothing uses may lack it, so a missing address is a gap unless that is known."""
     gaps: dict[str, str] = {}
     props = readable_properties(row)
-    config = optional(gaps, props.get("ipConfiguration"), "properties.ipConfiguration", ref_id, "")
+    config = optional(gaps, props.get("ipConfiguration"), "properties.ipConfiguration", named_ref_id, "")
     method = required(gaps, props.get("publicIPAllocationMethod"), "properties.publicIPAllocationMethod", text, "")
     address = optional(gaps, props.get("ipAddress"), "properties.ipAddress", text, "").strip()
     if not address and (config or method.lower() != "dynamic") and not gaps:
@@ -554,8 +564,8 @@ def _frontend(list_gaps: dict[str, str], index: int, raw: Any) -> Frontend | Non
     gaps: dict[str, str] = {}
     rules = {key: optional(gaps, props.get(key), f"{where}.properties.{key}", _refs, ())
              for key in ("loadBalancingRules", "inboundNatRules", "inboundNatPools", "outboundRules")}
-    public_ip_id = optional(gaps, props.get("publicIPAddress"), f"{where}.properties.publicIPAddress", ref_id, "")
-    subnet_id = optional(gaps, props.get("subnet"), f"{where}.properties.subnet", ref_id, "")
+    public_ip_id = optional(gaps, props.get("publicIPAddress"), f"{where}.properties.publicIPAddress", named_ref_id, "")
+    subnet_id = optional(gaps, props.get("subnet"), f"{where}.properties.subnet", named_ref_id, "")
     if not public_ip_id and not subnet_id and not gaps:
         # Every frontend is either public (a public IP) or internal (a subnet): with neither, which
         # one it is was not read.

@@ -78,7 +78,15 @@ def ascii_lower(value: str) -> str:
     `str.lower` folds far more than ARM does: 'K' (Kelvin sign, U+212A) lowers to 'k' and
     'İ' to 'i̇', so two ids Azure keeps apart would collide and one resource would hide another.
     """
-    return value.translate(_ASCII_LOWER)
+    return value.lower() if value.isascii() else value.translate(_ASCII_LOWER)  # the common case, fast
+
+
+def named_ref_id(value: Any, key: str) -> str:
+    """The id inside a reference object that is there: `{}` or `{"id": null}` names nothing readable."""
+    resource_id = ref_id(value, key)
+    if not resource_id:
+        raise RowError(f"'{key}.id' is missing or empty")
+    return resource_id
 
 
 def id_key(resource_id: str) -> str:

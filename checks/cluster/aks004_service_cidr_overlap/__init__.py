@@ -1,7 +1,8 @@
 """Service CIDR overlaps the cluster's network.
 
 **What it checks**
-The cluster's `serviceCidr`(s) must not overlap the address space of the VNet(s) its pools use,
+The cluster's `serviceCidr`(s) must not overlap the address space of the VNet(s) its pools use
+(for pools without `vnetSubnetID`, the AKS-managed VNet in the node resource group),
 the address space of any VNet peered to them, or the cluster's pod CIDR(s).
 
 A datum the verdict needs and the scan could not read (the service or pod CIDRs, the pools, a
@@ -46,12 +47,28 @@ def _parsed(cidrs, what: str):
     return pairs, gaps
 
 
+def _managed_vnet(estate, cluster):
+    """The address space of the AKS-managed VNet (in the node resource group) pools without a subnet
+    run in, and a gap when that VNet is not in the scan: its space is a datum like any other."""
+    vnets = estate.vnets_in(cluster.header.subscription_id, cluster.node_resource_group) \
+        if cluster.node_resource_group else ()
+    if not vnets:
+        return [], (cluster.node_resource_group_unread or f"cluster {cluster.id}: pools without vnetSubnetID run in an "
+                    f"AKS-managed VNet in resource group '{cluster.node_resource_group}', which is not in the scan")
+    ranges = [(f"AKS-managed VNet '{v.header.name}' address space {n}", n) for v in vnets for n in v.address_prefixes]
+    return ranges, "; ".join(v.address_space_unread for v in vnets if v.address_space_unread)
+
+
 def _ranges(estate, cluster):
     """(label, network) pairs the service range must avoid, and the gaps met finding them."""
     pods, gaps = _parsed(cluster.pod_cidrs, "pod CIDR")
     ranges = [(f"pod CIDR {cidr}", network) for cidr, network in pods]
     gaps += [gap for gap in (cluster.pod_cidrs_unread, cluster.pools_unread) if gap]
     seen_vnets = set()
+    if any(not pool.vnet_subnet_id for pool in cluster.pools) and not cluster.pools_unread:
+        managed, gap = _managed_vnet(estate, cluster)
+        ranges += managed
+        gaps += [gap] if gap else []
     for subnet_id in cluster.subnet_ids():
         vnet_id = subnet_id.rsplit("/subnets/", 1)[0]
         if vnet_id.lower() in seen_vnets:
