@@ -1,7 +1,9 @@
 """Reading fields out of ARG rows without trusting their shape.
 
 Rows come from files people hand us and from a service that evolves; a wrong type in one field
-must reject that row with a message naming the key, never crash the scan.
+must reject that row with a message naming the key, never crash the scan. Parsers that keep the
+rest of a row usable record such a field, or one Azure always returns that is missing, as a named
+gap instead (`required`, `optional`, `unread`): a datum not read is never read as empty.
 """
 from __future__ import annotations
 
