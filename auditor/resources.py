@@ -795,6 +795,11 @@ class ManagedCluster:
         return self.unread(DNS_SERVICE_IP)
 
     @property
+    def private_cluster_unread(self) -> str:
+        """An absent `apiServerAccessProfile` is a public cluster; one of the wrong shape is unknown."""
+        return self.unread("properties.apiServerAccessProfile")
+
+    @property
     def node_resource_group_unread(self) -> str:
         return self.unread(NODE_RESOURCE_GROUP)
 
