@@ -7,7 +7,7 @@ on it instead of `pass` (fail closed).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
@@ -234,40 +234,26 @@ def _group(items: Iterable[Any], key: Any) -> dict[str, tuple[Any, ...]]:
     return {k: tuple(v) for k, v in grouped.items()}
 
 
-def _same_row(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
-    """Two copies of one row (Resource Graph pages may repeat a row): equal apart from the casing of
-    the id itself, which ARM compares case-insensitively."""
-    return id_key(str(one.get("id"))) == id_key(str(other.get("id"))) and \
-        {k: v for k, v in one.items() if k != "id"} == {k: v for k, v in other.items() if k != "id"}
-
-
-def _conflicting_duplicates(rows: list[Any]) -> dict[int, str]:
-    """Rows (by index) whose id another row of the same type also has, with different content.
-
-    Which copy is current cannot be told, so neither is used ("first row wins" would judge one
-    at random): each becomes a rejected row, a data gap that makes the scan incomplete.
-    """
-    first: dict[tuple[str, str], int] = {}
-    conflicts: dict[int, str] = {}
-    for index, row in enumerate(rows):
-        if not isinstance(row, Mapping) or not isinstance(row.get("id"), str) or not isinstance(row.get("type"), str):
-            continue
-        key = (ascii_lower(row["type"]), id_key(row["id"]))
-        seen = first.setdefault(key, index)
-        if seen != index and not _same_row(rows[seen], row):
-            reason = "another row has the same id (compared case-insensitively) and different content"
-            conflicts[seen] = f"{reason} (row {index})"
-            conflicts[index] = f"{reason} (row {seen})"
-    return conflicts
+def _same_content(one: Any, other: Any) -> bool:
+    """Two parses of one resource (Resource Graph pages may repeat a row): equal in everything read,
+    apart from the casing of the id itself, which ARM compares case-insensitively."""
+    if one is None or other is None:
+        return False  # one copy could not be read at all
+    return replace(one, header=replace(one.header, id="")) == replace(other, header=replace(other.header, id=""))
 
 
 def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: Iterable[str] = (),
                  hub_lookups: Mapping[str, str] | None = None) -> Estate:
-    """Parse rows of the types the model knows; reject malformed ones with a reason, never crash."""
-    resources: list[Any] = []
+    """Parse rows of the types the model knows; reject malformed ones with a reason, never crash.
+
+    Rows of one type with the same id (ARM's case-insensitive comparison) and different content
+    are all rejected, each naming the other: which copy is current cannot be told, and "the first
+    row wins" would judge one at random. Identical copies count once. Rows stream through: none is
+    kept beyond its parse.
+    """
     rejected: list[RejectedRow] = []
-    rows = list(rows)
-    conflicts = _conflicting_duplicates(rows)
+    parsed: dict[tuple[str, str], tuple[int, Any]] = {}  # (type, id key) -> first row index, resource
+    conflicts: dict[tuple[str, str], list[int]] = {}
     for index, row in enumerate(rows):
         if not isinstance(row, Mapping):
             rejected.append(RejectedRow(index, "", f"is {type(row).__name__}, expected an object", source))
@@ -278,16 +264,26 @@ def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: It
         if not isinstance(raw_type, str):
             rejected.append(RejectedRow(index, resource_id, "'type' is missing or not a string", source))
             continue
-        parser = PARSERS.get(ascii_lower(raw_type))
+        kind = ascii_lower(raw_type)
+        parser = PARSERS.get(kind)
         if parser is None:
             continue  # a type no check needs: ignored, not an error
-        if index in conflicts:
-            rejected.append(RejectedRow(index, resource_id, conflicts[index], source))
-            continue
         try:
-            resources.append(parser(row))
+            resource = parser(row)
         except RowError as error:
             rejected.append(RejectedRow(index, resource_id, str(error), source))
+            resource = None
+        key = (kind, id_key(resource_id))
+        first = parsed.setdefault(key, (index, resource))
+        if first[0] != index and not _same_content(first[1], resource):
+            conflicts.setdefault(key, (resource_id, [first[0]]))[1].append(index)
+    for resource_id, indexes in conflicts.values():
+        for index in indexes:
+            others = ", ".join(str(i) for i in indexes if i != index)
+            rejected.append(RejectedRow(index, resource_id, f"other rows ({others}) have the same id, compared "
+                                                            "case-insensitively, and different content", source))
+    rejected.sort(key=lambda r: r.index)
+    resources = [resource for key, (_, resource) in parsed.items() if resource is not None and key not in conflicts]
     return Estate(resources, rejected, unreadable_scopes, hub_lookups)
 
 

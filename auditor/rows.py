@@ -104,7 +104,7 @@ def id_key(resource_id: str) -> str:
 
 def required(gaps: MutableMapping[str, str], value: Any, key: str, read: Callable[[Any, str], T], default: T) -> T:
     """A datum Azure always returns: absent, null or of the wrong type is a named gap."""
-    if any(within(key, known) for known in gaps):
+    if gaps and any(within(key, known) for known in gaps):
         return default  # its parent is already a gap: one reason is enough
     if value is None:
         gaps[key] = f"'{key}' is missing or null"
