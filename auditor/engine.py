@@ -128,7 +128,7 @@ def run_scan(estate: Estate, checks: Iterable[LoadedCheck], *, options: Mapping[
     started = started_at or now_iso()
     options = options or {}
     checks = tuple(checks)
-    all_warnings = list(warnings) + [r.describe() for r in estate.rejected]
+    all_warnings = list(warnings) + [r.describe() for r in estate.rejected] + list(estate.data_gaps)
     all_errors = list(errors)
     findings: list[Finding] = []
     skipped: list[SkippedOutcome] = []
@@ -152,6 +152,9 @@ def run_scan(estate: Estate, checks: Iterable[LoadedCheck], *, options: Mapping[
     skipped.sort(key=lambda s: (s.check_id, s.resource_id.lower(), s.locus))
     if estate.rejected:
         all_errors.append(f"{len(estate.rejected)} row(s) could not be read; results that depend on them are skipped")
+    if estate.data_gaps:
+        all_errors.append(f"{len(estate.data_gaps)} resource(s) lack data they always have; results that depend on "
+                          "it are skipped")
 
     touched = {id_key(f.resource_id) for f in findings} | {id_key(s.resource_id) for s in skipped}
     paths = summarize_paths(estate)

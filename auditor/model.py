@@ -7,7 +7,7 @@ on it instead of `pass` (fail closed).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
@@ -18,7 +18,7 @@ from .resources import (
     FirewallPolicy, HubConnection, HubRouteTable, IpGroup, LoadBalancer, ManagedCluster, OutboundEndpoints, PublicIp, RouteTable, RoutingIntent,
     RuleCollectionGroup, Subnet, VirtualHub, VirtualNetwork,
 )
-from .rows import RowError, id_key, parent_id
+from .rows import RowError, ascii_lower, id_key, parent_id
 
 
 @dataclass(frozen=True)
@@ -60,13 +60,26 @@ class Estate:
         self.outbound_endpoints: Mapping[str, OutboundEndpoints] = MappingProxyType(by_type[OutboundEndpoints])
         self.rejected: tuple[RejectedRow, ...] = tuple(rejected)
         self._rejected_ids = {id_key(r.resource_id): r.reason for r in self.rejected if r.resource_id}
+        self._unread: dict[str, str] = {}  # lower-cased id -> why the resource is there but not usable
         # Subscriptions (lower-cased ids) whose data could not be read at all: anything in them is a gap.
         self.unreadable_scopes = frozenset(s.lower() for s in unreadable_scopes)
 
+        # Resources kept despite a datum that could not be read: the verdicts that need the datum
+        # say `skipped`, and the scan reports each one, so it is never complete while one exists.
+        self.data_gaps: tuple[str, ...] = tuple(
+            f"{resource.id}: " + "; ".join(resource.gaps.values())
+            for index in (self.clusters, self.vnets, self.public_ips, self.load_balancers)
+            for resource in index.values() if resource.gaps)
+
+        # A subnet whose prefixes or route table could not be read is not offered for lookups:
+        # its egress path is then unknown (skipped, naming the datum), never "no route table".
         subnets: dict[str, Subnet] = {}
         for vnet in self.vnets.values():
             for subnet in vnet.subnets:
-                subnets[id_key(subnet.id)] = subnet
+                if subnet.unread:
+                    self._unread[id_key(subnet.id)] = subnet.unread
+                else:
+                    subnets[id_key(subnet.id)] = subnet
         self.subnets: Mapping[str, Subnet] = MappingProxyType(subnets)
 
         firewalls_by_vnet: dict[str, list[Firewall]] = defaultdict(list)
@@ -113,9 +126,8 @@ class Estate:
         self._route_tables_by_hub = _group(self.hub_route_tables.values(), lambda t: t.hub_id)
         self.unread_hubs: Mapping[str, str] = MappingProxyType(self._unread_hubs(hub_lookups or {}))
         self._endpoints_by_cluster = _group(self.outbound_endpoints.values(), lambda e: e.cluster_id)
-        self._load_balancers_by_group = _group(
-            self.load_balancers.values(), lambda b: f"/subscriptions/{b.header.subscription_id}/resourcegroups/"
-                                                    f"{b.header.resource_group}")
+        self._load_balancers_by_group = _group(self.load_balancers.values(), _resource_group_of)
+        self._vnets_by_group = _group(self.vnets.values(), _resource_group_of)
 
     def _unread_hubs(self, lookups: Mapping[str, str]) -> dict[str, str]:
         """Virtual hubs (lower-cased ids) whose routing is unknown, and why.
@@ -151,6 +163,9 @@ class Estate:
 
     def vnet(self, vnet_id: str) -> VirtualNetwork | None:
         return self.vnets.get(id_key(vnet_id))
+
+    def public_ip(self, public_ip_id: str) -> PublicIp | None:
+        return self.public_ips.get(id_key(public_ip_id))
 
     def route_table(self, table_id: str) -> RouteTable | None:
         return self.route_tables.get(id_key(table_id))
@@ -194,11 +209,21 @@ class Estate:
         return self._load_balancers_by_group.get(
             id_key(f"/subscriptions/{subscription_id}/resourcegroups/{resource_group}"), ())
 
+    def vnets_in(self, subscription_id: str, resource_group: str) -> tuple[VirtualNetwork, ...]:
+        """VNets of a resource group: an AKS-managed VNet lives in the cluster's node resource group."""
+        return self._vnets_by_group.get(
+            id_key(f"/subscriptions/{subscription_id}/resourcegroups/{resource_group}"), ())
+
     def gap(self, resource_id: str) -> str:
         """Why a referenced resource is not available: rejected, unreadable scope, or absent."""
         key = id_key(resource_id)
         if key in self._rejected_ids:
             return f"{resource_id} could not be read: {self._rejected_ids[key]}"
+        if key in self._unread:
+            return f"{resource_id} could not be read: {self._unread[key]}"
+        parent = self.vnets.get(id_key(parent_id(resource_id)))
+        if parent is not None and "/subnets/" in key and parent.subnets_unread:
+            return f"{resource_id} may be one of the subnets not read: {parent.subnets_unread}"
         sub = key.split("/")[2] if key.startswith("/subscriptions/") else ""
         if sub and sub in self.unreadable_scopes:
             return f"{resource_id} is in subscription {sub}, which could not be read"
@@ -213,6 +238,10 @@ class Estate:
         return resolve_egress_paths(self)
 
 
+def _resource_group_of(resource: Any) -> str:
+    return f"/subscriptions/{resource.header.subscription_id}/resourcegroups/{resource.header.resource_group}"
+
+
 def _group(items: Iterable[Any], key: Any) -> dict[str, tuple[Any, ...]]:
     """Index items by a lower-cased id the item names (its parent, the VNet it connects ...)."""
     grouped: dict[str, list[Any]] = defaultdict(list)
@@ -221,11 +250,26 @@ def _group(items: Iterable[Any], key: Any) -> dict[str, tuple[Any, ...]]:
     return {k: tuple(v) for k, v in grouped.items()}
 
 
+def _same_content(one: Any, other: Any) -> bool:
+    """Two parses of one resource (Resource Graph pages may repeat a row): equal in everything read,
+    apart from the casing of the id itself, which ARM compares case-insensitively."""
+    if one is None or other is None:
+        return False  # one copy could not be read at all
+    return replace(one, header=replace(one.header, id="")) == replace(other, header=replace(other.header, id=""))
+
+
 def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: Iterable[str] = (),
                  hub_lookups: Mapping[str, str] | None = None) -> Estate:
-    """Parse rows of the types the model knows; reject malformed ones with a reason, never crash."""
-    resources: list[Any] = []
+    """Parse rows of the types the model knows; reject malformed ones with a reason, never crash.
+
+    Rows of one type with the same id (ARM's case-insensitive comparison) and different content
+    are all rejected, each naming the other: which copy is current cannot be told, and "the first
+    row wins" would judge one at random. Identical copies count once. Rows stream through: none is
+    kept beyond its parse.
+    """
     rejected: list[RejectedRow] = []
+    parsed: dict[tuple[str, str], tuple[int, Any]] = {}  # (type, id key) -> first row index, resource
+    conflicts: dict[tuple[str, str], list[int]] = {}
     for index, row in enumerate(rows):
         if not isinstance(row, Mapping):
             rejected.append(RejectedRow(index, "", f"is {type(row).__name__}, expected an object", source))
@@ -236,13 +280,26 @@ def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: It
         if not isinstance(raw_type, str):
             rejected.append(RejectedRow(index, resource_id, "'type' is missing or not a string", source))
             continue
-        parser = PARSERS.get(raw_type.lower())
+        kind = ascii_lower(raw_type)
+        parser = PARSERS.get(kind)
         if parser is None:
             continue  # a type no check needs: ignored, not an error
         try:
-            resources.append(parser(row))
+            resource = parser(row)
         except RowError as error:
             rejected.append(RejectedRow(index, resource_id, str(error), source))
+            resource = None
+        key = (kind, id_key(resource_id))
+        first = parsed.setdefault(key, (index, resource))
+        if first[0] != index and not _same_content(first[1], resource):
+            conflicts.setdefault(key, (resource_id, [first[0]]))[1].append(index)
+    for resource_id, indexes in conflicts.values():
+        for index in indexes:
+            others = ", ".join(str(i) for i in indexes if i != index)
+            rejected.append(RejectedRow(index, resource_id, f"other rows ({others}) have the same id, compared "
+                                                            "case-insensitively, and different content", source))
+    rejected.sort(key=lambda r: r.index)
+    resources = [resource for key, (_, resource) in parsed.items() if resource is not None and key not in conflicts]
     return Estate(resources, rejected, unreadable_scopes, hub_lookups)
 
 

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, Mapping
 
 from .firewall_rules import FirewallRule, classic_rules, policy_rules
-from .rows import RowError, arr, flag, id_key, last_segment, obj, parent_id, ref_id, strings, text
+from .rows import (
+    RowError, arr, ascii_lower, flag, id_key, last_segment, named_ref_id, obj, optional, parent_id, ref_id, required,
+    strings, text, unread, within,
+)
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -112,14 +116,32 @@ def parse_header(row: Mapping[str, Any]) -> Header:
         name=text(row.get("name"), "name") or last_segment(resource_id),
         type=text(row.get("type"), "type").lower(),
         location=text(row.get("location"), "location"),
-        resource_group=text(row.get("resourceGroup"), "resourceGroup"),
-        subscription_id=text(row.get("subscriptionId"), "subscriptionId"),
+        # Resource Graph repeats both in columns; the id says them too, and is what identifies the row.
+        resource_group=text(row.get("resourceGroup"), "resourceGroup") or _id_segment(resource_id, "resourcegroups"),
+        subscription_id=text(row.get("subscriptionId"), "subscriptionId") or _id_segment(resource_id, "subscriptions"),
         tags=dict(obj(row.get("tags"), "tags")),
     )
 
 
+def _id_segment(resource_id: str, name: str) -> str:
+    """The segment after '/<name>/' in an ARM id ('' when there is none)."""
+    parts = resource_id.split("/")
+    for index, part in enumerate(parts[:-1]):
+        if ascii_lower(part) == name:
+            return parts[index + 1]
+    return ""
+
+
 def properties(row: Mapping[str, Any]) -> Mapping[str, Any]:
     return obj(row.get("properties"), "properties")
+
+
+def readable_properties(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The properties of a row that has to have them: without them nothing of the resource is
+    known, so the row is rejected (a data gap for everything that refers to it)."""
+    if row.get("properties") is None:
+        raise RowError("'properties' is missing or null")
+    return properties(row)
 
 
 # --- virtual networks -------------------------------------------------------------------------
@@ -130,13 +152,22 @@ class Subnet:
     name: str
     vnet_id: str
     prefixes: tuple[IPNetwork, ...]
-    route_table_id: str
+    route_table_id: str  # '' when the subnet has no route table (Azure omits the field)
     nat_gateway_id: str
+    # Datums of this subnet that could not be read (path in the VNet row -> why); a subnet with
+    # any is not offered for lookups, so its egress path is unknown rather than "no route table".
+    gaps: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_special(self) -> bool:
         """Platform subnets (gateway, firewall, bastion ...) are never AKS subnets."""
         return self.name.lower() in SPECIAL_SUBNETS
+
+    @property
+    def unread(self) -> str:
+        """Why this subnet's prefixes or route table are unknown ('' when they are known)."""
+        reason = unread(self.gaps, *self.gaps)
+        return f"subnet {self.id}: {reason}" if reason else ""
 
 
 @dataclass(frozen=True)
@@ -172,29 +203,68 @@ class VirtualNetwork:
     address_prefixes: tuple[IPNetwork, ...]
     subnets: tuple[Subnet, ...]
     peerings: tuple[Peering, ...]
+    # Datums that could not be read (path in the row -> why), its subnets' included: an unread
+    # address space is not an empty one, and an unread subnet list is not a VNet without subnets.
+    gaps: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
         return self.header.id
 
+    def unread(self, *paths: str) -> str:
+        """Why a datum at one of these row paths could not be read ('' when it could)."""
+        reason = unread(self.gaps, *paths)
+        return f"virtual network {self.id}: {reason}" if reason else ""
 
-def _subnet(vnet_id: str, index: int, raw: Any) -> Subnet:
-    where = f"properties.subnets[{index}]"
-    raw = obj(raw, where)
-    name = text(raw.get("name"), f"{where}.name")
-    props = obj(raw.get("properties"), f"{where}.properties")
-    prefixes = strings(props.get("addressPrefixes"), f"{where}.properties.addressPrefixes")
-    single = text(props.get("addressPrefix"), f"{where}.properties.addressPrefix")
-    if single:
-        prefixes = (single, *prefixes)
-    return Subnet(
-        id=text(raw.get("id"), f"{where}.id") or f"{vnet_id}/subnets/{name}",
-        name=name,
-        vnet_id=vnet_id,
-        prefixes=parse_networks(prefixes, f"{where}.properties.addressPrefix"),
-        route_table_id=ref_id(props.get("routeTable"), f"{where}.properties.routeTable"),
-        nat_gateway_id=ref_id(props.get("natGateway"), f"{where}.properties.natGateway"),
-    )
+    @property
+    def address_space_unread(self) -> str:
+        return self.unread(ADDRESS_SPACE)
+
+    @property
+    def subnets_unread(self) -> str:
+        """Why the subnet list may be incomplete: a subnet that is not found may be one not read."""
+        return self.unread(SUBNETS)
+
+
+ADDRESS_SPACE = "properties.addressSpace.addressPrefixes"
+SUBNETS = "properties.subnets"
+
+
+def _cidr_list(value: Any, key: str) -> tuple[IPNetwork, ...]:
+    return parse_networks(strings(value, key), key)
+
+
+def _address_space(value: Any, key: str) -> tuple[IPNetwork, ...]:
+    """A VNet always has an address space: an empty one is a datum not read, not a VNet holding nothing."""
+    prefixes = _cidr_list(value, key)
+    if not prefixes:
+        raise RowError(f"'{key}' is empty, yet every virtual network has an address space")
+    return prefixes
+
+
+def _subnet(gaps: dict[str, str], vnet_id: str, index: int, raw: Any) -> Subnet | None:
+    where = f"{SUBNETS}[{index}]"
+    raw = required(gaps, raw, where, obj, None)
+    if raw is None:
+        return None
+    own: dict[str, str] = {}
+    subnet_id = optional(own, raw.get("id"), f"{where}.id", text, "")
+    name = optional(own, raw.get("name"), f"{where}.name", text, "") or (last_segment(subnet_id) if subnet_id else "")
+    if not name:
+        gaps[where] = f"'{where}' has neither an id nor a name"
+        return None
+    props = required(own, raw.get("properties"), f"{where}.properties", obj, {})
+    single = optional(own, props.get("addressPrefix"), f"{where}.properties.addressPrefix", _cidr_list, ())
+    many = optional(own, props.get("addressPrefixes"), f"{where}.properties.addressPrefixes", _cidr_list, ())
+    if props and not single and not many and not own:
+        own[f"{where}.properties.addressPrefix"] = (f"'{where}.properties.addressPrefix' and "
+                                                   f"'{where}.properties.addressPrefixes' are missing or empty")
+    route_table_id = optional(own, props.get("routeTable"), f"{where}.properties.routeTable", named_ref_id, "")
+    nat_gateway_id = optional(own, props.get("natGateway"), f"{where}.properties.natGateway", named_ref_id, "")
+    gaps.update(own)
+    return Subnet(id=subnet_id or f"{vnet_id}/subnets/{name}", name=name, vnet_id=vnet_id,
+                  prefixes=(*single, *(n for n in many if n not in single)), route_table_id=route_table_id,
+                  nat_gateway_id=nat_gateway_id, gaps=MappingProxyType(own))
 
 
 def _peering(vnet_id: str, index: int, raw: Any) -> Peering:
@@ -221,15 +291,17 @@ def _peering(vnet_id: str, index: int, raw: Any) -> Peering:
 
 def parse_vnet(row: Mapping[str, Any]) -> VirtualNetwork:
     header = parse_header(row)
-    props = properties(row)
-    space = obj(props.get("addressSpace"), "properties.addressSpace")
+    gaps: dict[str, str] = {}
+    props = readable_properties(row)
+    space = required(gaps, props.get("addressSpace"), "properties.addressSpace", obj, {})
+    subnets = (_subnet(gaps, header.id, i, s) for i, s in enumerate(required(gaps, props.get("subnets"), SUBNETS, arr, [])))
     return VirtualNetwork(
         header=header,
-        address_prefixes=parse_networks(strings(space.get("addressPrefixes"), "properties.addressSpace.addressPrefixes"),
-                                        "properties.addressSpace.addressPrefixes"),
-        subnets=tuple(_subnet(header.id, i, s) for i, s in enumerate(arr(props.get("subnets"), "properties.subnets"))),
+        address_prefixes=required(gaps, space.get("addressPrefixes"), ADDRESS_SPACE, _address_space, ()),
+        subnets=tuple(s for s in subnets if s is not None),
         peerings=tuple(_peering(header.id, i, p) for i, p in
                        enumerate(arr(props.get("virtualNetworkPeerings"), "properties.virtualNetworkPeerings"))),
+        gaps=MappingProxyType(gaps),
     )
 
 
@@ -473,18 +545,31 @@ def parse_ip_group(row: Mapping[str, Any]) -> IpGroup:
 @dataclass(frozen=True)
 class PublicIp:
     header: Header
-    address: str
+    address: str  # '' while a dynamic address is not allocated
     ip_configuration_id: str
+    gaps: Mapping[str, str] = field(default_factory=dict)  # path in the row -> why it could not be read
 
     @property
     def id(self) -> str:
         return self.header.id
 
+    @property
+    def unread(self) -> str:
+        reason = unread(self.gaps, *self.gaps)
+        return f"public IP {self.id}: {reason}" if reason else ""
+
 
 def parse_public_ip(row: Mapping[str, Any]) -> PublicIp:
-    props = properties(row)
-    return PublicIp(parse_header(row), text(props.get("ipAddress"), "properties.ipAddress").strip(),
-                    ref_id(props.get("ipConfiguration"), "properties.ipConfiguration"))
+    """A static address (every Standard SKU one) or one in use always has `ipAddress`; only a
+    dynamic address nothing uses may lack it, so a missing address is a gap unless that is known."""
+    gaps: dict[str, str] = {}
+    props = readable_properties(row)
+    config = optional(gaps, props.get("ipConfiguration"), "properties.ipConfiguration", named_ref_id, "")
+    method = required(gaps, props.get("publicIPAllocationMethod"), "properties.publicIPAllocationMethod", text, "")
+    address = optional(gaps, props.get("ipAddress"), "properties.ipAddress", text, "").strip()
+    if not address and (config or method.lower() != "dynamic") and not gaps:
+        gaps["properties.ipAddress"] = "'properties.ipAddress' is missing, yet the address is static or in use"
+    return PublicIp(parse_header(row), address, config, MappingProxyType(gaps))
 
 
 # --- load balancers ----------------------------------------------------------------------------
@@ -492,10 +577,21 @@ def parse_public_ip(row: Mapping[str, Any]) -> PublicIp:
 @dataclass(frozen=True)
 class Frontend:
     name: str
-    public_ip_id: str
+    public_ip_id: str  # '' for an internal frontend (one in a subnet)
     private_ip: str
     inbound_rule_ids: tuple[str, ...]  # load-balancing and inbound NAT rules using this frontend
     outbound_rule_ids: tuple[str, ...]
+    subnet_id: str = ""  # set for an internal frontend
+    gaps: Mapping[str, str] = field(default_factory=dict)  # path in the row -> why it could not be read
+
+    @property
+    def undecided(self) -> str:
+        """Why whether this frontend is public and serves inbound traffic is unknown ('' when known).
+
+        A frontend known to be internal (a subnet, no public IP) is decided whatever else is missing."""
+        if self.subnet_id and not self.public_ip_id and not any(k.endswith(".publicIPAddress") for k in self.gaps):
+            return ""
+        return "; ".join(self.gaps.values())
 
     @property
     def serves_inbound(self) -> bool:
@@ -507,35 +603,57 @@ class Frontend:
 class LoadBalancer:
     header: Header
     frontends: tuple[Frontend, ...]
+    # Datums that could not be read (path in the row -> why) other than a readable frontend's own:
+    # the frontend list, or a frontend that could not be read at all.
+    gaps: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
         return self.header.id
+
+    @property
+    def unread(self) -> str:
+        """Why it is unknown whether some frontend is public and serves inbound traffic ('' when known)."""
+        reasons = [*self.gaps.values(), *(f.undecided for f in self.frontends if f.undecided)]
+        return f"load balancer {self.id}: " + "; ".join(reasons) if reasons else ""
 
 
 def _refs(value: Any, key: str) -> tuple[str, ...]:
     return tuple(ref_id(item, f"{key}[{index}]") for index, item in enumerate(arr(value, key)))
 
 
-def _frontend(index: int, raw: Any) -> Frontend:
+def _frontend(list_gaps: dict[str, str], index: int, raw: Any) -> Frontend | None:
     where = f"properties.frontendIPConfigurations[{index}]"
-    raw = obj(raw, where)
-    props = obj(raw.get("properties"), f"{where}.properties")
-    inbound = [*_refs(props.get("loadBalancingRules"), f"{where}.properties.loadBalancingRules"),
-               *_refs(props.get("inboundNatRules"), f"{where}.properties.inboundNatRules"),
-               *_refs(props.get("inboundNatPools"), f"{where}.properties.inboundNatPools")]
+    raw = required(list_gaps, raw, where, obj, None)
+    props = required(list_gaps, raw.get("properties"), f"{where}.properties", obj, None) if raw is not None else None
+    if props is None:
+        return None
+    gaps: dict[str, str] = {}
+    rules = {key: optional(gaps, props.get(key), f"{where}.properties.{key}", _refs, ())
+             for key in ("loadBalancingRules", "inboundNatRules", "inboundNatPools", "outboundRules")}
+    public_ip_id = optional(gaps, props.get("publicIPAddress"), f"{where}.properties.publicIPAddress", named_ref_id, "")
+    subnet_id = optional(gaps, props.get("subnet"), f"{where}.properties.subnet", named_ref_id, "")
+    if not public_ip_id and not subnet_id and not gaps:
+        # Every frontend is either public (a public IP) or internal (a subnet): with neither, which
+        # one it is was not read.
+        gaps[f"{where}.properties.publicIPAddress"] = f"'{where}.properties' names neither a public IP nor a subnet"
     return Frontend(
-        name=text(raw.get("name"), f"{where}.name") or str(index),
-        public_ip_id=ref_id(props.get("publicIPAddress"), f"{where}.properties.publicIPAddress"),
-        private_ip=text(props.get("privateIPAddress"), f"{where}.properties.privateIPAddress").strip(),
-        inbound_rule_ids=tuple(inbound),
-        outbound_rule_ids=_refs(props.get("outboundRules"), f"{where}.properties.outboundRules"),
+        name=optional(gaps, raw.get("name"), f"{where}.name", text, "") or str(index),
+        public_ip_id=public_ip_id,
+        private_ip=optional(gaps, props.get("privateIPAddress"), f"{where}.properties.privateIPAddress", text, "").strip(),
+        inbound_rule_ids=(*rules["loadBalancingRules"], *rules["inboundNatRules"], *rules["inboundNatPools"]),
+        outbound_rule_ids=rules["outboundRules"],
+        subnet_id=subnet_id,
+        gaps=MappingProxyType(gaps),
     )
 
 
 def parse_load_balancer(row: Mapping[str, Any]) -> LoadBalancer:
-    frontends = arr(properties(row).get("frontendIPConfigurations"), "properties.frontendIPConfigurations")
-    return LoadBalancer(parse_header(row), tuple(_frontend(i, f) for i, f in enumerate(frontends)))
+    gaps: dict[str, str] = {}
+    props = readable_properties(row)
+    raw = required(gaps, props.get("frontendIPConfigurations"), "properties.frontendIPConfigurations", arr, [])
+    frontends = (_frontend(gaps, i, f) for i, f in enumerate(raw))
+    return LoadBalancer(parse_header(row), tuple(f for f in frontends if f is not None), MappingProxyType(gaps))
 
 
 # --- Virtual WAN ------------------------------------------------------------------------------
@@ -754,14 +872,23 @@ def parse_outbound_endpoints(row: Mapping[str, Any]) -> OutboundEndpoints:
 @dataclass(frozen=True)
 class AgentPool:
     name: str
-    vnet_subnet_id: str
-    pod_subnet_id: str
+    vnet_subnet_id: str  # '' when the pool runs in an AKS-managed VNet (Azure omits the field)
+    pod_subnet_id: str  # '' when pods take addresses from the node subnet or an overlay
     enable_node_public_ip: bool
     mode: str
+    path: str = ""  # where the pool sits in the row ('properties.agentPoolProfiles[0]'), for its gaps
+
+
+# Plugins whose pods take addresses from a pod CIDR, so Azure returns `podCidr(s)` for them.
+_POD_CIDR_PLUGINS = frozenset({"kubenet"})
 
 
 @dataclass(frozen=True)
 class ManagedCluster:
+    """A managed cluster, with every datum a verdict needs; `gaps` names the ones that could not be
+    read (path in the row -> why). A stand-in ('' or ()) takes the place of an unread datum so
+    code that only shows it keeps working, but a verdict must ask `unread` first."""
+
     header: Header
     pools: tuple[AgentPool, ...]
     network_plugin: str
@@ -774,6 +901,7 @@ class ManagedCluster:
     fqdn: str
     node_resource_group: str
     ip_families: tuple[str, ...] = ()  # networkProfile.ipFamilies; absent means IPv4 only (the API's default)
+    gaps: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -782,6 +910,55 @@ class ManagedCluster:
     @property
     def dual_stack(self) -> bool:
         return any(family.strip().lower() == "ipv6" for family in self.ip_families)
+    def unread(self, *paths: str) -> str:
+        """Why a datum at one of these row paths could not be read ('' when it could)."""
+        reason = unread(self.gaps, *paths)
+        return f"cluster {self.id}: {reason}" if reason else ""
+
+    @property
+    def pools_unread(self) -> str:
+        """Why the node and pod subnets are not known ('' when they are)."""
+        subnets = self.unread(*(f"{pool.path}.{key}" for pool in self.pools for key in ("vnetSubnetID", "podSubnetID")))
+        return "; ".join(reason for reason in (self.pool_list_unread, subnets) if reason)
+
+    @property
+    def outbound_type_unread(self) -> str:
+        return self.unread(OUTBOUND_TYPE)
+
+    @property
+    def service_cidrs_unread(self) -> str:
+        return self.unread(SERVICE_CIDRS, SERVICE_CIDRS + "s")
+
+    @property
+    def pod_cidrs_unread(self) -> str:
+        return self.unread(POD_CIDRS, POD_CIDRS + "s")
+
+    @property
+    def dns_service_ip_unread(self) -> str:
+        return self.unread(DNS_SERVICE_IP)
+
+    @property
+    def private_cluster_unread(self) -> str:
+        """An absent `apiServerAccessProfile` is a public cluster; one of the wrong shape is unknown."""
+        return self.unread("properties.apiServerAccessProfile")
+
+    @property
+    def node_resource_group_unread(self) -> str:
+        return self.unread(NODE_RESOURCE_GROUP)
+
+    def pool_unread(self, pool: AgentPool, *keys: str) -> str:
+        """Why one datum of a pool (its `name`, `enableNodePublicIP` ...) could not be read."""
+        return self.unread(*(f"{pool.path}.{key}" for key in keys))
+
+    @property
+    def pool_list_unread(self) -> str:
+        """Why the list of pools itself is incomplete (a pool that could not be read at all), as
+        opposed to one datum of a pool that is there ('' when the list is complete)."""
+        inside_pools = tuple(pool.path for pool in self.pools)
+        reasons = [reason for known, reason in self.gaps.items()
+                   if within(POOLS, known) or (within(known, POOLS) and
+                                                     not any(within(known, p) for p in inside_pools))]
+        return f"cluster {self.id}: " + "; ".join(reasons) if reasons else ""
 
     def subnet_ids(self) -> tuple[str, ...]:
         """Node and pod subnets, each once, in pool order (pod subnets are AKS subnets too)."""
@@ -794,31 +971,73 @@ class ManagedCluster:
 
     @property
     def uses_managed_vnet(self) -> bool:
-        """No pool names a subnet: AKS created the VNet itself, so no UDR can be attached."""
-        return not any(pool.vnet_subnet_id for pool in self.pools)
+        """No pool names a subnet: AKS created the VNet itself, so no UDR can be attached.
+
+        Only when the pools were read: a cluster whose pools are unknown is not known to be
+        anywhere, and saying "AKS-managed VNet" would be a verdict on a missing datum."""
+        return not self.pools_unread and not any(pool.vnet_subnet_id for pool in self.pools)
 
 
-def _pool(index: int, raw: Any) -> AgentPool:
-    where = f"properties.agentPoolProfiles[{index}]"
-    raw = obj(raw, where)
+POOLS = "properties.agentPoolProfiles"
+NETWORK = "properties.networkProfile"
+OUTBOUND_TYPE = f"{NETWORK}.outboundType"
+SERVICE_CIDRS = f"{NETWORK}.serviceCidr"
+POD_CIDRS = f"{NETWORK}.podCidr"
+DNS_SERVICE_IP = f"{NETWORK}.dnsServiceIP"
+NODE_RESOURCE_GROUP = "properties.nodeResourceGroup"
+
+
+def _pools(value: Any, key: str) -> list[Any]:
+    pools = arr(value, key)
+    if not pools:
+        raise RowError(f"'{key}' holds no agent pool, yet every cluster has a system pool")
+    return pools
+
+
+def _pool(gaps: dict[str, str], index: int, raw: Any) -> AgentPool | None:
+    where = f"{POOLS}[{index}]"
+    raw = required(gaps, raw, where, obj, None)
+    if raw is None:
+        return None
+    name = required(gaps, raw.get("name"), f"{where}.name", text, "")
     return AgentPool(
-        name=text(raw.get("name"), f"{where}.name") or str(index),
-        vnet_subnet_id=text(raw.get("vnetSubnetID"), f"{where}.vnetSubnetID"),
-        pod_subnet_id=text(raw.get("podSubnetID"), f"{where}.podSubnetID"),
-        enable_node_public_ip=flag(raw.get("enableNodePublicIP"), f"{where}.enableNodePublicIP"),
-        mode=text(raw.get("mode"), f"{where}.mode"),
+        name=name or str(index),
+        vnet_subnet_id=optional(gaps, raw.get("vnetSubnetID"), f"{where}.vnetSubnetID", text, ""),
+        pod_subnet_id=optional(gaps, raw.get("podSubnetID"), f"{where}.podSubnetID", text, ""),
+        enable_node_public_ip=required(gaps, raw.get("enableNodePublicIP"), f"{where}.enableNodePublicIP", flag, False),
+        mode=optional(gaps, raw.get("mode"), f"{where}.mode", text, ""),
+        path=where,
     )
+
+
+def _cidrs(gaps: dict[str, str], net: Mapping[str, Any], single_key: str, needed: bool) -> tuple[str, ...]:
+    """`serviceCidr` and `serviceCidrs` (likewise pod) say the same thing twice; keep each once.
+
+    Either one is enough; when both are absent and the datum is `needed`, that is a gap."""
+    path = f"{NETWORK}.{single_key}"
+    single = optional(gaps, net.get(single_key), path, text, "")
+    many = optional(gaps, net.get(single_key + "s"), path + "s", strings, ())
+    if needed and not single and not many and not unread(gaps, path, path + "s"):
+        gaps[path] = f"'{path}' and '{path}s' are missing or empty"
+    return tuple(([single] if single else []) + [value for value in many if value != single])
 
 
 def parse_cluster(row: Mapping[str, Any]) -> ManagedCluster:
     header = parse_header(row)
-    props = properties(row)
-    net = obj(props.get("networkProfile"), "properties.networkProfile")
-    api = obj(props.get("apiServerAccessProfile"), "properties.apiServerAccessProfile")
-    service = strings(net.get("serviceCidrs"), "properties.networkProfile.serviceCidrs")
-    single_service = text(net.get("serviceCidr"), "properties.networkProfile.serviceCidr")
-    pods = strings(net.get("podCidrs"), "properties.networkProfile.podCidrs")
-    single_pod = text(net.get("podCidr"), "properties.networkProfile.podCidr")
+    gaps: dict[str, str] = {}
+    props = readable_properties(row)
+    net = required(gaps, props.get("networkProfile"), NETWORK, obj, {})
+    api = optional(gaps, props.get("apiServerAccessProfile"), "properties.apiServerAccessProfile", obj, {})
+    raw_pools = required(gaps, props.get("agentPoolProfiles"), POOLS, _pools, [])
+    pools = tuple(p for p in (_pool(gaps, i, raw) for i, raw in enumerate(raw_pools)) if p is not None)
+    plugin = required(gaps, net.get("networkPlugin"), f"{NETWORK}.networkPlugin", text, "")
+    mode = optional(gaps, net.get("networkPluginMode"), f"{NETWORK}.networkPluginMode", text, "")
+    # Pod CIDRs exist for kubenet and overlay clusters only; for them a missing one is a gap.
+    pod_cidrs_needed = plugin.lower() in _POD_CIDR_PLUGINS or mode.lower() == "overlay"
+    pods = _cidrs(gaps, net, "podCidr", pod_cidrs_needed)
+    plugin_gap = unread(gaps, f"{NETWORK}.networkPlugin")
+    if not pods and plugin_gap and not unread(gaps, POD_CIDRS):
+        gaps[POD_CIDRS] = f"whether the cluster has a pod CIDR is unknown: {plugin_gap}"
     return ManagedCluster(
         header=header,
         pools=tuple(_pool(i, p) for i, p in enumerate(arr(props.get("agentPoolProfiles"),
@@ -833,13 +1052,19 @@ def parse_cluster(row: Mapping[str, Any]) -> ManagedCluster:
         fqdn=text(props.get("fqdn"), "properties.fqdn"),
         node_resource_group=text(props.get("nodeResourceGroup"), "properties.nodeResourceGroup"),
         ip_families=strings(net.get("ipFamilies"), "properties.networkProfile.ipFamilies"),
+        pools=pools,
+        network_plugin=plugin,
+        network_plugin_mode=mode,
+        outbound_type=required(gaps, net.get("outboundType"), OUTBOUND_TYPE, text, "").strip(),
+        service_cidrs=_cidrs(gaps, net, "serviceCidr", True),
+        pod_cidrs=pods,
+        dns_service_ip=required(gaps, net.get("dnsServiceIP"), DNS_SERVICE_IP, text, "").strip(),
+        private_cluster=optional(gaps, api.get("enablePrivateCluster"),
+                                 "properties.apiServerAccessProfile.enablePrivateCluster", flag, False),
+        fqdn=optional(gaps, props.get("fqdn"), "properties.fqdn", text, ""),
+        node_resource_group=required(gaps, props.get("nodeResourceGroup"), NODE_RESOURCE_GROUP, text, ""),
+        gaps=MappingProxyType(gaps),
     )
-
-
-def _merge(single: str, many: tuple[str, ...]) -> tuple[str, ...]:
-    """serviceCidr and serviceCidrs (likewise pod) say the same thing twice; keep each once."""
-    merged = ([single] if single else []) + [value for value in many if value != single]
-    return tuple(merged)
 
 
 PARSERS = {

@@ -187,8 +187,6 @@ def test_deny_of_one_alternative_does_not_block_a_requirement_another_satisfies(
 @pytest.mark.parametrize("row_type,mutate,needle", [
     (T_INTENT, lambda p: p.update(routingPolicies={"name": "x"}), "'properties.routingPolicies' is dict"),
     (T_CONNECTION, lambda p: p.update(enableInternetSecurity="sometimes"), "'properties.enableInternetSecurity'"),
-    ("microsoft.network/loadbalancers", lambda p: p["frontendIPConfigurations"][0]["properties"].update(
-        loadBalancingRules="rule-1"), "loadBalancingRules' is str"),
 ])
 def test_malformed_new_rows_are_rejected_naming_the_key(row_type, mutate, needle):
     estate_rows = copy.deepcopy(rows("vwan-secured-hub-drifted.json"))
@@ -196,6 +194,23 @@ def test_malformed_new_rows_are_rejected_naming_the_key(row_type, mutate, needle
     mutate(row["properties"])
     estate = build_estate(estate_rows)
     assert any(needle in r.reason and r.resource_id == row["id"] for r in estate.rejected)
+
+
+def test_malformed_load_balancer_field_is_a_named_gap_and_its_verdict_skipped(registry):
+    """A wrong-typed frontend field leaves the rest of the load balancer readable; AKS006 cannot
+    tell whether the frontend serves inbound traffic, so it says which datum it could not read."""
+    estate_rows = copy.deepcopy(rows("vwan-secured-hub-drifted.json"))
+    row = next(r for r in estate_rows if r["type"] == "microsoft.network/loadbalancers")
+    frontend = row["properties"]["frontendIPConfigurations"][0]["properties"]
+    frontend["loadBalancingRules"] = "rule-1"  # with outbound rules only, it would not serve inbound traffic
+    frontend["outboundRules"] = [{"id": f"{row['id']}/outboundRules/aksOutboundRule"}]
+    frontend["publicIPAddress"], subnet = {"id": "/subscriptions/x/resourceGroups/y/providers/Microsoft.Network/"
+                                                 "publicIPAddresses/z"}, frontend.pop("subnet")
+    result = run_checks([registry.by_id()["AKS006"]], estate_rows)
+    assert {(s.resource_id, "loadBalancingRules' is str" in s.reason) for s in result.skipped} == {(row["id"], True)}
+
+    frontend["subnet"], _ = subnet, frontend.pop("publicIPAddress")  # an internal frontend is decided anyway
+    assert not run_checks([registry.by_id()["AKS006"]], estate_rows).skipped
 
 
 def test_malformed_outbound_endpoint_is_rejected_naming_the_key():

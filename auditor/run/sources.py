@@ -65,9 +65,10 @@ class Collected:
 
     @property
     def gaps(self) -> tuple[str, ...]:
-        """What could not be read: the collection's gaps, then each row the model rejected."""
+        """What could not be read: the collection's gaps, each row the model rejected, and each datum
+        a resource always has that its row lacked."""
         missing = () if self.snapshot.complete else tuple(self.snapshot.gaps)
-        return missing + tuple(row.describe() for row in self.estate.rejected)
+        return missing + tuple(row.describe() for row in self.estate.rejected) + tuple(self.estate.data_gaps)
 
 
 def read_source(source: Source, checks: Iterable[Any]) -> Collected:

@@ -2,8 +2,19 @@
 
 **What it checks**
 The cluster's `networkProfile.outboundType` must not be `loadBalancer`, `managedNATGateway`,
-`managedNATGatewayV2` or `userAssignedNATGateway`. `userDefinedRouting`, `none` and `block` pass;
-values AKS may add later are read as open strings and pass rather than break the scan.
+`managedNATGatewayV2` or `userAssignedNATGateway`. `userDefinedRouting` passes, and so do the two
+types meant for network-isolated clusters, as Azure documents them:
+
+* `none`: AKS sets up no outbound path at all (like `userDefinedRouting`, without requiring a
+  default route when the cluster is created). The cluster owns no way out; whatever egress its
+  subnets have is theirs, and the routing checks judge it (an AKS-managed VNet is reported by
+  UDR001).
+* `block` (preview, AKS-managed VNet only): AKS blocks all egress from the cluster. Nothing leaves,
+  so there is nothing for a firewall to filter.
+
+A value aksaudit does not know (AKS adds types over time) is `skipped`, naming it: whether it
+gives the cluster a public path is unknown, and an unknown is never a pass. A cluster row without
+`outboundType` (Azure always returns it) is `skipped` too.
 
 **Why it matters**
 With those outbound types AKS provisions (or expects) its own public egress: outbound public IPs
@@ -37,6 +48,8 @@ META = CheckMeta(
 
 PUBLIC_OUTBOUND_TYPES = {t.lower(): t for t in (
     "loadBalancer", "managedNATGateway", "managedNATGatewayV2", "userAssignedNATGateway")}
+# No outbound path of the cluster's own: egress is the subnets' routing (UDR, none) or nothing (block).
+PRIVATE_OUTBOUND_TYPES = {t.lower(): t for t in ("userDefinedRouting", "none", "block")}
 
 
 def _not_via_firewall(path: EgressPath) -> str:
@@ -71,7 +84,7 @@ def routing_evidence(cluster, paths: list[EgressPath]) -> dict:
             "not_via_firewall": _not_via_firewall(path)})
     managed = [pool.name for pool in cluster.pools if not pool.vnet_subnet_id]
     return {"subnets": subnets, "pools_in_managed_vnet": managed,
-            "all_subnets_route_to_firewall": bool(subnets) and not managed
+            "all_subnets_route_to_firewall": bool(subnets) and not managed and not cluster.pools_unread
                                              and not any(s["not_via_firewall"] for s in subnets)}
 
 
@@ -80,9 +93,10 @@ def evaluate(estate, options):
     for path in estate.egress_paths:
         by_cluster.setdefault(id(path.cluster), []).append(path)
     for cluster in estate.clusters.values():
-        outbound = cluster.outbound_type.strip()
-        if not outbound:
-            yield skipped(cluster.id, "the cluster row carries no networkProfile.outboundType")
+        outbound = cluster.outbound_type
+        if cluster.outbound_type_unread or not outbound:
+            yield skipped(cluster.id, cluster.outbound_type_unread or
+                          f"cluster {cluster.id}: 'properties.networkProfile.outboundType' is empty")
         elif outbound.lower() in PUBLIC_OUTBOUND_TYPES:
             yield fail(cluster.id,
                        f"Cluster '{cluster.header.name}' has outboundType '{outbound}': AKS gives it a public "
@@ -91,5 +105,8 @@ def evaluate(estate, options):
                                  "resource_group": cluster.header.resource_group,
                                  "node_resource_group": cluster.node_resource_group,
                                  **routing_evidence(cluster, by_cluster.get(id(cluster), []))})
-        else:
+        elif outbound.lower() in PRIVATE_OUTBOUND_TYPES:
             yield passed(cluster.id)
+        else:
+            yield skipped(cluster.id, f"cluster {cluster.id}: outboundType '{outbound}' is not one aksaudit knows, "
+                                      "so whether AKS gives the cluster a public egress path is unknown")

@@ -2,7 +2,8 @@
 
 **What it checks**
 No agent pool of a cluster may have `enableNodePublicIP: true`. Each pool that does is reported
-against the cluster, with locus `agentPools/<pool name>`.
+against the cluster, with locus `agentPools/<pool name>`. A pool without `enableNodePublicIP` (Azure always returns
+it) is `skipped`, naming the field, and so is a cluster whose pool list could not be read.
 
 **Why it matters**
 An instance-level public IP is the VM's own way out: Azure sends its Internet-bound traffic out
@@ -15,7 +16,7 @@ Node public IPs cannot be switched off on an existing pool. Create a replacement
 them (`az aks nodepool add ... ` without `--enable-node-public-ip`), move workloads over
 (`kubectl drain`), then delete the old pool (`az aks nodepool delete`).
 """
-from aksaudit.api import T_CLUSTER, CheckMeta, Severity, fail, passed
+from aksaudit.api import T_CLUSTER, CheckMeta, Severity, fail, passed, skipped
 
 META = CheckMeta(
     id="AKS002",
@@ -31,14 +32,19 @@ META = CheckMeta(
 
 def evaluate(estate, options):
     for cluster in estate.clusters.values():
+        if cluster.pool_list_unread:  # a pool that could not be read may be the one with public IPs
+            yield skipped(cluster.id, cluster.pool_list_unread, locus="agentPools")
         for pool in cluster.pools:
             locus = f"agentPools/{pool.name}"
-            if not pool.enable_node_public_ip:
+            gap = cluster.pool_unread(pool, "name", "enableNodePublicIP")
+            if gap:
+                yield skipped(cluster.id, gap, locus=locus)
+            elif not pool.enable_node_public_ip:
                 yield passed(cluster.id, locus=locus)
-                continue
-            yield fail(cluster.id,
-                       f"Node pool '{pool.name}' of cluster '{cluster.header.name}' gives every node a public IP: "
-                       "their egress leaves directly, bypassing the firewall.",
-                       locus=locus,
-                       evidence={"cluster": cluster.id, "pool": pool.name, "mode": pool.mode,
-                                 "subnet": pool.vnet_subnet_id, "resource_group": cluster.header.resource_group})
+            else:
+                yield fail(cluster.id,
+                           f"Node pool '{pool.name}' of cluster '{cluster.header.name}' gives every node a public "
+                           "IP: their egress leaves directly, bypassing the firewall.",
+                           locus=locus,
+                           evidence={"cluster": cluster.id, "pool": pool.name, "mode": pool.mode,
+                                     "subnet": pool.vnet_subnet_id, "resource_group": cluster.header.resource_group})

@@ -5,6 +5,9 @@ The cluster's `networkProfile.dnsServiceIP` must lie inside one of its `serviceC
 same IP version, and must not be that range's network address or its first address (`.1` in an
 IPv4 range, which Kubernetes gives to the `kubernetes` API service).
 
+When the service CIDRs or the DNS service IP could not be read, the check is `skipped`, naming
+the datum.
+
 **Why it matters**
 CoreDNS gets the DNS service IP as its ClusterIP. Outside the service range it cannot be
 allocated; on the first address it collides with the API server's service. Either way pods
@@ -52,8 +55,11 @@ def _problem(dns_ip: str, services: list[ipaddress.IPv4Network | ipaddress.IPv6N
 def evaluate(estate, options):
     for cluster in estate.clusters.values():
         services = [n for n in (parse_network(c) for c in cluster.service_cidrs) if n is not None]
-        if not services or not cluster.dns_service_ip:
-            yield skipped(cluster.id, "the cluster reports no serviceCidr or no dnsServiceIP")
+        unparsed = [c for c in cluster.service_cidrs if parse_network(c) is None]
+        gap = cluster.service_cidrs_unread or cluster.dns_service_ip_unread or "; ".join(
+            f"service CIDR '{c}' is not a CIDR prefix" for c in unparsed)
+        if gap or not services or not cluster.dns_service_ip:
+            yield skipped(cluster.id, gap or f"cluster {cluster.id}: it reports no serviceCidr or no dnsServiceIP")
             continue
         problem = _problem(cluster.dns_service_ip, services)
         if not problem:

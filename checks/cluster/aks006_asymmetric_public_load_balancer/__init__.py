@@ -7,6 +7,10 @@ resource group may have a public frontend IP that serves inbound traffic (a fron
 load-balancing or inbound NAT rules; one carrying only outbound rules is not inbound). Such a
 frontend is what a Kubernetes `Service` of type `LoadBalancer` gets when it is exposed publicly.
 
+When the scan could not read what decides this (the cluster's pools or node resource group, a
+subnet or route table on its egress path, a hub's routing, or a load balancer's frontends) the
+load balancers concerned, or the cluster, are `skipped`, naming the datum.
+
 **Why it matters**
 Requests arrive on the load balancer's public IP straight from the Internet, but the replies
 follow the subnet's default route to the firewall's private IP. The firewall is stateful and has
@@ -49,6 +53,13 @@ def _appliance_routes(estate, cluster, paths=None) -> list[str]:
     return sorted(set(found))
 
 
+def _routing_unknown(cluster, paths) -> str:
+    """Why the cluster's Internet traffic might go to an appliance without the scan seeing it:
+    pools not read, a subnet or route table not read, or a hub whose routing was not read."""
+    gaps = [cluster.pools_unread] + [p.gap for p in paths] + [p.hub_unknown for p in paths]
+    return "; ".join(sorted({gap for gap in gaps if gap}))
+
+
 def evaluate(estate, options):
     by_cluster: dict[int, list] = {}  # one pass over the paths, not one per cluster (that was quadratic)
     for path in estate.egress_paths:
@@ -56,23 +67,26 @@ def evaluate(estate, options):
     for cluster in estate.clusters.values():
         paths = by_cluster.get(id(cluster), ())
         routes = _appliance_routes(estate, cluster, paths)
+        if cluster.node_resource_group_unread:
+            # Its load balancers cannot be found: say so against the cluster the gap is in.
+            yield skipped(cluster.id, cluster.node_resource_group_unread)
+            continue
         if not cluster.node_resource_group:
             continue
+        balancers = estate.load_balancers_in(cluster.header.subscription_id, cluster.node_resource_group)
         if not routes:
-            # A hub we could not read may still send the cluster's Internet traffic to its firewall.
-            unknown = "; ".join(sorted({p.hub_unknown for p in paths if p.hub_unknown}))
-            for balancer in estate.load_balancers_in(cluster.header.subscription_id, cluster.node_resource_group) \
-                    if unknown else ():
+            unknown = _routing_unknown(cluster, paths)
+            for balancer in balancers if unknown else ():
                 yield skipped(balancer.id, unknown)
             continue
-        for balancer in estate.load_balancers_in(cluster.header.subscription_id, cluster.node_resource_group):
+        for balancer in balancers:
             public = [f for f in balancer.frontends if f.public_ip_id and f.serves_inbound]
             if not public:
-                yield passed(balancer.id)
+                yield skipped(balancer.id, balancer.unread) if balancer.unread else passed(balancer.id)
                 continue
             addresses = {}
             for frontend in public:
-                ip = estate.public_ips.get(frontend.public_ip_id.lower())
+                ip = estate.public_ip(frontend.public_ip_id)
                 addresses[frontend.name] = ip.address if ip else ""
             yield fail(balancer.id,
                        f"Load balancer '{balancer.header.name}' of cluster '{cluster.header.name}' has public "
