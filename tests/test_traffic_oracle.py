@@ -36,6 +36,12 @@ from traffic_estates import (
 from traffic_oracle import Oracle, Packet, representatives, token_span
 
 RELAXED = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def share(fraction: float) -> settings:
+    """A fraction of the profile's examples (the `ci` profile's 300, the `long` profile's 20,000):
+    the costlier tests run fewer, so the file stays within about a minute under `ci`."""
+    return settings(RELAXED, max_examples=max(20, int(settings.default.max_examples * fraction)))
 PROTOCOLS = ("tcp", "udp", "icmp")
 END = {4: 2 ** 32, 6: 2 ** 128}
 
@@ -90,7 +96,7 @@ def boundary_packets(oracles: list[Oracle], rng: random.Random, version: int) ->
 
 # --- (a) one packet at a time -------------------------------------------------------------------
 
-@RELAXED
+@share(2 / 3)
 @given(spec=policy_specs(), rng=st.randoms(use_true_random=False))
 def test_decide_agrees_with_the_oracle_on_boundaries_and_random_packets(spec: PolicySpec, rng):
     rows = render(spec)
@@ -125,9 +131,10 @@ def _members(spans: IntervalSet, rng: random.Random, count: int = 2) -> list[int
 
 
 def _check_atoms(net: NetworkRules, sources: AddressSet, bound: str, rng: random.Random,
-                 oracles: list[Oracle], inside: bool) -> None:
-    """Per atom and protocol: a port in `region.ports_at(dst)` is allowed by every oracle
-    (`inside`: the region is a lower bound), or every oracle-allowed port is in it (an upper bound)."""
+                 oracles: list[Oracle], exact: bool = False) -> None:
+    """Per atom and protocol, at `bound`: a port in `region.ports_at(dst)` is allowed by every
+    oracle (the lower bound is inside the truth), or every oracle-allowed port is in it (the upper
+    bound is around it); `exact`: both."""
     atoms = source_atoms(net.rules, sources, bound)
     union = AddressSet().union(*(a.addresses for a in atoms))
     assert union == sources
@@ -155,22 +162,21 @@ def _check_atoms(net: NetworkRules, sources: AddressSet, bound: str, rng: random
                             p = packet(version, source, destination, port, protocol)
                             for oracle in oracles:
                                 verdict = oracle.allows(p)
-                                if inside:
+                                if exact or bound == LOWER:
                                     assert verdict or port not in allowed, (p, bound)
-                                else:
+                                if exact or bound == UPPER:
                                     assert not verdict or port in allowed, (p, bound)
 
 
-@RELAXED
+@share(1 / 2)
 @given(spec=policy_specs(), sources=source_sets(), rng=st.randoms(use_true_random=False))
 def test_allowed_region_per_source_atom_agrees_with_the_oracle(spec: PolicySpec, sources: AddressSet, rng):
     rows = render(spec)
     net, oracle = compiled(rows, spec.policy_id), Oracle(rows, spec.policy_id)
-    _check_atoms(net, sources, LOWER, rng, [oracle], inside=True)
-    _check_atoms(net, sources, LOWER, rng, [oracle], inside=False)
+    _check_atoms(net, sources, LOWER, rng, [oracle], exact=True)
 
 
-@RELAXED
+@share(1)
 @given(spec=policy_specs(), sources=source_sets(), rng=st.randoms(use_true_random=False))
 def test_a_source_atom_holds_exactly_the_rules_whose_sources_contain_it(spec: PolicySpec, sources: AddressSet, rng):
     rows = render(spec)
@@ -275,7 +281,7 @@ def _check_cover(oracles, cover, target, ports, protocol, exact: bool) -> None:
                     assert not covers(keys - {key}), ("redundant rule in cover", key)
 
 
-@RELAXED
+@share(1)
 @given(spec=policy_specs(), data=st.data())
 def test_covering_rules_agree_with_the_oracle_ignoring_denies(spec: PolicySpec, data):
     rows = render(spec)
@@ -296,7 +302,7 @@ def answers(net: NetworkRules, packets: list[Packet], target: AddressSet, ports:
     return decisions, covers
 
 
-@RELAXED
+@share(1 / 2)
 @given(spec=policy_specs(), how=st.sampled_from(("halves", "range", "ip-group")), data=st.data())
 def test_equivalent_respellings_change_no_answer(spec: PolicySpec, how: str, data):
     rows = render(spec)
@@ -324,14 +330,15 @@ def fillings(spec: PolicySpec) -> st.SearchStrategy:
     return st.fixed_dictionaries({hole.index: one(hole) for hole in spec.holes})
 
 
-@RELAXED
+@share(1 / 3)
 @given(spec=policy_specs(holes=True), data=st.data())
 def test_bounds_hold_every_filling_of_unknown_data(spec: PolicySpec, data):
     rows = render(spec)
     net = compiled(rows, spec.policy_id)
-    assert bool(net.gaps) == bool(spec.holes)
+    assert not net.gaps or spec.holes  # a hole in an IP group no rule uses is no gap
+
     filled = []
-    for _ in range(data.draw(st.integers(1, 3))):
+    for _ in range(data.draw(st.integers(1, 2))):
         choice = data.draw(fillings(spec))
         filled.append(Oracle(render(spec, lambda hole: choice[hole.index]), spec.policy_id))
     rng = data.draw(st.randoms(use_true_random=False))
@@ -345,8 +352,8 @@ def test_bounds_hold_every_filling_of_unknown_data(spec: PolicySpec, data):
                 if allowed:
                     assert upper is not None and upper[0], ("a filling allows what the upper bound denies", p)
     sources = data.draw(st.one_of(st.just(AddressSet.everything()), source_sets()))
-    _check_atoms(net, sources, LOWER, rng, filled, inside=True)
-    _check_atoms(net, sources, UPPER, rng, filled, inside=False)
+    _check_atoms(net, sources, LOWER, rng, filled)
+    _check_atoms(net, sources, UPPER, rng, filled)
     target, ports = data.draw(targets(spec, filled[0]))
     for protocol in ("tcp", "udp"):
         check_covers(net, filled, sources, target, ports, protocol, exact=False)
