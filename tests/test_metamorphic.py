@@ -1,0 +1,222 @@
+"""Metamorphic tests: an equivalent rewrite of an estate never changes what the checks find.
+
+Over every example estate, every check fixture (good and bad), every scenario and a generated
+estate of about a thousand rows, each rewrite of `rewrites.py` (Hypothesis picks where and how it
+applies) must leave the set of failures, compared as (check id, resource id, locus) after mapping
+new objects back to the ones they were split from, exactly as it was; and likewise the set of
+`skipped` outcomes, since a fail turning into a skip is a verdict changing too. All registered
+checks run in memory, with the fixture's own options.
+
+A second property shows the checks are not blind: an any/any network rule added to an allow
+collection of a firewall that filters an AKS subnet makes FW003 and FW005 fail, and spelling that
+rule another way (CIDR halves across two rules, an `a-b` range, an IP group, split port ranges)
+must make them fail in the same places.
+
+Combinations that fail because the product matches spellings instead of computing traffic are
+marked `xfail(strict=True)` with what breaks: when the product is fixed they pass, the strict mark
+turns that into a failure, and the mark is removed.
+
+Example budget: the `ci` profile's `max_examples` is spread over the parametrised cases (about
+`max_examples // 30` each, at least 3; a few thousand in all); `HYPOTHESIS_PROFILE=long` scales it up.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aksaudit.model import build_estate
+from aksaudit.registry import load_registry
+from aksaudit.engine import run_scan
+
+from conftest import EXAMPLES, ROOT
+from rewrites import (
+    ANY_ANY_NAME, ANY_ANY_SPELLINGS, EVERYWHERE, NETWORK, REWRITES, T_FIREWALL, T_RCG, WIDEN_COLLECTION, FindingKey,
+    Rewritten, _type, add_any_any_rule, filter_rules,
+)
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from estate import Plan, generate  # noqa: E402
+
+REGISTRY = load_registry()
+SCENARIOS = ROOT / "tests" / "scenarios"
+GENERATED_PLAN = Plan(clusters=90, spokes_per_hub=30, misconfig_rate=0.5, workload_rules=36, base_rules=12)
+
+
+@dataclass(frozen=True)
+class Case:
+    rows: tuple[Any, ...]
+    options: Mapping[str, Mapping[str, Any]]
+
+
+def _estates() -> dict[str, Case]:
+    cases: dict[str, Case] = {}
+    for path in sorted(EXAMPLES.glob("*.json")):
+        if path.name != "expected.json":
+            cases[f"examples/{path.name}"] = Case(tuple(json.loads(path.read_text())), {})
+    for path in sorted((ROOT / "checks").glob("*/*/*.json")):
+        if path.name in ("good.json", "bad.json"):
+            document = json.loads(path.read_text())
+            cases[str(path.relative_to(ROOT))] = Case(tuple(document["estate"]), document.get("options", {}))
+    for path in sorted(SCENARIOS.glob("*.json")):
+        if path.name != "expected.json":
+            cases[f"scenarios/{path.name}"] = Case(tuple(json.loads(path.read_text())), {})
+    cases["generated-954-rows"] = Case(tuple(generate(GENERATED_PLAN)), {})
+    return cases
+
+
+ESTATES = _estates()
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    failures: frozenset[FindingKey]
+    skipped: frozenset[FindingKey]  # minus keys that also fail (the engine keeps the worst outcome)
+    rejected: int
+
+
+def verdicts(rows: list[Any], options: Mapping[str, Mapping[str, Any]], rewritten: Rewritten | None = None) -> Verdicts:
+    estate = build_estate(rows, source="fixture")
+    result = run_scan(estate, REGISTRY.checks, options=options)
+    back = rewritten.original if rewritten else (lambda k: (k[0], k[1].lower(), k[2]))
+    failures = frozenset(back(f.key) for f in result.findings)
+    skipped = frozenset(back((s.check_id, s.resource_id, s.locus)) for s in result.skipped) - failures
+    assert not [e for e in result.errors if e.startswith("check ")], result.errors
+    return Verdicts(failures, skipped, len(estate.rejected))
+
+
+@lru_cache(maxsize=None)
+def baseline(name: str) -> Verdicts:
+    case = ESTATES[name]
+    return verdicts(list(case.rows), case.options)
+
+
+def assert_same(before: Verdicts, after: Verdicts, what: str) -> None:
+    assert after.rejected == before.rejected, f"{what}: the rewrite made rows unreadable"
+    assert after.failures == before.failures, (
+        f"{what}: failures appeared {sorted(after.failures - before.failures)}, "
+        f"vanished {sorted(before.failures - after.failures)}")
+    assert after.skipped == before.skipped, (
+        f"{what}: skipped appeared {sorted(after.skipped - before.skipped)}, "
+        f"vanished {sorted(before.skipped - after.skipped)}")
+
+
+# --- which combinations the product gets wrong today ---------------------------------------------
+
+KNOWN_PRODUCT_FAILURES: dict[tuple[str, str], str] = {}
+
+
+def _applies(rewrite: str, name: str) -> bool:
+    return REWRITES[rewrite](list(ESTATES[name].rows), EVERYWHERE).sites > 0
+
+
+def _cases() -> list:
+    params = []
+    for rewrite in REWRITES:
+        for name in ESTATES:
+            if not _applies(rewrite, name):
+                continue
+            reason = KNOWN_PRODUCT_FAILURES.get((rewrite, name))
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+            params.append(pytest.param(rewrite, name, marks=marks, id=f"{rewrite}-{name}"))
+    return params
+
+
+CASES = _cases()
+EXAMPLES_PER_CASE = max(3, settings.default.max_examples // 30)
+
+
+@pytest.mark.parametrize("rewrite,name", CASES)
+@settings(max_examples=EXAMPLES_PER_CASE, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_equivalent_rewrite_keeps_the_verdicts(rewrite, name, data):
+    case = ESTATES[name]
+
+    def choose(n: int) -> int:
+        return data.draw(st.integers(0, n - 1)) if n > 1 else 0
+
+    rewritten = REWRITES[rewrite](list(case.rows), choose)
+    assert_same(baseline(name), verdicts(rewritten.rows, case.options, rewritten), f"{rewrite} on {name}")
+
+
+def test_every_rewrite_applies_somewhere():
+    """A rewrite that finds no site anywhere would test nothing."""
+    assert {c.values[0] for c in CASES} == set(REWRITES)
+
+
+# --- widening: the checks see an any/any rule however it is written ----------------------------------
+
+def _widening_owner(name: str) -> str | None:
+    """The classic firewall or (first) rule collection group of the policy of a firewall filtering
+    an AKS subnet, in an estate without network Deny collections (which would shadow the new rule)."""
+    rows = ESTATES[name].rows
+    if any(_denies_network(row) for row in rows):
+        return None
+    estate = build_estate(list(rows))
+    firewalls = sorted({f.id: f for p in estate.egress_paths if p.subnet is not None and not p.gap
+                        for f in p.firewalls}.items())
+    for firewall_id, firewall in firewalls:
+        if not firewall.policy_id:
+            return firewall_id
+        groups = sorted(str(r["id"]) for r in rows if _type(r) == T_RCG
+                        and str(r["id"]).lower().startswith(firewall.policy_id.lower() + "/rulecollectiongroups/"))
+        if groups:
+            return groups[0]
+    return None
+
+
+def _denies_network(row: Any) -> bool:
+    return any(site.kind == NETWORK and _collection_action(row, site).lower() == "deny" for site in filter_rules(row))
+
+
+def _collection_action(row: Any, site) -> str:
+    """The action type of the collection holding `site` (classic: under properties)."""
+    collections = row["properties"].get("networkRuleCollections" if _type(row) == T_FIREWALL else "ruleCollections")
+    for collection in collections or ():
+        holder = collection.get("properties", collection) if _type(row) == T_FIREWALL else collection
+        if holder.get("rules") is site.rules:
+            return str((holder.get("action") or {}).get("type", ""))
+    return ""
+
+
+WIDENABLE = {name: owner for name in ESTATES if (owner := _widening_owner(name))}
+KNOWN_BLIND_SPELLINGS: dict[str, str] = {}
+
+
+@lru_cache(maxsize=None)
+def _literal(name: str) -> Verdicts:
+    case = ESTATES[name]
+    widened = add_any_any_rule(list(case.rows), WIDENABLE[name], "literal")
+    return verdicts(widened.rows, case.options, widened)
+
+
+@pytest.mark.parametrize("name", sorted(WIDENABLE))
+def test_any_any_rule_fails_fw003_and_fw005(name):
+    """The sanity half: the literal any/any rule is seen by both checks, where it was added."""
+    owner = WIDENABLE[name].lower()
+    classic = _type(next(r for r in ESTATES[name].rows if str(r.get("id", "")).lower() == owner)) == T_FIREWALL
+    locus = f"{'networkRuleCollections' if classic else 'ruleCollections'}/{WIDEN_COLLECTION}/rules/{ANY_ANY_NAME}"
+    new = _literal(name).failures - baseline(name).failures
+    assert {("FW003", owner, locus), ("FW005", owner, locus)} <= new
+
+
+def _widening_cases() -> list:
+    return [pytest.param(spelling, name, id=f"{spelling}-{name}",
+                         marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BLIND_SPELLINGS[spelling])]
+                         if spelling in KNOWN_BLIND_SPELLINGS else [])
+            for spelling in ANY_ANY_SPELLINGS if spelling != "literal" for name in sorted(WIDENABLE)]
+
+
+@pytest.mark.parametrize("spelling,name", _widening_cases())
+def test_any_any_rule_is_seen_however_it_is_written(spelling, name):
+    case = ESTATES[name]
+    widened = add_any_any_rule(list(case.rows), WIDENABLE[name], spelling)
+    assert_same(_literal(name), verdicts(widened.rows, case.options, widened), f"any/any as {spelling} on {name}")
