@@ -16,8 +16,10 @@ Combinations that fail because the product matches spellings instead of computin
 marked `xfail(strict=True)` with what breaks: when the product is fixed they pass, the strict mark
 turns that into a failure, and the mark is removed.
 
-Example budget: the `ci` profile's `max_examples` is spread over the parametrised cases (about
-`max_examples // 30` each, at least 3; a few thousand in all); `HYPOTHESIS_PROFILE=long` scales it up.
+Example budget: each parametrised case runs `max_examples // 20` examples of the loaded profile
+(at least 3, at most 200): 15 per case under `ci`, about five thousand in all, in well under a minute;
+200 per case (tens of thousands in all) under `HYPOTHESIS_PROFILE=long`. Known failures stop at their
+first failing example, which is the one that rewrites every eligible site (see `rewrites.py`).
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from aksaudit.model import build_estate
@@ -113,6 +115,79 @@ def assert_same(before: Verdicts, after: Verdicts, what: str) -> None:
 KNOWN_PRODUCT_FAILURES: dict[tuple[str, str], str] = {}
 
 
+def _known(rewrite: str, what: str, *estates: str) -> None:
+    for name in estates:
+        assert name in ESTATES and (rewrite, name) not in KNOWN_PRODUCT_FAILURES, name
+        KNOWN_PRODUCT_FAILURES[(rewrite, name)] = f"{rewrite} on {name}: {what}"
+
+
+FW003_BAD = "checks/firewall/fw003_any_network_rule/bad.json"
+FW005_BAD = "checks/firewall/fw005_network_rule_bypasses_fqdn_filtering/bad.json"
+FW005_GOOD = "checks/firewall/fw005_network_rule_bypasses_fqdn_filtering/good.json"
+AKS003_BAD = "checks/cluster/aks003_required_egress_blocked/bad.json"
+AKS003_GOOD = "checks/cluster/aks003_required_egress_blocked/good.json"
+GENERATED = "generated-954-rows"
+
+_known("split_rule_cidrs", "FW003 looks for a literal 0.0.0.0/0; the any-destination rule written as "
+       "0.0.0.0/1 + 128.0.0.0/1 is not found (its FW003 finding vanishes)", FW003_BAD)
+_known("split_ip_group_cidrs", "FW003 looks for 0.0.0.0/0 inside the destination IP group; the group holding "
+       "its two /1 halves hides the any/any rule (its FW003 finding vanishes)", FW003_BAD)
+_known("split_ip_group_cidrs", "FW005 looks for 0.0.0.0/0 inside the destination IP group; the group holding "
+       "its two /1 halves hides the rule sending AKS web traffic anywhere (its FW005 finding vanishes)",
+       FW005_BAD, "scenarios/policy-inheritance-drifted.json")
+_known("split_routes", "DRIFT001 compares routes by prefix, not by what they steer: the approved 0.0.0.0/0 "
+       "route split into two /1 routes to the same firewall is reported as drift (DRIFT001 findings appear "
+       "on aks-a and aks-gone)", "checks/drift/drift001_egress_path_changed/good.json")
+_known("split_port_ranges", "FW003 needs one literal full port range (*, 0-65535, 1-65535): '*' written as "
+       "two adjacent ranges hides the any/any rule (its FW003 finding vanishes)",
+       "examples/hub-spoke-drifted.json", FW003_BAD, GENERATED)
+_known("split_network_rules", "FW003 judges each rule alone: the any/any rule split into two rules, each "
+       "with part of its ports or destination, is no longer flagged (its FW003 finding vanishes)",
+       "examples/hub-spoke-drifted.json", FW003_BAD, GENERATED)
+_known("rule_cidrs_as_ranges", "FW003 does not read a-b ranges: 0.0.0.0/0 written as 0.0.0.0-255.255.255.255 "
+       "is not seen as any destination (its FW003 finding vanishes)", FW003_BAD)
+_known("rule_cidrs_as_ranges", "FW005 does not read a-b ranges: a rule whose destination 0.0.0.0/0 or AKS "
+       "sources are written as ranges is no longer flagged (its FW005 finding vanishes)", FW005_BAD)
+_known("rule_cidrs_as_ranges", "AKS003 does not read a-b ranges: the Deny rule whose sources are written "
+       "as a range no longer applies, so aks-tag's AKS003 failure vanishes (a failure turns into a pass)",
+       AKS003_BAD)
+_known("rule_cidrs_as_ranges", "AKS003 does not read a-b ranges: allow rules whose AKS sources are written "
+       "as ranges stop covering the node subnets, so AKS003 fails on compliant clusters", AKS003_GOOD)
+_known("ip_group_cidrs_as_ranges", "AKS003 does not read a-b ranges in IP groups: source groups written as "
+       "ranges stop covering the node subnets, so AKS003 fails on compliant clusters",
+       "examples/hub-spoke.json", AKS003_GOOD, FW005_GOOD, "scenarios/cni-variants.json",
+       "scenarios/cni-variants-drifted.json", "scenarios/policy-inheritance.json", "scenarios/vwan-secured-hub.json",
+       "scenarios/vwan-secured-hub-drifted.json", GENERATED)
+_known("ip_group_cidrs_as_ranges", "FW003 does not read a-b ranges in IP groups: a destination group holding "
+       "0.0.0.0-255.255.255.255 is not seen as any destination (its FW003 finding vanishes)", FW003_BAD)
+_known("ip_group_cidrs_as_ranges", "FW005 does not read a-b ranges in IP groups: its finding vanishes, and "
+       "AKS003 fails where source groups written as ranges stop covering the node subnets", FW005_BAD)
+_known("ip_group_cidrs_as_ranges", "FW005 does not read a-b ranges in IP groups: the FW005 finding vanishes "
+       "(and with some sites an AKS003 failure vanishes too)", "scenarios/policy-inheritance-drifted.json")
+
+# AKS004 finds a cluster's VNet with `subnet_id.rsplit("/subnets/")`, which is case-sensitive.
+_RECASE = ("AKS004 finds a cluster's VNet by splitting its subnet id on a case-sensitive '/subnets/': with "
+           "'/SUBNETS/' the VNet is 'not in the scanned estate', so AKS004 turns from pass (or, on the tutorial, "
+           "the AKS004 bad fixture and the generated estate, from fail) into skipped")
+_CLUSTERS_ON_SUBNETS = (
+    "examples/hub-spoke-drifted.json", "examples/hub-spoke.json", "examples/tutorial.json",
+    *(f"checks/{area}/{check}/{kind}.json" for area, check in (
+        ("cluster", "aks003_required_egress_blocked"), ("cluster", "aks004_service_cidr_overlap"),
+        ("cluster", "aks006_asymmetric_public_load_balancer"), ("drift", "drift001_egress_path_changed"),
+        ("firewall", "fw001_wrong_subnet"), ("firewall", "fw005_network_rule_bypasses_fqdn_filtering"),
+        ("routing", "udr001_no_route_table"), ("routing", "udr002_no_default_route"),
+        ("routing", "udr003_next_hop_not_appliance"), ("routing", "udr004_next_hop_not_firewall"),
+        ("routing", "udr005_next_hop_public_ip"), ("routing", "udr006_route_bypasses_firewall"),
+        ("routing", "udr007_firewall_vnet_not_peered")) for kind in ("bad", "good")),
+    "checks/cluster/aks001_public_outbound_type/bad.json",
+    *(f"scenarios/{n}.json" for n in ("cni-variants", "cni-variants-drifted", "policy-inheritance",
+                                      "policy-inheritance-drifted", "vwan-secured-hub", "vwan-secured-hub-drifted")),
+    GENERATED,
+)
+_known("recase_ids_consistently", _RECASE, *_CLUSTERS_ON_SUBNETS)
+_known("recase_ids_per_reference", _RECASE, *_CLUSTERS_ON_SUBNETS)
+
+
 def _applies(rewrite: str, name: str) -> bool:
     return REWRITES[rewrite](list(ESTATES[name].rows), EVERYWHERE).sites > 0
 
@@ -130,21 +205,30 @@ def _cases() -> list:
 
 
 CASES = _cases()
-EXAMPLES_PER_CASE = max(3, settings.default.max_examples // 30)
+EXAMPLES_PER_CASE = max(3, min(settings.default.max_examples // 20, 200))
+
+
+# A known failure needs no shrinking (its reason says what breaks): it stops at its first failing example.
+NO_SHRINK = tuple(p for p in Phase if p not in (Phase.shrink, Phase.explain))
 
 
 @pytest.mark.parametrize("rewrite,name", CASES)
-@settings(max_examples=EXAMPLES_PER_CASE, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(data=st.data())
-def test_equivalent_rewrite_keeps_the_verdicts(rewrite, name, data):
+def test_equivalent_rewrite_keeps_the_verdicts(rewrite, name):
     case = ESTATES[name]
+    known = (rewrite, name) in KNOWN_PRODUCT_FAILURES
 
-    def choose(n: int) -> int:
-        return data.draw(st.integers(0, n - 1)) if n > 1 else 0
+    @settings(max_examples=EXAMPLES_PER_CASE, derandomize=True, database=None,
+              phases=NO_SHRINK if known else tuple(Phase),
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(data=st.data())
+    def rewrite_keeps_verdicts(data):
+        def choose(n: int) -> int:
+            return data.draw(st.integers(0, n - 1)) if n > 1 else 0
 
-    rewritten = REWRITES[rewrite](list(case.rows), choose)
-    assert_same(baseline(name), verdicts(rewritten.rows, case.options, rewritten), f"{rewrite} on {name}")
+        rewritten = REWRITES[rewrite](list(case.rows), choose)
+        assert_same(baseline(name), verdicts(rewritten.rows, case.options, rewritten), f"{rewrite} on {name}")
+
+    rewrite_keeps_verdicts()
 
 
 def test_every_rewrite_applies_somewhere():
@@ -188,7 +272,23 @@ def _collection_action(row: Any, site) -> str:
 
 
 WIDENABLE = {name: owner for name in ESTATES if (owner := _widening_owner(name))}
-KNOWN_BLIND_SPELLINGS: dict[str, str] = {}
+# The spellings are tried on the estates of distinct shape (classic and policy firewalls, a secured
+# hub, CNI variants, a large generated hub-and-spoke); the literal rule is checked on all of them.
+SPELLING_ESTATES = sorted(n for n in WIDENABLE if not n.startswith("checks/"))
+KNOWN_BLIND_SPELLINGS = {
+    spelling: f"any/any written as {spelling}: {what}" for spelling, what in {
+        "cidr_halves_in_two_rules": "FW003 and FW005 judge each rule alone and look for a literal 0.0.0.0/0, so "
+                                    "both findings vanish (and AKS003 fails where the literal rule let AKS's "
+                                    "required egress through)",
+        "address_range": "FW003 and FW005 do not read a-b ranges, so both findings vanish (and AKS003 fails where "
+                         "the literal rule let AKS's required egress through)",
+        "ip_group_holding_the_range": "FW003 and FW005 do not read a-b ranges in IP groups, so both findings "
+                                      "vanish (and AKS003 fails where the literal rule let required egress through)",
+        "ip_group_holding_halves": "FW003 and FW005 look for 0.0.0.0/0 in the group, so both findings vanish (and "
+                                   "AKS003 fails where the literal rule let AKS's required egress through)",
+        "port_range_halves": "FW003 needs one literal full port range, so its finding vanishes (FW005, which "
+                             "asks about ports 80 and 443, still fails)",
+    }.items()}
 
 
 @lru_cache(maxsize=None)
@@ -212,7 +312,7 @@ def _widening_cases() -> list:
     return [pytest.param(spelling, name, id=f"{spelling}-{name}",
                          marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BLIND_SPELLINGS[spelling])]
                          if spelling in KNOWN_BLIND_SPELLINGS else [])
-            for spelling in ANY_ANY_SPELLINGS if spelling != "literal" for name in sorted(WIDENABLE)]
+            for spelling in ANY_ANY_SPELLINGS if spelling != "literal" for name in SPELLING_ESTATES]
 
 
 @pytest.mark.parametrize("spelling,name", _widening_cases())
