@@ -71,13 +71,6 @@ class Rewritten:
         locus = self.loci.get((resource_id, locus), locus)
         return check_id, self.ids.get(resource_id, resource_id), locus
 
-    def then(self, later: "Rewritten") -> "Rewritten":
-        """`later` applied to these rows: its keys map back through it, then through this one."""
-        ids = {new: self.ids.get(old, old) for new, old in later.ids.items()}
-        loci = {(rid, new): self.loci.get((later.ids.get(rid, rid), old), old)
-                for (rid, new), old in later.loci.items()}
-        return Rewritten(later.rows, self.sites + later.sites, {**self.ids, **ids}, {**self.loci, **loci})
-
 
 # --- addresses and ports ---------------------------------------------------------------------------
 
@@ -246,10 +239,13 @@ def _rewrite_items(items: list, choose: Choose, one: Callable[[str], Sequence[st
     return sites
 
 
-def _rule_addresses(rows: Rows, choose: Choose, one: Callable[[str], Sequence[str] | None]) -> Rewritten:
+def _rule_addresses(rows: Rows, choose: Choose, one: Callable[[str], Sequence[str] | None],
+                    kinds: tuple[str, ...] = (NETWORK, APPLICATION)) -> Rewritten:
     out, sites = _Copy(rows), 0
     for row in out.of_type(T_FIREWALL, T_RCG):
         for site in filter_rules(row):
+            if site.kind not in kinds:
+                continue
             for name in address_fields(site.kind):
                 if isinstance(site.rule.get(name), list):
                     sites += _rewrite_items(site.rule[name], choose, one)
@@ -278,8 +274,9 @@ def split_ip_group_cidrs(rows: Rows, choose: Choose) -> Rewritten:
 
 
 def rule_cidrs_as_ranges(rows: Rows, choose: Choose) -> Rewritten:
-    """Firewall rule IPv4 CIDRs written as `first-last` ranges."""
-    return _rule_addresses(rows, choose, lambda v: (r,) if (r := as_range(v)) else None)
+    """Network rule IPv4 CIDRs written as `first-last` ranges (Azure documents ranges for network
+    rules and IP groups; application rules take ranges through IP groups)."""
+    return _rule_addresses(rows, choose, lambda v: (r,) if (r := as_range(v)) else None, (NETWORK,))
 
 
 def ip_group_cidrs_as_ranges(rows: Rows, choose: Choose) -> Rewritten:
@@ -294,13 +291,13 @@ def split_port_ranges(rows: Rows, choose: Choose) -> Rewritten:
         for site in filter_rules(row):
             ports = site.rule.get("destinationPorts")
             if site.kind == NETWORK and isinstance(ports, list):
-                sites += _rewrite_items(ports, choose, lambda p: split_ports(p, choose(_width(p))) if port_bounds(p) else None)
+                sites += _rewrite_items(ports, choose, lambda p: _split_port_choosing(p, choose))
     return Rewritten(out.rows, sites)
 
 
-def _width(port: str) -> int:
-    low, high = port_bounds(port) or (0, 1)
-    return high - low
+def _split_port_choosing(port: str, choose: Choose) -> tuple[str, str] | None:
+    bounds = port_bounds(port)
+    return split_ports(port, choose(bounds[1] - bounds[0])) if bounds else None
 
 
 def split_routes(rows: Rows, choose: Choose) -> Rewritten:
@@ -401,7 +398,7 @@ def _items(rule: dict, fields: tuple[str, ...]) -> list[tuple[str, Any]]:
 def _halve_one(items: list[tuple[str, Any]]) -> list[tuple[str, Any]] | None:
     """A single-entry dimension made splittable by halving its entry (a CIDR or a port range)."""
     (name, value), = items
-    parts = halves(value) if name == "destinationAddresses" else split_ports(value) if name == "destinationPorts" else None
+    parts = {"destinationAddresses": halves, "destinationPorts": split_ports}.get(name, lambda _: None)(value)
     return [(name, p) for p in parts] if parts else None
 
 
@@ -509,6 +506,10 @@ def ascii_case(text: str, rng: random.Random | None, style: int) -> str:
     return "".join(c.translate(_UPPER if rng.random() < 0.5 else _LOWER) for c in text)
 
 
+def _upper(text: str) -> str:
+    return ascii_case(text, None, 0)
+
+
 def _is_id(value: Any) -> bool:
     return isinstance(value, str) and value[:len(_ID_PREFIX)].lower() == _ID_PREFIX
 
@@ -541,7 +542,7 @@ def recase_ids_per_reference(rows: Rows, choose: Choose) -> Rewritten:
     occurrence gets its own random casing.
     """
     if choose(2) == 0:
-        return Rewritten([{k: ascii_case(v, None, 1) if k == "id" and _is_id(v) else _map_ids(v, lambda i: ascii_case(i, None, 0))
+        return Rewritten([{k: ascii_case(v, None, 1) if k == "id" and _is_id(v) else _map_ids(v, _upper)
                            for k, v in row.items()} if isinstance(row, dict) else row for row in rows], len(rows))
     rng = random.Random(choose(2**32))
     return Rewritten([_map_ids(row, lambda v: ascii_case(v, rng, rng.randrange(3))) for row in rows], len(rows))
