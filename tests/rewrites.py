@@ -147,7 +147,8 @@ def split_ports(value: str, choice: int = 0) -> tuple[str, str] | None:
 
 # --- walking rows ------------------------------------------------------------------------------------
 
-def _type(row: Any) -> str:
+def row_type(row: Any) -> str:
+    """A row's lower-cased type ('' when it has none)."""
     return row.get("type", "").lower() if isinstance(row, dict) and isinstance(row.get("type"), str) else ""
 
 
@@ -178,7 +179,7 @@ class RuleSite:
 def filter_rules(row: Any) -> Iterator[RuleSite]:
     """Network and application rules of a classic firewall or a rule collection group (not DNAT)."""
     owner = row.get("id", "").lower() if isinstance(row.get("id"), str) else ""
-    if _type(row) == T_FIREWALL:
+    if row_type(row) == T_FIREWALL:
         for key, kind in _CLASSIC:
             for collection in _list(_props(row).get(key)):
                 if not isinstance(collection, dict) or not isinstance(collection.get("name"), str):
@@ -187,7 +188,7 @@ def filter_rules(row: Any) -> Iterator[RuleSite]:
                 for index in range(len(rules)):
                     if isinstance(rules[index], dict) and isinstance(rules[index].get("name"), str):
                         yield RuleSite(owner, kind, rules, index, f"{key}/{collection['name']}/rules/")
-    elif _type(row) == T_RCG:
+    elif row_type(row) == T_RCG:
         for collection in _list(_props(row).get("ruleCollections")):
             if not isinstance(collection, dict) or not isinstance(collection.get("name"), str):
                 continue
@@ -221,7 +222,7 @@ class _Copy:
 
     def of_type(self, *types: str) -> Iterator[Any]:
         for index, row in enumerate(list(self.rows)):
-            if _type(row) in types:
+            if row_type(row) in types:
                 yield self.editable(index)
 
 
@@ -352,7 +353,7 @@ def move_addresses_to_ip_groups(rows: Rows, choose: Choose) -> Rewritten:
     owner's subscription, resource group and region.
     """
     out, sites = _Copy(rows), 0
-    taken = {r.get("name") for r in rows if _type(r) == T_IP_GROUP}
+    taken = {r.get("name") for r in rows if row_type(r) == T_IP_GROUP}
     new_rows = []
     for row in out.of_type(T_FIREWALL, T_RCG):
         for site in filter_rules(row):
@@ -591,8 +592,8 @@ def add_any_any_rule(rows: Rows, owner_id: str, spelling: str) -> Rewritten:
     out, loci, new_rows = _Copy(rows), {}, []
     index = next(i for i, r in enumerate(rows) if str(r.get("id", "")).lower() == owner_id.lower())
     owner = out.editable(index)
-    classic = _type(owner) == T_FIREWALL
-    taken_groups = {r.get("name") for r in rows if _type(r) == T_IP_GROUP}
+    classic = row_type(owner) == T_FIREWALL
+    taken_groups = {r.get("name") for r in rows if row_type(r) == T_IP_GROUP}
     rules = []
     for number, (addresses, group_addresses, ports) in enumerate(ANY_ANY_SPELLINGS[spelling]):
         groups = []

@@ -16,10 +16,12 @@ Combinations that fail because the product matches spellings instead of computin
 marked `xfail(strict=True)` with what breaks: when the product is fixed they pass, the strict mark
 turns that into a failure, and the mark is removed.
 
-Example budget: each parametrised case runs `max_examples // 20` examples of the loaded profile
-(at least 3, at most 200): 15 per case under `ci`, about five thousand in all, in well under a minute;
-200 per case (tens of thousands in all) under `HYPOTHESIS_PROFILE=long`. Known failures stop at their
-first failing example, which is the one that rewrites every eligible site (see `rewrites.py`).
+Example budget: each parametrised case runs `max_examples // 10` examples of the loaded profile
+(at least 3, at most 400): 30 per case under `ci`, about five thousand in all (cases with few
+sites exhaust their choices sooner), in about 25 s on two cores; 400 per case under
+`HYPOTHESIS_PROFILE=long`. Examples are derandomised so the strict marks are reproducible. Known
+failures skip shrinking and stop at their first failing example, which is the one that rewrites
+every eligible site (see `rewrites.py`).
 """
 from __future__ import annotations
 
@@ -34,14 +36,14 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from aksaudit.engine import run_scan
 from aksaudit.model import build_estate
 from aksaudit.registry import load_registry
-from aksaudit.engine import run_scan
 
 from conftest import EXAMPLES, ROOT
 from rewrites import (
     ANY_ANY_NAME, ANY_ANY_SPELLINGS, EVERYWHERE, NETWORK, REWRITES, T_FIREWALL, T_RCG, WIDEN_COLLECTION, FindingKey,
-    Rewritten, _type, add_any_any_rule, filter_rules,
+    Rewritten, add_any_any_rule, filter_rules, row_type,
 )
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -49,7 +51,10 @@ from estate import Plan, generate  # noqa: E402
 
 REGISTRY = load_registry()
 SCENARIOS = ROOT / "tests" / "scenarios"
+# About a thousand rows: three hubs with policy chains, IP groups and hundreds of rules, 90 spokes,
+# half of them misconfigured (every kind the generator knows).
 GENERATED_PLAN = Plan(clusters=90, spokes_per_hub=30, misconfig_rate=0.5, workload_rules=36, base_rules=12)
+GENERATED = "generated-hub-spoke"
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ def _estates() -> dict[str, Case]:
     for path in sorted(SCENARIOS.glob("*.json")):
         if path.name != "expected.json":
             cases[f"scenarios/{path.name}"] = Case(tuple(json.loads(path.read_text())), {})
-    cases["generated-954-rows"] = Case(tuple(generate(GENERATED_PLAN)), {})
+    cases[GENERATED] = Case(tuple(generate(GENERATED_PLAN)), {})
     return cases
 
 
@@ -79,6 +84,8 @@ ESTATES = _estates()
 
 @dataclass(frozen=True)
 class Verdicts:
+    """What a scan concluded, keyed as findings are (rewritten objects mapped back to the originals)."""
+
     failures: frozenset[FindingKey]
     skipped: frozenset[FindingKey]  # minus keys that also fail (the engine keeps the worst outcome)
     rejected: int
@@ -125,8 +132,6 @@ FW003_BAD = "checks/firewall/fw003_any_network_rule/bad.json"
 FW005_BAD = "checks/firewall/fw005_network_rule_bypasses_fqdn_filtering/bad.json"
 FW005_GOOD = "checks/firewall/fw005_network_rule_bypasses_fqdn_filtering/good.json"
 AKS003_GOOD = "checks/cluster/aks003_required_egress_blocked/good.json"
-GENERATED = "generated-954-rows"
-
 _known("split_rule_cidrs", "FW003 looks for a literal 0.0.0.0/0; the any-destination rule written as "
        "0.0.0.0/1 + 128.0.0.0/1 is not found (its FW003 finding vanishes)", FW003_BAD)
 _known("split_ip_group_cidrs", "FW003 looks for 0.0.0.0/0 inside the destination IP group; the group holding "
@@ -199,7 +204,7 @@ def _cases() -> list:
 
 
 CASES = _cases()
-EXAMPLES_PER_CASE = max(3, min(settings.default.max_examples // 20, 200))
+EXAMPLES_PER_CASE = max(3, min(settings.default.max_examples // 10, 400))
 
 
 # A known failure needs no shrinking (its reason says what breaks): it stops at its first failing example.
@@ -249,7 +254,7 @@ def _widening_owner(name: str) -> str | None:
     for firewall_id, firewall in firewalls:
         if not firewall.policy_id:
             return firewall_id
-        groups = sorted(str(r["id"]) for r in rows if _type(r) == T_RCG
+        groups = sorted(str(r["id"]) for r in rows if row_type(r) == T_RCG
                         and str(r["id"]).lower().startswith(firewall.policy_id.lower() + "/rulecollectiongroups/"))
         if groups:
             return groups[0]
@@ -262,9 +267,9 @@ def _denies_network(row: Any) -> bool:
 
 def _collection_action(row: Any, site) -> str:
     """The action type of the collection holding `site` (classic: under properties)."""
-    collections = row["properties"].get("networkRuleCollections" if _type(row) == T_FIREWALL else "ruleCollections")
+    collections = row["properties"].get("networkRuleCollections" if row_type(row) == T_FIREWALL else "ruleCollections")
     for collection in collections or ():
-        holder = collection.get("properties", collection) if _type(row) == T_FIREWALL else collection
+        holder = collection.get("properties", collection) if row_type(row) == T_FIREWALL else collection
         if holder.get("rules") is site.rules:
             return str((holder.get("action") or {}).get("type", ""))
     return ""
@@ -301,7 +306,7 @@ def _literal(name: str) -> Verdicts:
 def test_any_any_rule_fails_fw003_and_fw005(name):
     """The sanity half: the literal any/any rule is seen by both checks, where it was added."""
     owner = WIDENABLE[name].lower()
-    classic = _type(next(r for r in ESTATES[name].rows if str(r.get("id", "")).lower() == owner)) == T_FIREWALL
+    classic = row_type(next(r for r in ESTATES[name].rows if str(r.get("id", "")).lower() == owner)) == T_FIREWALL
     locus = f"{'networkRuleCollections' if classic else 'ruleCollections'}/{WIDEN_COLLECTION}/rules/{ANY_ANY_NAME}"
     new = _literal(name).failures - baseline(name).failures
     assert {("FW003", owner, locus), ("FW005", owner, locus)} <= new
