@@ -12,8 +12,9 @@ collection of a firewall that filters an AKS subnet makes FW003 and FW005 fail, 
 rule another way (CIDR halves across two rules, an `a-b` range, an IP group, split port ranges)
 must make them fail in the same places.
 
-Combinations that fail because the product matches spellings instead of computing traffic are
-marked `xfail(strict=True)` with what breaks: when the product is fixed they pass, the strict mark
+Combinations that fail because of the product (verdicts that match how rules are spelled instead of
+computing traffic, and one case-sensitive split of subnet ids) are marked `xfail(strict=True)`
+with what breaks: when the product is fixed they pass, the strict mark
 turns that into a failure, and the mark is removed.
 
 Example budget: each parametrised case runs `max_examples // 10` examples of the loaded profile
@@ -25,6 +26,7 @@ every eligible site (see `rewrites.py`).
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import sys
 from dataclasses import dataclass
@@ -42,8 +44,8 @@ from aksaudit.registry import load_registry
 
 from conftest import EXAMPLES, ROOT
 from rewrites import (
-    ANY_ANY_NAME, ANY_ANY_SPELLINGS, EVERYWHERE, NETWORK, REWRITES, T_FIREWALL, T_RCG, WIDEN_COLLECTION, FindingKey,
-    Rewritten, add_any_any_rule, filter_rules, row_type,
+    ANY_ANY_NAME, ANY_ANY_SPELLINGS, EVERYWHERE, MAX_PORT, NETWORK, REWRITES, T_FIREWALL, T_RCG, WIDEN_COLLECTION,
+    FindingKey, Rewritten, add_any_any_rule, as_range, filter_rules, halves, row_type, split_ports,
 )
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -324,3 +326,36 @@ def test_any_any_rule_is_seen_however_it_is_written(spelling, name):
     case = ESTATES[name]
     widened = add_any_any_rule(list(case.rows), WIDENABLE[name], spelling)
     assert_same(_literal(name), verdicts(widened.rows, case.options, widened), f"any/any as {spelling} on {name}")
+
+
+# --- the rewrites' own building blocks are equivalences ------------------------------------------
+
+@given(st.one_of(st.ip_addresses(v=4).map(lambda a: ipaddress.ip_network(f"{a}/{int(a) % 32}", strict=False)),
+                 st.ip_addresses(v=6).map(lambda a: ipaddress.ip_network(f"{a}/{int(a) % 128}", strict=False))))
+def test_cidr_halves_and_ranges_hold_exactly_the_cidr(network):
+    low, high = (ipaddress.ip_network(h) for h in halves(str(network)))
+    assert low.network_address == network.network_address and high.broadcast_address == network.broadcast_address
+    assert int(low.broadcast_address) + 1 == int(high.network_address)
+    if network.version == 4:
+        first, last = as_range(str(network)).split("-")
+        assert (first, last) == (str(network.network_address), str(network.broadcast_address))
+
+
+@given(st.integers(0, MAX_PORT - 1).flatmap(lambda low: st.tuples(st.just(low), st.integers(low + 1, MAX_PORT))),
+       st.integers(0, MAX_PORT))
+def test_port_range_halves_are_adjacent_and_cover_the_range(bounds, choice):
+    low, high = bounds
+    first, second = split_ports(f"{low}-{high}", choice)
+    (a, b), (c, d) = (tuple(map(int, part.split("-"))) for part in (first, second))
+    assert (a, d) == (low, high) and b + 1 == c and a <= b and c <= d
+    assert split_ports("*", choice)[0].startswith("0-") and split_ports("*", choice)[1].endswith(f"-{MAX_PORT}")
+
+
+@pytest.mark.parametrize("rewrite", sorted(REWRITES))
+def test_rewrites_leave_their_input_alone(rewrite):
+    """Pure functions: the baselines and every other example share the estates' rows."""
+    for name in ("examples/hub-spoke.json", "examples/tutorial.json", "scenarios/vwan-secured-hub.json"):
+        rows = list(ESTATES[name].rows)
+        before = json.dumps(rows)
+        rewritten = REWRITES[rewrite](rows, EVERYWHERE)
+        assert json.dumps(rows) == before and rewritten.rows is not rows
