@@ -6,8 +6,8 @@ address moved into an IP group, a rule renamed or split), and widening an IP gro
 changes the lines even though no rule text changed.
 
 Network rules are evaluated first-match (denies included) per source atom of the subnet, per
-protocol and IP version; adjacent destination intervals with the same allowed ports are merged,
-and each remaining interval is one line ("TCP 443 to 20.0.0.0/8"). Service tags and FQDNs in
+protocol and IP version; port ranges allowed on the same destinations form one port set, and
+each of its merged destination intervals is one line ("TCP 443 to 20.0.0.0/8"). Service tags and FQDNs in
 network rules have no offline prefixes, so they are listed by name with the ports of the Allow
 rules naming them. Application rules are listed as allowed "PROTOCOL:port pattern" pairs from the
 Allow rules whose sources may include the subnet. What could not be read is listed by name; the
@@ -58,21 +58,27 @@ def describe_span(start: int, end: int, version: int) -> str:
 
 
 def _region_lines(rules: NetworkRules, atom, protocol: str) -> list[str]:
+    """Lines for the allowed (destination, port) set, grouped so each port set is named once.
+
+    Port ranges allowed on exactly the same destinations are one port set; each of its
+    destination intervals is one line. The grouping depends only on the allowed set, so any
+    spelling of the same traffic gives the same lines ("TCP 22 to 0.0.0.0/0" and
+    "TCP 443 to 20.0.0.0/8", not the pieces of 0.0.0.0/0 that 20.0.0.0/8 cuts).
+    """
     lines = []
     for version in (4, 6):
         found = rules.allowed_region(atom, protocol, version, LOWER)
-        merged: list[list] = []  # [start, end, ports], adjacent intervals with equal ports joined
-        for index, ports in enumerate(found.ports):
-            if not ports:
-                continue
-            start, end = found.cuts[index], found.cuts[index + 1]
-            if merged and merged[-1][1] == start and merged[-1][2] == ports:
-                merged[-1][1] = end
-            else:
-                merged.append([start, end, ports])
-        for start, end, ports in merged:
+        pieces = [(found.cuts[i], found.cuts[i + 1], ports) for i, ports in enumerate(found.ports) if ports]
+        port_cuts = sorted({b for _, _, ports in pieces for b in ports.boundaries()})
+        by_destinations: dict[IntervalSet, list[tuple[int, int]]] = {}
+        for low, high in zip(port_cuts, port_cuts[1:]):
+            destinations = IntervalSet.of((start, end) for start, end, ports in pieces if low in ports)
+            if destinations:
+                by_destinations.setdefault(destinations, []).append((low, high))
+        for destinations, port_spans in by_destinations.items():
+            ports = IntervalSet.of(port_spans)
             label = protocol.upper() if protocol == ICMP else f"{protocol.upper()} {describe_ports(ports)}"
-            lines.append(f"{label} to {describe_span(start, end, version)}")
+            lines += [f"{label} to {describe_span(start, end, version)}" for start, end in destinations.spans]
     return lines
 
 
