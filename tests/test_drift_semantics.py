@@ -156,3 +156,15 @@ def test_check_skips_an_approval_of_another_format_given_directly():
     assert failures(result) == frozenset()
     assert {s.resource_id.lower() for s in result.skipped} >= clusters_behind_hub()
     assert all("re-approve" in s.reason for s in result.skipped)
+
+
+def test_an_unreadable_ip_group_is_named_not_read_as_no_traffic(drift, tmp_path):
+    """The IP group a rule reaches disappears: the traffic through it is unknown, and says so."""
+    rows = [r for r in EQUIVALENT["moved into an IP group"] if r["id"] != DEST_GROUP]
+    assert {key[1].lower() for key in drift(rows)} == clusters_behind_hub()
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(APPROVED))
+    new.write_text(json.dumps(rows))
+    document = json.loads(run("diff", str(old), str(new), "--json").stdout)
+    for cluster in document["clusters"]:
+        assert any(" cannot read " in line and "ipg-partner" in line for line in cluster["changes"]), cluster
