@@ -22,7 +22,7 @@ from weakref import WeakKeyDictionary
 from ..firewall_rules import APPLICATION
 from .addresses import AddressSet, parse_addresses
 from .intervals import IntervalSet
-from .network_rules import LOWER, UPPER, CompiledRule, NetworkRules, ip_group_addresses, network_rules, source_atoms
+from .network_rules import LOWER, CompiledRule, NetworkRules, ip_group_addresses, network_rules, source_atoms
 from .ports import ALL_PORTS, ICMP, TCP, UDP, USABLE_PORTS
 
 if TYPE_CHECKING:
@@ -112,7 +112,9 @@ def network_lines(rules: NetworkRules, sources: AddressSet) -> tuple[tuple[str, 
     else:
         rendered = {f"from {', '.join(part.describe(limit=1_000_000))}: {line}"
                     for lines, part in by_lines.items() for line in lines}
-    unknown = {gap for rule in rules.rules if rule.gaps and rule.box(UPPER)[0].overlaps(sources) for gap in rule.gaps}
+    # A rule whose sources are unreadable may apply to the subnet, Allow or Deny alike.
+    unknown = {gap for rule in rules.rules if rule.gaps and (rule.sources.unknown or rule.sources.ips.overlaps(sources))
+               for gap in rule.gaps}
     return tuple(sorted(rendered)), tuple(sorted(unknown))
 
 
