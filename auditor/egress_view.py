@@ -14,7 +14,7 @@ import hashlib
 import json
 from typing import Any
 
-from .analysis.subnet_egress import subnet_egress
+from .analysis.subnet_egress import subnet_egress, uncovered_lines
 from .model import Estate
 from .rulesets import effective_rules
 from .rows import id_key
@@ -125,12 +125,13 @@ def _egress_changes(name: str, before: dict[str, Any], after: dict[str, Any],
     for key in sorted(old_egress.keys() & new_egress.keys()):
         prefix = f"subnet '{name}' via firewall '{firewalls.get(key, {}).get('name') or key}'"
         old, new = old_egress[key], new_egress[key]
-        for label, field in (("now also allows", "network"), ("now allows", "application"),
-                             ("cannot read", "unknown")):
-            changes += [f"{prefix} {label} {line}" for line in sorted(set(new[field]) - set(old[field]))]
-        for label, field in (("no longer allows", "network"), ("no longer allows", "application"),
-                             ("can read again", "unknown")):
-            changes += [f"{prefix} {label} {line}" for line in sorted(set(old[field]) - set(new[field]))]
+        changes += [f"{prefix} now also allows {line}" for line in uncovered_lines(new["network"], old["network"])]
+        changes += [f"{prefix} now allows {line}" for line in sorted(set(new["application"]) - set(old["application"]))]
+        changes += [f"{prefix} cannot read {line}" for line in sorted(set(new["unknown"]) - set(old["unknown"]))]
+        changes += [f"{prefix} no longer allows {line}" for line in uncovered_lines(old["network"], new["network"])]
+        changes += [f"{prefix} no longer allows {line}"
+                    for line in sorted(set(old["application"]) - set(new["application"]))]
+        changes += [f"{prefix} can read again {line}" for line in sorted(set(old["unknown"]) - set(new["unknown"]))]
     return changes
 
 

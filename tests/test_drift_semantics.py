@@ -47,6 +47,16 @@ def estate_rows(rules: list[dict], partner: tuple[str, ...] = ("20.0.0.0/8",), e
     return rows
 
 
+def _with_deny(destinations: list[str]) -> list:
+    """The approved rules behind a higher-priority Deny collection for `destinations` on TCP 443."""
+    rows = estate_rows([network_rule("partner", ["20.0.0.0/8"])])
+    group = next(r for r in rows if r["id"].endswith(POLICY_GROUP))
+    group["properties"]["ruleCollections"].append({
+        "name": "net-deny", "priority": 110, "ruleCollectionType": "FirewallPolicyFilterRuleCollection",
+        "action": {"type": "Deny"}, "rules": [network_rule("block", destinations)]})
+    return rows
+
+
 APPROVED = estate_rows([network_rule("partner", ["20.0.0.0/8"])])
 
 EQUIVALENT = {
@@ -59,7 +69,7 @@ EQUIVALENT = {
 
 CHANGED = {
     "IP group widened": (estate_rows([network_rule("partner", groups=[DEST_GROUP])], partner=("20.0.0.0/7",)),
-                         "now also allows TCP 443 to 20.0.0.0/7", "no longer allows TCP 443 to 20.0.0.0/8"),
+                         "now also allows TCP 443 to 20.0.0.0/7", None),
     "ssh to everything": (estate_rows([network_rule("partner", ["20.0.0.0/8"]),
                                        network_rule("debug", ["*"], ports=["22"])]),
                           "now also allows TCP 22 to 0.0.0.0/0", "now also allows TCP 22 to ::/0"),
@@ -68,6 +78,9 @@ CHANGED = {
     "port range widened": (estate_rows([network_rule("partner", ["20.0.0.0/8"], ports=["443-444"])]),
                       # 444 alone where the subnet already reaches TCP 443 on the same destinations
                       ("now also allows TCP 443-444 to 20.0.0.0/8", "now also allows TCP 444 to 20.0.0.0/8"), None),
+    "deny carves out half": (
+        _with_deny(["20.0.0.0/9"]),
+        "no longer allows TCP 443 to 20.0.0.0/8", None),
 }
 
 
@@ -134,7 +147,7 @@ def test_same_group_name_in_base_and_child_policy_do_not_collide(tmp_path):
     new.write_text(json.dumps(with_groups(["9443"])))
     document = json.loads(run("diff", str(old), str(new), "--json").stdout)
     lines = {line.split("' ", 2)[2] for c in document["clusters"] for line in c["changes"]}
-    assert lines == {"now also allows TCP 8443,9443 to 198.51.100.0/24", "no longer allows TCP 8443 to 198.51.100.0/24"}
+    assert lines == {"now also allows TCP 8443,9443 to 198.51.100.0/24"}
 
 
 def test_old_format_approval_is_refused_with_a_request_to_re_approve(tmp_path):

@@ -16,14 +16,14 @@ lines are then the least the rules are known to allow.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 from weakref import WeakKeyDictionary
 
 from ..firewall_rules import APPLICATION
-from .addresses import AddressSet, parse_addresses
+from .addresses import AddressSet, parse_address, parse_addresses
 from .intervals import IntervalSet
 from .network_rules import LOWER, CompiledRule, NetworkRules, ip_group_addresses, network_rules, source_atoms
-from .ports import ALL_PORTS, ICMP, TCP, UDP, USABLE_PORTS
+from .ports import ALL_PORTS, ICMP, TCP, UDP, USABLE_PORTS, parse_ports
 
 if TYPE_CHECKING:
     from ..model import Estate
@@ -159,3 +159,41 @@ def subnet_egress(estate: "Estate", ruleset: "RuleSet", prefixes: tuple) -> Subn
             unknown = tuple(sorted({*unknown, "the subnet came without address prefixes"}))
         cached = cache[key] = (ruleset, SubnetEgress(network, application, unknown))
     return cached[1]
+
+
+def _line_traffic(line: str) -> tuple[tuple[str, str, int], IntervalSet, AddressSet] | None:
+    """(('from ...', protocol, version), ports, destinations) for an address line; None for named ones."""
+    origin, _, rest = line.rpartition(": ") if line.startswith("from ") else ("", "", line)
+    head, _, destination = rest.partition(" to ")
+    addresses = parse_address(destination)
+    protocol, _, ports = head.partition(" ")
+    if addresses is None or protocol.lower() not in PROTOCOL_ORDER:
+        return None
+    parsed = ALL_PORTS if protocol.lower() == ICMP else (USABLE_PORTS if ports == "*" else parse_ports(ports.split(",")).ports)
+    return (origin, protocol, 4 if addresses.v4 else 6), parsed, addresses
+
+
+def uncovered_lines(lines: Iterable[str], others: Iterable[str]) -> list[str]:
+    """The lines of `lines` whose traffic `others` does not wholly allow too.
+
+    Comparing traffic rather than text keeps a regrouping quiet: when a deny cuts 20.0.0.0/9
+    out of "TCP 443 to 20.0.0.0/8", the new "TCP 443 to 20.128.0.0/9" is no gain, only the old
+    line is a loss.
+    """
+    parsed_others = [p for p in map(_line_traffic, others) if p is not None]
+    other_text = set(others)
+    found = []
+    for line in lines:
+        parsed = _line_traffic(line)
+        if parsed is None:
+            if line not in other_text:
+                found.append(line)
+            continue
+        key, ports, addresses = parsed
+        same = [(p, a) for k, p, a in parsed_others if k == key]
+        cuts = sorted({b for p, _ in same for b in p.boundaries()} | set(ports.boundaries()))
+        covered = all(AddressSet().union(*(a for p, a in same if low in p)).covers(addresses)
+                      for low, high in zip(cuts, cuts[1:]) if low in ports)
+        if not covered:
+            found.append(line)
+    return found
