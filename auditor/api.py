@@ -17,7 +17,7 @@ from .egress import (
     FIREWALL, FIREWALL_PUBLIC_IP, UNKNOWN, UNRESOLVED, EgressPath, Hop, NextHop, reachable_firewall_ips,
     reachable_firewalls,
 )
-from .egress_view import cluster_views, diff_cluster_view
+from .egress_view import VIEW_FORMAT, cluster_views, diff_cluster_view
 from .findings import Finding, Outcome, Severity, Status, fail, fingerprint, passed, skipped
 from .firewall_rules import (
     APPLICATION, NAT, NETWORK, FirewallRule, is_full_port_range, is_unrestricted_address,
@@ -84,7 +84,7 @@ __all__ = [
     "AgentPool", "Check", "CheckMeta", "EgressPath", "Estate", "Finding", "Firewall", "FirewallPolicy",
     "FirewallRule", "Hop", "IpGroup", "ManagedCluster", "NextHop", "Outcome", "Peering", "PublicIp", "Route",
     "RouteDecision", "RouteTable", "RuleCollectionGroup", "RuleSet", "Severity", "Status", "Subnet",
-    "VirtualNetwork", "cluster_views", "diff_cluster_view", "effective_rules", "fail", "fingerprint", "is_full_port_range", "is_unrestricted_address",
+    "VIEW_FORMAT", "VirtualNetwork", "cluster_views", "diff_cluster_view", "effective_rules", "fail", "fingerprint", "is_full_port_range", "is_unrestricted_address",
     "parse_network", "passed", "reachable_firewall_ips", "reachable_firewalls", "skipped",
 ]
 __all__ += [

@@ -5,11 +5,15 @@ from pathlib import Path
 from typing import Any
 
 from .collect.snapshot import InputError, read_json
-from .egress_view import cluster_views, diff_cluster_view
+from .egress_view import VIEW_FORMAT, cluster_views, diff_cluster_view
 from .model import Estate
 
 FORMAT = "aksaudit-egress-baseline"
-VERSION = 1
+# 2: firewalls described by the traffic they allow per subnet. Version 1 files described them by
+# rule names and text; comparing them with today's view would report every cluster as drifted,
+# so they are refused with a request to re-approve (an error fails closed: no scan can read a
+# stale approval as "no drift").
+VERSION = VIEW_FORMAT
 
 
 def approval_document(estate: Estate, *, source: str, approved_at: str) -> dict[str, Any]:
@@ -20,6 +24,10 @@ def approval_document(estate: Estate, *, source: str, approved_at: str) -> dict[
 def load_approval(path: str | Path) -> dict[str, Any]:
     name = str(path)
     document = read_json(path)
+    if isinstance(document, dict) and document.get("format") == FORMAT and document.get("version") == 1:
+        raise InputError(f"{name}: approved in egress view format 1 (firewall rules by name and text), which "
+                         f"this version no longer compares; re-approve with 'aksaudit baseline approve "
+                         f"--snapshot SNAPSHOT -o {name}' after reviewing the estate")
     if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("version") != VERSION:
         raise InputError(f"{name}: not an aksaudit egress baseline ('format': '{FORMAT}', 'version': {VERSION})")
     if not isinstance(document.get("clusters"), dict):

@@ -1,5 +1,9 @@
 """A canonical, comparable description of what decides each cluster's egress.
 
+Firewalls are described by the traffic they allow from each AKS subnet
+(`analysis.subnet_egress`), never by rule names or text: renaming, splitting or re-spelling a
+rule is not drift, widening an IP group is. Firewalls are keyed by their full lower-cased id.
+
 Approved egress baselines (DRIFT001) and `aksaudit diff` both compare these descriptions, so
 they agree on what counts as an egress-relevant change. Only what steers or filters traffic is
 recorded; etags, provisioning states and timestamps never appear, so churn is not drift.
@@ -10,24 +14,14 @@ import hashlib
 import json
 from typing import Any
 
-from .firewall_rules import FirewallRule
+from .analysis.subnet_egress import subnet_egress, uncovered_lines
 from .model import Estate
 from .rulesets import effective_rules
 from .rows import id_key
 
-
-def rule_summary(rule: FirewallRule) -> str:
-    """One line saying what a rule lets through: the unit 'gained/lost/changed' is reported in."""
-    parts = [f"{rule.action} {rule.kind}"]
-    fields = (("from", rule.source_addresses + tuple(f"ipgroup:{g.rsplit('/', 1)[-1]}" for g in rule.source_ip_groups)),
-              ("to", rule.destination_addresses + tuple(f"ipgroup:{g.rsplit('/', 1)[-1]}" for g in rule.destination_ip_groups)
-               + rule.destination_fqdns),
-              ("ports", rule.destination_ports), ("protocols", rule.protocols), ("fqdns", rule.target_fqdns),
-              ("urls", rule.target_urls), ("tags", rule.fqdn_tags), ("categories", rule.web_categories))
-    for label, values in fields:
-        if values:
-            parts.append(f"{label} {','.join(sorted(values))}")
-    return " ".join(parts)
+# The shape of the views below; an approved baseline records it (as its 'version') so a view of
+# another shape is never compared with today's.
+VIEW_FORMAT = 2
 
 
 def route_summary(route) -> str:
@@ -57,22 +51,28 @@ def cluster_views(estate: Estate) -> dict[str, dict[str, Any]]:
             subnet["next_hops"][hop.route.address_prefix] = {
                 "next_hop": route_summary(hop.route), "kind": hop.next_hop.kind if hop.next_hop else "",
                 "firewall": target}
-        view["subnets"][id_key(path.subnet_id)] = subnet
+        subnet["steering"] = _steering(path)
+        subnet["egress"] = {}
         for firewall in path.firewalls:
             ruleset = effective_rules(estate, firewall)
-            rules = {f"{r.owner_id.rsplit('/', 1)[-1]}:{r.locus}": rule_summary(r) for r in ruleset.rules}
+            prefixes = path.subnet.prefixes if path.subnet else ()
+            subnet["egress"][id_key(firewall.id)] = subnet_egress(estate, ruleset, prefixes).as_dict()
             view["firewalls"][id_key(firewall.id)] = {
                 "firewall": firewall.id, "name": firewall.header.name, "private_ips": sorted(firewall.private_ips),
-                "policy": firewall.policy_id, "rules": rules, "rules_digest": _digest(rules),
-                "threat_intel_mode": ruleset.threat_intel_mode}
+                "policy": firewall.policy_id, "threat_intel_mode": ruleset.threat_intel_mode}
+        subnet["egress_digest"] = _digest([subnet["steering"], subnet["egress"]])
+        view["subnets"][id_key(path.subnet_id)] = subnet
     return views
 
 
-def _locus_label(locus: str) -> tuple[str, str]:
-    """('net', 'temp-debug') from 'rcg:ruleCollections/net/rules/temp-debug'."""
-    _, _, path = locus.partition(":")
-    parts = path.split("/")
-    return (parts[1] if len(parts) > 1 else path, parts[-1])
+def _steering(path) -> str:
+    """Where the subnet's public traffic goes: its firewalls, or 'not steered' with the deciding route."""
+    if path.firewalls:
+        return "firewall " + ", ".join(sorted(id_key(f.id) for f in path.firewalls))
+    routes = [f"{hop.route.address_prefix} {route_summary(hop.route)}" for hop in path.hops]
+    if path.decision is not None and path.decision.uncovered or not routes:
+        routes.append("Azure's default route to the Internet")
+    return "not steered: " + "; ".join(routes)
 
 
 def diff_cluster_view(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -92,6 +92,8 @@ def diff_cluster_view(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
             changes.append(f"subnet '{name}' route table {_short(before['route_table'])} → {_short(after['route_table'])}")
         changes.extend(_diff_map(before["routes"], after["routes"], lambda p: f"route {p}",
                                  lambda p, a, b: f"{p} next hop {a} → {b}"))
+        if before.get("egress_digest") != after.get("egress_digest"):
+            changes.extend(_egress_changes(name, before, after, {**old.get("firewalls", {}), **new.get("firewalls", {})}))
     old_fw, new_fw = old.get("firewalls", {}), new.get("firewalls", {})
     for key in sorted(old_fw.keys() - new_fw.keys()):
         changes.append(f"egress no longer reaches firewall '{old_fw[key]['name']}'")
@@ -105,23 +107,31 @@ def diff_cluster_view(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         if before.get("threat_intel_mode") != after.get("threat_intel_mode"):
             changes.append(f"firewall '{after['name']}' threat intelligence {before.get('threat_intel_mode') or '(unset)'}"
                            f" → {after.get('threat_intel_mode') or '(unset)'}")
-        if before["rules_digest"] != after["rules_digest"]:
-            changes.extend(_rule_changes(before["rules"], after["rules"]))
     return changes
 
 
-def _rule_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
+def _egress_changes(name: str, before: dict[str, Any], after: dict[str, Any],
+                    firewalls: dict[str, dict[str, Any]]) -> list[str]:
+    """Where the subnet's public traffic goes, and what each firewall lets it reach, before and after."""
     changes = []
-    for locus in sorted(after.keys() - before.keys()):
-        collection, rule = _locus_label(locus)
-        changes.append(f"rule collection '{collection}' gained rule '{rule}' ({after[locus]})")
-    for locus in sorted(before.keys() - after.keys()):
-        collection, rule = _locus_label(locus)
-        changes.append(f"rule collection '{collection}' lost rule '{rule}'")
-    for locus in sorted(before.keys() & after.keys()):
-        if before[locus] != after[locus]:
-            collection, rule = _locus_label(locus)
-            changes.append(f"rule '{rule}' in collection '{collection}' changed: {before[locus]} → {after[locus]}")
+    if before["steering"] != after["steering"]:
+        def named(steering: str) -> str:
+            if not steering.startswith("firewall "):
+                return steering
+            ids = steering.removeprefix("firewall ").split(", ")
+            return "firewall " + ", ".join(f"'{firewalls.get(i, {}).get('name') or i}'" for i in ids)
+        changes.append(f"subnet '{name}' public traffic: {named(before['steering'])} → {named(after['steering'])}")
+    old_egress, new_egress = before["egress"], after["egress"]
+    for key in sorted(old_egress.keys() & new_egress.keys()):
+        prefix = f"subnet '{name}' via firewall '{firewalls.get(key, {}).get('name') or key}'"
+        old, new = old_egress[key], new_egress[key]
+        changes += [f"{prefix} now also allows {line}" for line in uncovered_lines(new["network"], old["network"])]
+        changes += [f"{prefix} now allows {line}" for line in sorted(set(new["application"]) - set(old["application"]))]
+        changes += [f"{prefix} cannot read {line}" for line in sorted(set(new["unknown"]) - set(old["unknown"]))]
+        changes += [f"{prefix} no longer allows {line}" for line in uncovered_lines(old["network"], new["network"])]
+        changes += [f"{prefix} no longer allows {line}"
+                    for line in sorted(set(old["application"]) - set(new["application"]))]
+        changes += [f"{prefix} can read again {line}" for line in sorted(set(old["unknown"]) - set(new["unknown"]))]
     return changes
 
 

@@ -2,9 +2,12 @@
 
 **What it checks**
 With `--approved egress-baseline.json` (written by `aksaudit baseline approve`), every cluster's
-egress path — its subnets, their route tables and routes, the next hops that decide Internet
-traffic, the firewall they land on and a digest of that firewall's effective rules — must equal
-the approved one. Clusters missing from the approval and approved clusters that disappeared are
+egress — its subnets, their route tables and routes, where each subnet's public traffic is
+steered (which firewall, or the route that lets it out unfiltered) and the traffic that firewall
+allows from the subnet — must equal the approved one. The traffic is computed, not read off rule
+text: renaming or splitting a rule, splitting a CIDR or moving addresses into an IP group is not
+drift; widening an IP group's contents is. An approval written by an older version (format 1) is
+refused with a request to re-approve. Clusters missing from the approval and approved clusters that disappeared are
 reported too. Without an approved baseline the check has nothing to compare and reports nothing.
 
 **Why it matters**
@@ -18,7 +21,7 @@ Review the change in the finding. If it was intended, re-approve (`aksaudit base
 """
 from aksaudit.api import (
     T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_VNET, CheckMeta, Severity,
-    cluster_views, diff_cluster_view, fail, passed, skipped,
+    VIEW_FORMAT, cluster_views, diff_cluster_view, fail, passed, skipped,
 )
 
 META = CheckMeta(
@@ -36,6 +39,11 @@ META = CheckMeta(
 def evaluate(estate, options):
     approved = options.get("approved")
     if not approved:
+        return
+    if approved.get("version") != VIEW_FORMAT:
+        for view in sorted(cluster_views(estate).values(), key=lambda v: v["cluster"].lower()):
+            yield skipped(view["cluster"], f"the approved egress baseline is format {approved.get('version')!r}, not "
+                          f"{VIEW_FORMAT}: re-approve with 'aksaudit baseline approve'")
         return
     approved_clusters = approved.get("clusters", {})
     current = cluster_views(estate)
