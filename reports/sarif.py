@@ -255,7 +255,12 @@ def truncation_warning(run: Run) -> str:
 
 def run_dict(result: ScanResult, run: Run) -> dict[str, Any]:
     severities = rule_severities(run)
-    rules = [rule(check, severities.get(check.id)) for check in sorted(result.checks_run, key=lambda c: c.id)]
+    used = {finding.check_id for finding in run.findings}
+    # The whole-scan run documents every check that ran; a subscription's run only the rules its
+    # results use: at 2,000 subscriptions, twenty help texts in every clean run would be most of
+    # what is uploaded, for nothing code scanning shows.
+    rules = [rule(check, severities.get(check.id)) for check in sorted(result.checks_run, key=lambda c: c.id)
+             if run.scope == ALL_SCOPE or check.id in used]
     rule_index = {r["id"]: index for index, r in enumerate(rules)}
     for finding in run.findings:  # a finding of a check that is no longer loaded still needs a rule
         if finding.check_id not in rule_index:
