@@ -139,8 +139,11 @@ class FakeCodeScanning:
                 if (not tool_name or key[1] == tool_name) and (not ref or key[0] == ref)
                 and (not state or a["state"] == state)]
 
+    def alerts_numbered(self) -> dict[int, dict[str, Any]]:
+        return {a["number"]: a for a in self.alerts.values()}
+
     def by_number(self, number: int) -> dict[str, Any] | None:
-        return next((a for a in self.alerts.values() if a["number"] == number), None)
+        return self.alerts_numbered().get(number)
 
 
 def _rule_view(rule: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
