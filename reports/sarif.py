@@ -124,8 +124,6 @@ def scope_gaps(result: ScanResult) -> tuple[dict[str, list[str]], list[str]]:
     by_scope: dict[str, list[str]] = {}
     everywhere: list[str] = []
     unreadable = unreadable_subscriptions(result)
-    for subscription in unreadable:
-        by_scope.setdefault(scope_name(subscription), []).append(f"subscription {subscription} could not be read")
     known = sorted({*result.subscriptions, *unreadable, *(f.subscription_id for f in result.findings)} - {""},
                    key=len, reverse=True)
     for error in result.errors:
@@ -133,8 +131,9 @@ def scope_gaps(result: ScanResult) -> tuple[dict[str, list[str]], list[str]]:
         if not named:
             everywhere.append(f"scan-wide gap: {error}")
         for subscription in named:
-            if subscription not in unreadable:
-                by_scope.setdefault(scope_name(subscription), []).append(error)
+            by_scope.setdefault(scope_name(subscription), []).append(error)
+    for subscription in unreadable:  # named unreadable by the collector, whatever its errors said
+        by_scope.setdefault(scope_name(subscription), []).append(f"subscription {subscription} could not be read")
     for skip in result.skipped:
         reason = f"{skip.check_id} skipped on {skip.resource_id}: {skip.reason}"
         subscription = subscription_of(skip.resource_id)
