@@ -140,6 +140,61 @@ def test_fake_rejects_over_limit_deliveries_and_invalid_alert_updates():
         assert unauthorised.value.status == 401
 
 
+def test_client_waits_out_rate_limits_and_server_errors_then_goes_on():
+    waits = []
+    with running() as (url, fake):
+        fake.faults = [(502, {}, "Bad Gateway"),
+                       (403, {"Retry-After": "7"}, "You have exceeded a secondary rate limit")]
+        client = CodeScanning(url, fake.repository, fake.token, sleep=waits.append)
+        sarif_id = client.upload(gzip.compress(sarif_text([sarif_run("a.sarif", synthetic_run(1))]).encode()), SHA, REF)
+        assert sarif_id in fake.deliveries
+        assert waits == [1.0, 7.0]
+        fake.faults = [(422, {}, "Invalid request")]
+        with pytest.raises(ApiError) as final:
+            client.update_alert(1, "dismissed", "won't fix", "x")
+        assert final.value.status == 422 and waits == [1.0, 7.0]
+
+
+# --- triage decisions -------------------------------------------------------------------------------
+
+def run_with(results: list[dict]) -> object:
+    raw = synthetic_run(1)
+    raw["results"] = results
+    return sarif_run("a.sarif", raw)
+
+
+def sarif_result(rule_id: str, path: str, message: str, suppression: dict | None = None) -> dict:
+    properties = {"fingerprint": f"{rule_id}{path}{message}", "severity": "high"}
+    if suppression:
+        properties["suppression"] = suppression
+    return {"ruleId": rule_id, "message": {"text": message}, "properties": properties,
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": path}}}]}
+
+
+def alert(number: int, rule_id: str, path: str, message: str, state: str = "open", comment: str | None = None) -> dict:
+    return {"number": number, "state": state, "rule": {"id": rule_id}, "dismissed_comment": comment,
+            "dismissed_reason": "won't fix" if state == "dismissed" else None,
+            "most_recent_instance": {"category": "aksaudit/s-0001/", "message": {"text": message},
+                                     "location": {"path": path}}}
+
+
+def test_triage_tells_results_of_one_rule_on_one_resource_apart_and_follows_changed_expiry():
+    from aksaudit.github.triage import dismissal_comment, triage
+    later = {"reason": "pilot", "expires": "2031-01-01", "source": "aksaudit.toml"}
+    run = run_with([sarif_result("FW003", "azure/rcg", "rule a", later), sarif_result("FW003", "azure/rcg", "rule b")])
+    old_comment = dismissal_comment({**later, "expires": "2030-01-01"})
+    alerts = [alert(1, "FW003", "azure/rcg", "rule a", "dismissed", old_comment),
+              alert(2, "FW003", "azure/rcg", "rule b", "dismissed", old_comment),
+              alert(3, "FW003", "azure/other", "rule c", "dismissed", "a person's reason"),
+              {**alert(4, "UDR001", "azure/gone", "x"), "most_recent_instance": {
+                  "category": "aksaudit/s-9999/", "message": {"text": "x"}, "location": {"path": "azure/gone"}}}]
+    decided = triage([run], [run], alerts, "won't fix")
+    assert {(a.number, a.why) for a in decided.actions} == {(1, "update"), (2, "reopen")}
+    assert next(a for a in decided.actions if a.number == 1).comment == dismissal_comment(later)
+    assert dict(decided.absent) == {"aksaudit/s-9999": 1}
+    assert len(dismissal_comment({"reason": "x" * 400, "expires": None})) == 280
+
+
 # --- one subscription, through the action's own upload step ------------------------------------------
 
 SUPPRESS_FW001 = """

@@ -84,6 +84,9 @@ class FakeCodeScanning:
     alerts: dict[tuple[str, str, str, str, str], dict[str, Any]] = field(default_factory=dict)
     analyses: list[dict[str, Any]] = field(default_factory=list)  # {ref, category, tool, results, executionSuccessful}
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # Answers served before the next real ones: (status, headers, message), e.g. a secondary rate
+    # limit (403 with Retry-After) or a 502 from the load balancer.
+    faults: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- processing ----------------------------------------------------------------------------
@@ -231,6 +234,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(404, {"message": "Not Found"})
         if self.headers.get("Authorization") not in (f"Bearer {fake.token}", f"token {fake.token}"):
             return self._send(401, {"message": "Bad credentials"})
+        with fake.lock:
+            fault = fake.faults.pop(0) if fake.faults else None
+        if fault is not None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            return self._send(fault[0], {"message": fault[2]}, fault[1])
         kind, item = match.group(3), match.group(4)
         query = dict(urllib.parse.parse_qsl(split.query))
         length = int(self.headers.get("Content-Length") or 0)
