@@ -11,4 +11,3 @@ MAX_RESULTS_PER_RUN = 25_000  # rejected above; only the top 5,000 are kept
 MAX_RULES_PER_RUN = 25_000
 MAX_DISMISSED_COMMENT = 280
 DISMISSED_REASONS = ("false positive", "won't fix", "used in tests")
-PROCESSING_STATES = ("pending", "complete", "failed")

@@ -131,6 +131,3 @@ def upload(runs: Iterable[SarifRun], client: CodeScanning, *, commit_sha: str, r
     return Outcome(scanned, tuple(done), held, len(batches), tuple(rejected), decided, applied, tuple(errors),
                    previous_absent)
 
-
-def upload_dir(sarif_dir: str | Path, client: CodeScanning, **options) -> Outcome:
-    return upload(read_sarif_dir(sarif_dir), client, **options)
