@@ -142,3 +142,13 @@ def test_a_skipped_outcome_holds_back_the_subscription_of_its_resource():
     gap = dataclasses.replace(result, skipped=(SkippedOutcome("UDR001", spoke_resource, "", "route table unreadable"),))
     assert completeness(gap) == {f"subscription-{HUB_SUBSCRIPTION}.sarif": (True, True),
                                  f"subscription-{SPOKE_SUBSCRIPTION}.sarif": (False, False)}
+
+
+def test_a_held_back_subscription_stays_pseudonymous_when_ids_are_redacted():
+    from aksaudit.redact import redact_result
+    result = scan_example(DRIFTED)
+    gap = dataclasses.replace(result, errors=(f"subscription {SPOKE_SUBSCRIPTION} could not be read: denied",),
+                              meta={"unreadable_subscriptions": [SPOKE_SUBSCRIPTION]})
+    files = sarif.render_per_subscription(redact_result(gap))
+    assert not any(SPOKE_SUBSCRIPTION in name or SPOKE_SUBSCRIPTION in text for name, text in files.items())
+    assert sorted(completeness(redact_result(gap)).values()) == [(False, False), (True, True)]
