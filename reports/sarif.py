@@ -42,7 +42,7 @@ from aksaudit.engine import ScanResult
 from aksaudit.findings import Finding, Severity, subscription_of
 from aksaudit.rows import last_segment
 
-from .sarif_rules import INFORMATION_URI, LEVEL, SECURITY_SEVERITY, rule
+from .sarif_rules import INFORMATION_URI, LEVEL, rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 MAX_RESULTS = 5000  # GitHub shows only the top 5,000 results of a run; we choose which ones
@@ -213,8 +213,6 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
             "azure": {"resourceId": finding.resource_id, "subscriptionId": finding.subscription_id,
                       "locus": finding.locus},
             "fingerprint": finding.fingerprint,
-            # Undocumented as a result property: harmless if ignored, exact if honoured (docs/github.md).
-            **({"security-severity": SECURITY_SEVERITY[finding.severity]} if finding.severity in SECURITY_SEVERITY else {}),
             **_suppression_property(finding),
         },
         **_suppressions(finding),
