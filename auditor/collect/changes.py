@@ -156,9 +156,13 @@ class ChangeHistory:
 
 
 def change_reader(clients: Any, options: Any, progress: Progress | None = None, clock: Clock | None = None) -> GraphReader:
-    """A reader like the estate's (`collect_live`): same quota limiter, retries and budget rules."""
+    """A reader like the estate's (`collect_live`), with the same retries and budget rules and
+    the very same quota limiter (`clients.limits`): the history's pages are scheduled within the
+    quota window the estate's queries left, not as if the scan had sent nothing."""
     clock = clock or SystemClock()
-    limiter = QuotaLimiter(clock, poll=QuotaLimiter.POLL if isinstance(clock, SystemClock) else None)
+    limits = getattr(clients, "limits", None)
+    limiter = limits.graph(clock) if limits is not None else \
+        QuotaLimiter(clock, poll=QuotaLimiter.POLL if isinstance(clock, SystemClock) else None)
     return GraphReader(clients.graph, clock=clock, limiter=limiter, policy=options.retry,
                        budget=Budget(clock, options.retry.budget), progress=progress or NullProgress(),
                        page_size=options.page_size, timeout=options.timeout)
