@@ -72,12 +72,13 @@ class ArmLimiter:
                 bucket = self._bucket(key, now)
                 if now < bucket.held_until:
                     wait = bucket.held_until - now
-                elif bucket.tokens >= 1.0:
-                    bucket.tokens -= 1.0
+                elif bucket.tokens >= 1.0 - 1e-6:  # refill arithmetic in floats lands a hair short
+                    bucket.tokens = max(0.0, bucket.tokens - 1.0)
                     self.waited += waited
                     return waited
                 else:
                     wait = (1.0 - bucket.tokens) / self.rates.refill_per_second
+            wait = max(wait, 0.001)
             self._clock.sleep(wait)
             waited += wait
 

@@ -24,6 +24,7 @@ from ..rows import id_key
 from .clients import AzureClients
 from .graph import GraphReader, GraphScope, QueryOutcome, describe
 from .identity import auth_failure, is_auth_failure
+from .interrupt import interruptible
 from .live_only import LIVE_ONLY_TYPES, read_live_only
 from .lookups import ARM_WORKERS, LookupRunner
 from .progress import NullProgress, Progress
@@ -294,6 +295,13 @@ def lookup_runner(clients: AzureClients, options: LiveOptions, clock: Clock | No
 def worker_pool(workers: int, prefix: str, clients: AzureClients, progress: Progress) -> Iterator[ThreadPoolExecutor]:
     """A scan's worker threads: on the way out, a failed scan cancels what is queued, an
     authentication failure becomes the actionable AuthenticationFailed, and progress closes."""
+    with interruptible():  # a Ctrl-C that a finalizer swallowed still stops the scan
+        with _pool(workers, prefix, clients, progress) as pool:
+            yield pool
+
+
+@contextmanager
+def _pool(workers: int, prefix: str, clients: AzureClients, progress: Progress) -> Iterator[ThreadPoolExecutor]:
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=prefix)
     interrupted = False
     try:
