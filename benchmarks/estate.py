@@ -96,6 +96,10 @@ class Plan:
     clusters_per_subscription: int = 4
     workload_rules: int = 240  # rules in each hub's workload rule collection group
     base_rules: int = 120  # rules in the organisation-wide base policy
+    # Every hub firewall lacks AKS's required egress, so AKS003 judges every cluster behind one
+    # and a live scan must ask the AKS API for each such cluster's own dependency list: the
+    # estate where those lookups are the main cost.
+    aks_egress_blocked: bool = False
 
     @property
     def hubs(self) -> int:
@@ -258,6 +262,7 @@ class Hub:
     nat_group_id: str
     aks_ip_group_id: str
     kind: str  # the injected misconfiguration, '' for none
+    blocks_aks_egress: bool = False  # its rules lack AKS's required egress
 
     @property
     def firewall_subnet(self) -> str:
@@ -280,7 +285,8 @@ def _hub(plan: Plan, index: int) -> Hub:
         workload_group_id=f"{policy}/ruleCollectionGroups/rcg-workloads",
         nat_group_id=f"{policy}/ruleCollectionGroups/rcg-dnat",
         aks_ip_group_id=arm_id(sub, policy_group, "Microsoft.Network", "ipGroups", f"ipg-aks-spokes-{index:04d}"),
-        kind=HUB_KINDS[(index // 2) % len(HUB_KINDS)] if index % 2 == 0 else "",
+        kind=(kind := HUB_KINDS[(index // 2) % len(HUB_KINDS)] if index % 2 == 0 else ""),
+        blocks_aks_egress=plan.aks_egress_blocked or kind == "required_egress_blocked",
     )
 
 
@@ -388,7 +394,7 @@ def _hub_groups(plan: Plan, hub: Hub, app_groups: list[str]) -> Iterator[dict[st
     ]
     aks_app = [_app_rule("ubuntu-updates", aks, ["security.ubuntu.com", "azure.archive.ubuntu.com",
                                                  "changelogs.ubuntu.com"], protocols=(("Http", 80),))]
-    if hub.kind != "required_egress_blocked":
+    if not hub.blocks_aks_egress:
         aks_app.insert(0, _app_rule("aks-fqdn-tag", aks, [], ["AzureKubernetesService"],
                                     protocols=(("Http", 80), ("Https", 443))))
     yield _row(hub.aks_group_id, "microsoft.network/firewallpolicies/rulecollectiongroups", hub.sub, hub.policy_group,
@@ -666,7 +672,7 @@ def _spoke_truth(spoke: Spoke) -> set[Finding]:
     if spoke.kind:
         check, resource, locus = by_kind[spoke.kind]
         found.add((check, resource.lower(), locus))
-    if spoke.hub.kind == "required_egress_blocked" and spoke.kind not in UNJUDGED:
+    if spoke.hub.blocks_aks_egress and spoke.kind not in UNJUDGED:
         found.add(("AKS003", cluster.lower(), ""))
     return found
 
