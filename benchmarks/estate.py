@@ -82,6 +82,8 @@ HUB_KINDS = (
     "firewall_wrong_subnet",    # FW001 on the firewall
 )
 
+OPEN_HUBS = frozenset({"any_any_network_rule", "wildcard_application_rule"})  # they let any destination through
+
 Finding = tuple[str, str, str]  # (check id, lower-cased resource id, locus)
 
 
@@ -286,7 +288,8 @@ def _hub(plan: Plan, index: int) -> Hub:
         nat_group_id=f"{policy}/ruleCollectionGroups/rcg-dnat",
         aks_ip_group_id=arm_id(sub, policy_group, "Microsoft.Network", "ipGroups", f"ipg-aks-spokes-{index:04d}"),
         kind=(kind := HUB_KINDS[(index // 2) % len(HUB_KINDS)] if index % 2 == 0 else ""),
-        blocks_aks_egress=plan.aks_egress_blocked or kind == "required_egress_blocked",
+        # A hub whose rules let any destination through (any/any, '*') does not block AKS, however written.
+        blocks_aks_egress=kind == "required_egress_blocked" or (plan.aks_egress_blocked and kind not in OPEN_HUBS),
     )
 
 

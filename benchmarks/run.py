@@ -313,6 +313,11 @@ def correctness_failures(sizes: dict[str, dict[str, Any]], render: dict[str, Any
                                 f"(missing {part.get('missing')}, unexpected {part.get('unexpected')})")
             if key != "offline" and not part.get("complete"):
                 problems.append(f"{name} {key}: the live scan is incomplete: {part.get('gaps')}")
+        variant = (size.get("lookups") or {}).get("arg")
+        if variant and not (variant.get("correct") and variant.get("complete")):
+            problems.append(f"{name} lookups estate: findings differ from the ground truth or the scan is incomplete "
+                            f"(missing {variant.get('missing')}, unexpected {variant.get('unexpected')}, "
+                            f"gaps {variant.get('gaps')})")
         if size.get("arm") and not size["arm"].get("complete"):
             problems.append(f"{name} arm: the ARM collection is incomplete: {size['arm'].get('gaps')}")
         if size["cli"]["exit_code"] != 0:
