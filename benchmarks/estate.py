@@ -735,10 +735,13 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--rows", type=int, help="approximate number of rows instead")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--misconfig-rate", type=float, default=0.1, help="share of spokes with an injected misconfiguration")
+    parser.add_argument("--aks-egress-blocked", action="store_true",
+                        help="no hub firewall allows AKS's required egress (every cluster needs its AKS lookup)")
     parser.add_argument("-o", "--output", required=True, help="estate file; the ground truth goes beside it (*.expected.json)")
     args = parser.parse_args(argv)
     clusters = args.clusters if args.clusters is not None else clusters_for_rows(args.rows)
-    manifest = write_estate(Plan(clusters, seed=args.seed, misconfig_rate=args.misconfig_rate), args.output)
+    manifest = write_estate(Plan(clusters, seed=args.seed, misconfig_rate=args.misconfig_rate,
+                                 aks_egress_blocked=args.aks_egress_blocked), args.output)
     print(f"{manifest.rows} rows, {clusters} clusters, {manifest.plan.hubs} hubs, "
           f"{len(manifest.subscription_names)} subscriptions, {len(manifest.findings)} expected findings "
           f"-> {args.output}", file=sys.stderr)
