@@ -82,6 +82,8 @@ HUB_KINDS = (
     "firewall_wrong_subnet",    # FW001 on the firewall
 )
 
+OPEN_HUBS = frozenset({"any_any_network_rule", "wildcard_application_rule"})  # they let any destination through
+
 Finding = tuple[str, str, str]  # (check id, lower-cased resource id, locus)
 
 
@@ -96,6 +98,10 @@ class Plan:
     clusters_per_subscription: int = 4
     workload_rules: int = 240  # rules in each hub's workload rule collection group
     base_rules: int = 120  # rules in the organisation-wide base policy
+    # Every hub firewall lacks AKS's required egress, so AKS003 judges every cluster behind one
+    # and a live scan must ask the AKS API for each such cluster's own dependency list: the
+    # estate where those lookups are the main cost.
+    aks_egress_blocked: bool = False
 
     @property
     def hubs(self) -> int:
@@ -258,6 +264,7 @@ class Hub:
     nat_group_id: str
     aks_ip_group_id: str
     kind: str  # the injected misconfiguration, '' for none
+    blocks_aks_egress: bool = False  # its rules lack AKS's required egress
 
     @property
     def firewall_subnet(self) -> str:
@@ -280,7 +287,9 @@ def _hub(plan: Plan, index: int) -> Hub:
         workload_group_id=f"{policy}/ruleCollectionGroups/rcg-workloads",
         nat_group_id=f"{policy}/ruleCollectionGroups/rcg-dnat",
         aks_ip_group_id=arm_id(sub, policy_group, "Microsoft.Network", "ipGroups", f"ipg-aks-spokes-{index:04d}"),
-        kind=HUB_KINDS[(index // 2) % len(HUB_KINDS)] if index % 2 == 0 else "",
+        kind=(kind := HUB_KINDS[(index // 2) % len(HUB_KINDS)] if index % 2 == 0 else ""),
+        # A hub whose rules let any destination through (any/any, '*') does not block AKS, however written.
+        blocks_aks_egress=kind == "required_egress_blocked" or (plan.aks_egress_blocked and kind not in OPEN_HUBS),
     )
 
 
@@ -388,7 +397,7 @@ def _hub_groups(plan: Plan, hub: Hub, app_groups: list[str]) -> Iterator[dict[st
     ]
     aks_app = [_app_rule("ubuntu-updates", aks, ["security.ubuntu.com", "azure.archive.ubuntu.com",
                                                  "changelogs.ubuntu.com"], protocols=(("Http", 80),))]
-    if hub.kind != "required_egress_blocked":
+    if not hub.blocks_aks_egress:
         aks_app.insert(0, _app_rule("aks-fqdn-tag", aks, [], ["AzureKubernetesService"],
                                     protocols=(("Http", 80), ("Https", 443))))
     yield _row(hub.aks_group_id, "microsoft.network/firewallpolicies/rulecollectiongroups", hub.sub, hub.policy_group,
@@ -666,7 +675,7 @@ def _spoke_truth(spoke: Spoke) -> set[Finding]:
     if spoke.kind:
         check, resource, locus = by_kind[spoke.kind]
         found.add((check, resource.lower(), locus))
-    if spoke.hub.kind == "required_egress_blocked" and spoke.kind not in UNJUDGED:
+    if spoke.hub.blocks_aks_egress and spoke.kind not in UNJUDGED:
         found.add(("AKS003", cluster.lower(), ""))
     return found
 
@@ -726,10 +735,13 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--rows", type=int, help="approximate number of rows instead")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--misconfig-rate", type=float, default=0.1, help="share of spokes with an injected misconfiguration")
+    parser.add_argument("--aks-egress-blocked", action="store_true",
+                        help="no hub firewall allows AKS's required egress (every cluster needs its AKS lookup)")
     parser.add_argument("-o", "--output", required=True, help="estate file; the ground truth goes beside it (*.expected.json)")
     args = parser.parse_args(argv)
     clusters = args.clusters if args.clusters is not None else clusters_for_rows(args.rows)
-    manifest = write_estate(Plan(clusters, seed=args.seed, misconfig_rate=args.misconfig_rate), args.output)
+    manifest = write_estate(Plan(clusters, seed=args.seed, misconfig_rate=args.misconfig_rate,
+                                 aks_egress_blocked=args.aks_egress_blocked), args.output)
     print(f"{manifest.rows} rows, {clusters} clusters, {manifest.plan.hubs} hubs, "
           f"{len(manifest.subscription_names)} subscriptions, {len(manifest.findings)} expected findings "
           f"-> {args.output}", file=sys.stderr)

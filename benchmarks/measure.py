@@ -149,21 +149,28 @@ def lower_bound(manifest: dict[str, Any], queries: list[dict[str, Any]], require
     return {"rows_per_table": tables, "pages_per_table": pages, "lower_bound": sum(pages.values())}
 
 
+def user_cpu_seconds() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_utime
+
+
 def live(estate_path: str, source: str, subscriptions: list[str], concurrency: int) -> dict[str, Any]:
-    """One live collection from the emulator the environment points at, then its findings."""
+    """One live collection from the emulator the environment points at, then its findings and
+    (Resource Graph only) the change history of the resources they point at, as a scan reads it."""
     import logging
 
     from aksaudit.collect.arm import collect_arm
     from aksaudit.collect.clients import connect
     from aksaudit.collect.clouds import resolve_cloud
     from aksaudit.collect.live import LiveOptions, ScopeRequest, collect_live
+    from aksaudit.collect.live_only import live_only_types
     from aksaudit.engine import run_scan
     from aksaudit.model import build_estate
     from aksaudit.registry import load_registry
 
     logging.getLogger("azure").addHandler(logging.NullHandler())
     checks = load_registry().checks
-    required = sorted({t.lower() for c in checks for t in c.meta.requires})
+    needed = {t.lower() for c in checks for t in c.meta.requires}
+    required = sorted(needed | live_only_types(needed))  # as `scan` asks: the ARM lookups included
     clients = connect(resolve_cloud("AzureCloud"))
     request = ScopeRequest(tuple(subscriptions))
     collect = collect_arm if source == "arm" else collect_live
@@ -172,23 +179,45 @@ def live(estate_path: str, source: str, subscriptions: list[str], concurrency: i
     snapshot = collect(required, request, clients, options=LiveOptions(concurrency=concurrency))
     wall = time.perf_counter() - started
     after = emulator_stats()
-    counts = {k: after[k] - before[k] for k in after if k != "peak_in_flight"}
+    cpu = user_cpu_seconds()
+    counts = {k: after[k] - before[k] for k in after if k not in ("peak_in_flight", "arm_by_kind")}
+    by_kind = {k: v - before["arm_by_kind"].get(k, 0) for k, v in after["arm_by_kind"].items()
+               if v - before["arm_by_kind"].get(k, 0)}
     report: dict[str, Any] = {
         "source": source, "wall_seconds": round(wall, 3), "complete": snapshot.complete,
         "gaps": list(snapshot.gaps)[:5], "rows": len(snapshot.rows), "subscriptions": len(subscriptions) or None,
         "requests": counts["arm"] if source == "arm" else counts["graph"],
         "throttled": counts["arm_throttled"] if source == "arm" else counts["graph_throttled"],
         "failed": counts["arm_failed"] if source == "arm" else counts["graph_failed"],
-        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1), "user_cpu_seconds": round(cpu, 2),
+        "arm_by_kind": by_kind, "lookups": sum(v for k, v in by_kind.items() if k != "list"),
+        "lookups_skipped": {kind: sum((record.get("skipped") or {}).values())
+                            for kind, record in (snapshot.meta.get("arm_lookups") or {}).items()},
     }
     if source == "arg":
         queries = list(snapshot.meta.get("queries", []))
         report["query_batches"] = len(queries)
-        report.update(lower_bound(load_expected(estate_path), queries, required))
+        report.update(lower_bound(load_expected(estate_path), queries, [t for t in required if t in needed]))
     if not subscriptions:  # the whole tenant: the findings must be the ground truth
         result = run_scan(build_estate(snapshot.rows, unreadable_scopes=snapshot.unreadable_scopes), checks)
         report.update(compare(result.findings, estate_path))
+        if source == "arg":
+            report.update(change_history(clients, [f.resource_id for f in result.findings]))
     return report
+
+
+def change_history(clients: Any, resource_ids: list[str]) -> dict[str, Any]:
+    """The change-history read of a scan that reports these findings: its requests, against its
+    lower bound (one page per planned query: the tables are empty in the emulator), through the
+    scan's own Resource Graph quota limiter."""
+    from aksaudit.collect.changes import change_reader, plan_change_queries, read_change_history
+    from aksaudit.collect.live import LiveOptions
+
+    before = emulator_stats()["graph"]
+    started = time.perf_counter()
+    found = read_change_history(change_reader(clients, LiveOptions()), resource_ids)
+    return {"change_requests": emulator_stats()["graph"] - before, "change_lower_bound": len(plan_change_queries(resource_ids)),
+            "change_seconds": round(time.perf_counter() - started, 3), "change_complete": not found.errors}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,8 +43,11 @@ from estate import Plan, clusters_for_rows, expected_path, load_expected, write_
 SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "1M": 1_000_000}
 QUICK_SIZES = ("1k", "10k")
 QUOTA, WINDOW = 15, 5.0  # Resource Graph's documented default per user
-ARG_LATENCY = 1.0  # seconds per Resource Graph page (1,000 rows with properties)
-ARM_LATENCY = 0.3  # seconds per ARM list page
+RTT = 0.03  # seconds of network round trip on every request, whatever the endpoint
+ARG_LATENCY = 1.0  # service seconds per Resource Graph page (1,000 rows with properties), on top of RTT
+ARM_LATENCY = 0.05  # service seconds per ARM read (a list page, a lookup), on top of RTT
+ARM_READS_PER_SECOND = 25.0  # ARM's documented refill of a subscription's read bucket
+VARIANTS = ("base", "lookups")  # as generated; every hub lacking AKS's egress, so every cluster needs its lookup
 THROTTLE_EVERY = 10  # every 10th Resource Graph request answered 429: 10%
 REGRESSION_FACTOR = 2.0
 TARGETS = {
@@ -95,7 +98,7 @@ def emulator(estate: Path, *, throttle_every: int = 0) -> Iterator[dict[str, str
     """The Resource Graph/ARM emulator in its own process, on loopback; yields the client environment."""
     command = [sys.executable, "-m", "tests.emulator", str(estate), "--layout", str(expected_path(estate)),
                "--cache", "--lean", "--quota", str(QUOTA), "--window", str(WINDOW), "--latency", str(ARG_LATENCY),
-               "--arm-latency", str(ARM_LATENCY)]
+               "--arm-latency", str(ARM_LATENCY), "--rtt", str(RTT)]
     if throttle_every:
         command += ["--throttle-every", str(throttle_every)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
@@ -174,15 +177,77 @@ def measure_size(name: str, rows: int, workdir: Path, out: Path, args: argparse.
         with emulator(estate, throttle_every=THROTTLE_EVERY) as env:
             print(f"  {name}: live Resource Graph, 10% 429", flush=True)
             report["arg_throttled"] = run_json(["benchmarks/measure.py", "live", str(estate), "--source", "arg"], env)
+        if "lookups" in args.variants:
+            report["lookups"] = measure_variant(name, rows, workdir, args)
         arg = report["arg"]
         arg["quota_bound_seconds"] = round(arg["requests"] / (QUOTA / WINDOW), 2)
         arg["wall_over_quota_bound"] = round(arg["wall_seconds"] / arg["quota_bound_seconds"], 3)
+        arg.update(bounds(arg))
         arg["requests_allowed"] = math.floor(1.05 * arg["lower_bound"] + arg["query_batches"])
         report["arm_over_arg"] = {
             "requests": round(report["arm"]["estimated_requests"] / max(1, arg["requests"]), 1),
             "wall": round(report["arm"]["estimated_wall_seconds"] / max(0.001, arg["wall_seconds"]), 1)}
     keep()
     return report
+
+
+def bounds(part: dict[str, Any]) -> dict[str, Any]:
+    """A Resource Graph scan's physical bound: its pages at the quota rate, plus its ARM lookups at
+    ARM's documented read refill (25 a second), and how far the wall time is from it."""
+    quota_bound = part["requests"] / (QUOTA / WINDOW)
+    arm_bound = part.get("lookups", 0) / ARM_READS_PER_SECOND
+    return {"quota_bound_seconds": round(quota_bound, 2), "arm_rate_seconds": round(arm_bound, 2),
+            "wall_over_bound": round(part["wall_seconds"] / max(0.001, quota_bound + arm_bound), 3)}
+
+
+def measure_variant(name: str, rows: int, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The estate where every hub's firewall lacks AKS's required egress: both sources, live."""
+    plan = Plan(clusters_for_rows(rows), aks_egress_blocked=True)
+    estate = ensure_estate(workdir, f"{name}-lookups", plan)
+    manifest = load_expected(estate)
+    report: dict[str, Any] = {"clusters": plan.clusters, "subscriptions": manifest["subscriptions"],
+                              "expected_findings": len(manifest["expected"])}
+    with emulator(estate) as env:
+        print(f"  {name} (every cluster looked up): live Resource Graph", flush=True)
+        report["arg"] = run_json(["benchmarks/measure.py", "live", str(estate), "--source", "arg"], env)
+        report["arg"].update(bounds(report["arg"]))
+        sample = arm_sample(estate, args.arm_subscriptions)
+        print(f"  {name} (every cluster looked up): live ARM", flush=True)
+        report["arm"] = run_json(["benchmarks/measure.py", "live", str(estate), "--source", "arm",
+                                  *[a for s in sample for a in ("--subscription", s)]], env)
+        report["arm"]["extrapolated_from"] = f"{len(sample)} of {manifest['subscriptions']}" if sample else ""
+    return report
+
+
+def request_counts(sizes: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What the quick benchmark gates on, per size and estate variant: Resource Graph requests
+    (estate and change history) and ARM requests by kind. Exact numbers: they do not depend on
+    the machine, and one more request per resource shows up as hundreds more."""
+    counts: dict[str, dict[str, Any]] = {}
+    for name, size in sizes.items():
+        for variant, part in (("base", size.get("arg")), ("lookups", (size.get("lookups") or {}).get("arg"))):
+            if part:
+                counts[f"{name}/{variant}"] = {"graph": part["requests"], "change_history": part.get("change_requests", 0),
+                                               **{f"arm {k}": v for k, v in sorted(part.get("arm_by_kind", {}).items())}}
+    return counts
+
+
+def request_gate(sizes: dict[str, dict[str, Any]], reference: dict[str, Any]) -> list[str]:
+    """Every request count that differs from the reference's. More requests is a regression; fewer
+    is an improvement to record (`--write-reference`); either way the numbers must be looked at."""
+    problems = []
+    known = reference.get("requests") or {}
+    for key, now in request_counts(sizes).items():
+        then = known.get(key)
+        if then is None:
+            continue
+        for what in sorted(set(now) | set(then)):
+            got, expected = now.get(what, 0), then.get(what, 0)
+            if got != expected:
+                problems.append(f"{key}: {what} requests {got}, the reference has {expected}"
+                                + (" (more: a request per resource in series?)" if got > expected else
+                                   " (fewer: record it with --write-reference)"))
+    return problems
 
 
 def measure_render(findings: int, workdir: Path, out: Path) -> dict[str, Any]:
@@ -248,6 +313,11 @@ def correctness_failures(sizes: dict[str, dict[str, Any]], render: dict[str, Any
                                 f"(missing {part.get('missing')}, unexpected {part.get('unexpected')})")
             if key != "offline" and not part.get("complete"):
                 problems.append(f"{name} {key}: the live scan is incomplete: {part.get('gaps')}")
+        variant = (size.get("lookups") or {}).get("arg")
+        if variant and not (variant.get("correct") and variant.get("complete")):
+            problems.append(f"{name} lookups estate: findings differ from the ground truth or the scan is incomplete "
+                            f"(missing {variant.get('missing')}, unexpected {variant.get('unexpected')}, "
+                            f"gaps {variant.get('gaps')})")
         if size.get("arm") and not size["arm"].get("complete"):
             problems.append(f"{name} arm: the ARM collection is incomplete: {size['arm'].get('gaps')}")
         if size["cli"]["exit_code"] != 0:
@@ -316,6 +386,32 @@ def table(sizes: dict[str, dict[str, Any]], render: dict[str, Any] | None,
     return "\n".join(lines)
 
 
+def live_table(sizes: dict[str, dict[str, Any]]) -> str:
+    """Per size, estate variant and source: requests against their bounds, lookups, time, CPU, memory."""
+    head = ("| size | estate | source | requests (lower bound) | change history (lower bound) | ARM lookups by kind "
+            "(not asked) | wall s (bound s: quota + lookups at 25/s) | user CPU s | peak RSS MB |")
+    lines = [head, "|---" * (head.count("|") - 1) + "|"]
+    for name, size in sizes.items():
+        for variant, holder in (("base", size), ("lookups", size.get("lookups") or {})):
+            for source in ("arg", "arm"):
+                part = holder.get(source)
+                if not part:
+                    continue
+                kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(part.get("arm_by_kind", {}).items()) if k != "list")
+                skipped = sum((part.get("lookups_skipped") or {}).values())
+                bound = (f" ({part['quota_bound_seconds'] + part['arm_rate_seconds']:.1f})"
+                         if source == "arg" and "arm_rate_seconds" in part else "")
+                lower = f" ({part['lower_bound']})" if "lower_bound" in part else ""
+                history = (f"{part['change_requests']} ({part['change_lower_bound']})"
+                           if "change_requests" in part else "-")
+                sample = f" [{part['extrapolated_from'].split(' subscriptions')[0]} subscriptions]" \
+                    if part.get("extrapolated_from") else ""
+                lines.append(f"| {name} | {variant} | {source}{sample} | {part['requests']:,}{lower} | {history} | "
+                             f"{kinds or '-'} ({skipped:,}) | {part['wall_seconds']:.1f}{bound} | "
+                             f"{part.get('user_cpu_seconds', 0):.1f} | {part['peak_rss_mb']:.0f} |")
+    return "\n".join(lines)
+
+
 def machine() -> dict[str, Any]:
     info: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform(),
                             "cpus": os.cpu_count()}
@@ -337,10 +433,14 @@ def write_reference(path: Path, summary: dict[str, Any]) -> None:
                      "ms_per_1k_rows", "cpu_ms_per_1k_rows", "scan_seconds", "peak_rss_mb", "rss_over_input")},
                      **({"arg": {k: s["arg"][k] for k in ("requests", "lower_bound", "wall_seconds",
                                                            "quota_bound_seconds")}} if "arg" in s else {})}
-                           for n, s in summary["sizes"].items()}}
+                           for n, s in summary["sizes"].items()},
+                 "requests": request_counts(summary["sizes"]),
+                 "clusters": {n: s["clusters"] for n, s in summary["sizes"].items()}}
     if path.exists():
         previous = json.loads(path.read_text(encoding="utf-8"))
         reference["sizes"] = {**previous.get("sizes", {}), **reference["sizes"]}
+        reference["requests"] = {**previous.get("requests", {}), **reference["requests"]}
+        reference["clusters"] = {**previous.get("clusters", {}), **reference["clusters"]}
     path.write_text(json.dumps(reference, indent=1) + "\n", encoding="utf-8")
     print(f"reference written to {path}")
 
@@ -357,6 +457,8 @@ def print_saved(folder: Path, reference: Path | None = None) -> int:
         write_reference(reference, load("summary") or {})
     print(table(sizes, render, browser))
     print()
+    print(live_table(sizes))
+    print()
     for key, value in verdicts(sizes, render, browser).items():
         print(f"target {'met   ' if value else 'MISSED' if value is False else 'n/a   '}: {TARGETS[key]}")
     return 0
@@ -372,6 +474,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-reference", action="store_true",
                         help="store this run (or, with --table-from, that saved run) as the reference")
     parser.add_argument("--skip-live", action="store_true", help="offline measurements only")
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="estate variants measured live: base, and lookups (every cluster needs its AKS lookup)")
     parser.add_argument("--arm-subscriptions", type=int, default=None,
                         help="ARM collection on at most this many subscriptions, scaled up (default: 12 quick, 200 full)")
     parser.add_argument("--render-findings", type=int, default=None,
@@ -381,6 +485,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table-from", metavar="DIR", help="print the table and targets of a run saved in DIR "
                         "(its <size>.json, render.json, browser.json) without measuring anything")
     args = parser.parse_args(argv)
+    args.variants = [v for v in args.variants.split(",") if v]
     if args.table_from:
         return print_saved(Path(args.table_from), Path(args.reference) if args.write_reference else None)
     names = args.sizes.split(",") if args.sizes else list(QUICK_SIZES if args.quick else SIZES)
@@ -401,13 +506,15 @@ def main(argv: list[str] | None = None) -> int:
     browser = measure_browser(out) if (args.browser if args.browser is not None else not args.quick) else None
     found = verdicts(sizes, render, browser)
     summary = {"machine": machine(), "quick": args.quick, "seconds": round(time.perf_counter() - started, 1),
-               "settings": {"quota": QUOTA, "window_seconds": WINDOW, "arg_latency": ARG_LATENCY,
+               "settings": {"quota": QUOTA, "window_seconds": WINDOW, "rtt": RTT, "arg_latency": ARG_LATENCY,
                             "arm_latency": ARM_LATENCY, "throttle_every": THROTTLE_EVERY},
                "targets": {key: {"target": TARGETS[key], "met": value} for key, value in found.items()},
                "sizes": sizes, "render": render, "browser": browser}
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     print()
     print(table(sizes, render, browser))
+    print()
+    print(live_table(sizes))
     print()
     for key, value in found.items():
         print(f"target {'met   ' if value else 'MISSED' if value is False else 'n/a   '}: {TARGETS[key]}")
@@ -416,7 +523,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_reference:
         write_reference(reference_path, summary)
     elif reference_path.exists():
-        problems += regressions(sizes, json.loads(reference_path.read_text(encoding="utf-8")))
+        known = json.loads(reference_path.read_text(encoding="utf-8"))
+        problems += regressions(sizes, known) + request_gate(sizes, known)
     print(f"\n{time.perf_counter() - started:.0f} s; results in {out}")
     for problem in problems:
         print(f"FAIL: {problem}", file=sys.stderr)

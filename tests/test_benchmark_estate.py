@@ -36,3 +36,19 @@ def test_scan_finds_exactly_the_injected_misconfigurations(tmp_path, registry):
     result = run_scan(build_estate(snapshot.rows), registry.checks)
     assert result.complete, (result.errors, result.skipped[:3])
     assert {f.key for f in result.findings} == expected_findings(load_expected(path))
+
+
+def test_the_lookups_variant_fails_aks003_on_every_judged_cluster_and_the_truth_says_so(tmp_path, registry):
+    """The estate where every cluster's dependency list matters: no hub allows AKS's egress."""
+    from dataclasses import replace
+    path = tmp_path / "lookups.json"
+    write_estate(replace(PLAN, aks_egress_blocked=True), path)
+    expected = expected_findings(load_expected(path))
+    result = run_scan(build_estate(open_snapshot(path).rows), registry.checks)
+    assert {f.key for f in result.findings} == expected
+    clusters = {r["id"].lower() for r in open_snapshot(path).rows
+                if r["type"] == "microsoft.containerservice/managedclusters"}
+    failing = {key[1] for key in expected if key[0] == "AKS003"}
+    judged = {f.resource_id.lower() for f in result.findings if f.check_id == "AKS003"} | {
+        s.resource_id.lower() for s in result.skipped if s.check_id == "AKS003"}
+    assert failing == judged and failing < clusters  # every judged cluster fails; unsteered ones are not judged

@@ -12,7 +12,7 @@ import sys
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from run import QUICK_SIZES, REGRESSION_FACTOR, correctness_failures, regressions  # noqa: E402
+from run import QUICK_SIZES, REGRESSION_FACTOR, correctness_failures, regressions, request_gate  # noqa: E402
 
 REFERENCE = json.loads((ROOT / "benchmarks" / "reference.json").read_text(encoding="utf-8"))
 
@@ -65,3 +65,55 @@ def test_each_correctness_problem_fails_the_gate():
         assert [p for p in correctness_failures(sizes, None) if p.startswith(name)], what
     assert correctness_failures(_run_like_reference(), {"correct": False}) == [
         "render estate: findings differ from the ground truth"]
+
+
+# --- request counts: exact, so one more request per resource cannot hide ----------------------------
+
+def _counted_run(reference: dict, extra_per_cluster: int = 0, kind: str = "arm outbound network dependencies endpoints"
+                 ) -> dict:
+    """A run whose live scans sent exactly the reference's requests, plus `extra_per_cluster` more
+    of `kind` per cluster of each measured estate (a change that adds a request per resource)."""
+    sizes = {}
+    for key, counts in reference["requests"].items():
+        name, variant = key.split("/")
+        clusters = REFERENCE_CLUSTERS[key]
+        by_kind = {k[len("arm "):]: v for k, v in counts.items() if k.startswith("arm ")}
+        if extra_per_cluster:
+            short = kind[len("arm "):]
+            by_kind[short] = by_kind.get(short, 0) + extra_per_cluster * clusters
+        part = {"requests": counts["graph"], "change_requests": counts["change_history"], "arm_by_kind": by_kind}
+        size = sizes.setdefault(name, {})
+        if variant == "base":
+            size["arg"] = part
+        else:
+            size.setdefault("lookups", {})["arg"] = part
+    return sizes
+
+
+REFERENCE_CLUSTERS = {f"{name}/{variant}": (REFERENCE.get("clusters") or {}).get(name, 1)
+                      for name in QUICK_SIZES for variant in ("base", "lookups")}
+
+
+def test_the_reference_holds_request_counts_for_both_estates_of_the_quick_sizes():
+    assert {f"{n}/{v}" for n in QUICK_SIZES for v in ("base", "lookups")} <= set(REFERENCE["requests"])
+
+
+def test_the_request_gate_passes_the_reference_itself():
+    assert request_gate(_counted_run(REFERENCE), REFERENCE) == []
+
+
+def test_the_request_gate_fails_a_change_adding_one_request_per_cluster():
+    problems = request_gate(_counted_run(REFERENCE, extra_per_cluster=1), REFERENCE)
+    assert problems and all("more: a request per resource" in p for p in problems)
+    assert {p.split(":")[0] for p in problems} == set(REFERENCE["requests"])
+
+
+def test_the_request_gate_fails_a_new_kind_of_request_per_cluster_too():
+    problems = request_gate(_counted_run(REFERENCE, extra_per_cluster=1, kind="arm list"), REFERENCE)
+    assert {p.split(":")[0] for p in problems} == set(REFERENCE["requests"])
+
+
+def test_a_change_history_request_more_fails_the_gate():
+    sizes = _counted_run(REFERENCE)
+    sizes[QUICK_SIZES[0]]["arg"]["change_requests"] += 1
+    assert [p.split(":")[0] for p in request_gate(sizes, REFERENCE)] == [f"{QUICK_SIZES[0]}/base"]

@@ -31,7 +31,8 @@ from ..rows import id_key
 from .clients import AzureClients
 from .graph import describe
 from .identity import is_auth_failure
-from .live import LiveOptions, ScopeRequest, snapshot_meta, utc_now, worker_pool
+from .arm_limits import TENANT
+from .live import LiveOptions, ScopeRequest, lookup_runner, snapshot_meta, utc_now, worker_pool
 from .live_only import LIVE_ONLY_TYPES, read_live_only
 from .progress import NullProgress, Progress
 from .rule_groups import _plain, policy_of
@@ -106,6 +107,7 @@ class ArmCollector:
         self.clients = clients
         self.options = options
         self.progress = progress
+        self._hook = clients.limits.arm().spend  # ARM's read bucket per subscription, shared with the lookups
 
     # --- subscriptions ------------------------------------------------------------------------
 
@@ -116,7 +118,7 @@ class ArmCollector:
         client = self.clients.network(PLACEHOLDER_SUBSCRIPTION)
         items, requests = [], 0
         while url:
-            response = client.send_request(HttpRequest("GET", url))
+            response = client.send_request(HttpRequest("GET", url), raw_response_hook=self._hook(TENANT))
             requests += 1
             response.raise_for_status()
             body = response.json()
@@ -154,7 +156,8 @@ class ArmCollector:
         self.progress.started(key, f"{resource_type} (subscription {subscription})")
         pages = None
         try:
-            pager = getattr(getattr(self._client(kind, subscription), operations), method)()
+            pager = getattr(getattr(self._client(kind, subscription), operations), method)(
+                raw_response_hook=self._hook(subscription))
             pages = _Pages(pager)
             rows = tuple(arg_row(_plain(item), resource_type) for item in pages)
         except AzureError as error:
@@ -178,7 +181,8 @@ class ArmCollector:
         pages = None
         try:
             client = self.clients.network(policy.subscription_id)
-            pages = _Pages(client.firewall_policy_rule_collection_groups.list(policy.resource_group, policy.policy_name))
+            pages = _Pages(client.firewall_policy_rule_collection_groups.list(
+                policy.resource_group, policy.policy_name, raw_response_hook=self._hook(policy.subscription_id)))
             rows = tuple(arg_row(_plain(item), T_RCG) for item in pages)
         except AzureError as error:
             if is_auth_failure(error):
@@ -229,13 +233,15 @@ def collect_arm(required_types: Iterable[str], request: ScopeRequest, clients: A
             rows.setdefault(id_key(str(row.get("id", ""))), row)  # an MG and a subscription in it overlap
     unreadable = list(dict.fromkeys(unreadable))
     # Routing intent, hub connections and a cluster's outbound endpoints: ARM child lists.
-    lookups = read_live_only(rows.values(), required, clients.network, clients.containers)
+    runner = lookup_runner(clients, options)
+    lookups = read_live_only(rows.values(), required, clients.network, clients.containers, runner)
     errors += lookups.errors
     meta = snapshot_meta(ARM_SOURCE, clients, request, names, started, errors, unreadable, {
         "arm_requests": requests,
         "lists": [{"subscription": o.subscription, "list": o.what, "rows": len(o.rows), "requests": o.requests,
                    "complete": not o.error} for o in outcomes],
         **lookups.meta(),
+        **runner.meta(),
     })
     return Snapshot([*rows.values(), *lookups.rows], meta, ARM_SOURCE, labels)
 

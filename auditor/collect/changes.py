@@ -22,6 +22,7 @@ from typing import Any, Iterable, Mapping
 from ..findings import subscription_of
 from .graph import GraphReader, GraphScope, describe
 from .identity import is_auth_failure
+from .interrupt import interruptible
 from .progress import NullProgress, Progress
 from .throttle import Budget, Clock, QuotaLimiter, SystemClock
 from .queries import SUBSCRIPTION_BATCH, TableQuery, _quote, batched
@@ -156,9 +157,13 @@ class ChangeHistory:
 
 
 def change_reader(clients: Any, options: Any, progress: Progress | None = None, clock: Clock | None = None) -> GraphReader:
-    """A reader like the estate's (`collect_live`): same quota limiter, retries and budget rules."""
+    """A reader like the estate's (`collect_live`), with the same retries and budget rules and
+    the very same quota limiter (`clients.limits`): the history's pages are scheduled within the
+    quota window the estate's queries left, not as if the scan had sent nothing."""
     clock = clock or SystemClock()
-    limiter = QuotaLimiter(clock, poll=QuotaLimiter.POLL if isinstance(clock, SystemClock) else None)
+    limits = getattr(clients, "limits", None)
+    limiter = limits.graph(clock) if limits is not None else \
+        QuotaLimiter(clock, poll=QuotaLimiter.POLL if isinstance(clock, SystemClock) else None)
     return GraphReader(clients.graph, clock=clock, limiter=limiter, policy=options.retry,
                        budget=Budget(clock, options.retry.budget), progress=progress or NullProgress(),
                        page_size=options.page_size, timeout=options.timeout)
@@ -167,7 +172,13 @@ def change_reader(clients: Any, options: Any, progress: Progress | None = None, 
 def read_change_history(reader: GraphReader, resource_ids: Iterable[str], *, workers: int = 4,
                         batch: int = BATCH) -> ChangeHistory:
     """Query the change tables for these ids; failures are reasons, never exceptions (but an
-    authentication failure, as everywhere, still raises)."""
+    authentication failure, as everywhere, still raises, and so does Ctrl-C, even one a
+    finalizer swallowed: see interrupt.py)."""
+    with interruptible():
+        return _read_change_history(reader, resource_ids, workers, batch)
+
+
+def _read_change_history(reader: GraphReader, resource_ids: Iterable[str], workers: int, batch: int) -> ChangeHistory:
     plan = plan_change_queries(resource_ids, batch)
     if not plan:
         return ChangeHistory({}, {})

@@ -2,11 +2,17 @@
 
 They are passed around as a value instead of living in module globals, so tests build them
 against a recorded or emulated endpoint without patching anything.
+
+All of them send through one transport: one `requests` session, so one connection pool for
+the ARM endpoint, reused by every subscription's client, instead of a pool per client and a new
+TLS connection (with its own load of the CA bundle) for each subscription's first request. And
+all of a scan's readers share its limits (`ScanLimits`): the Resource Graph quota the estate's
+queries spend is the quota the change-history queries after them find left.
 """
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from azure.core.pipeline.policies import RetryPolicy
@@ -16,12 +22,64 @@ from .identity import default_credential
 from .renewal import RenewableCredential, authentication_policy
 
 
+CONNECTIONS = 64  # connections kept open to one host: more than the workers that share them
+CONNECTION_KEYS = ("connection_verify", "connection_cert", "connection_timeout", "read_timeout")
+
+
+class ScanLimits:
+    """The throttling state every reader of one scan shares: Resource Graph's quota window and
+    ARM's per-subscription read buckets. Made once per clock (a test's fake clock gets its own)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._graph: dict[int, Any] = {}
+        self._arm: dict[int, Any] = {}
+
+    def graph(self, clock: Any) -> Any:
+        from .throttle import QuotaLimiter, SystemClock
+        with self._lock:
+            key = id(clock) if not isinstance(clock, SystemClock) else 0
+            if key not in self._graph:
+                self._graph[key] = QuotaLimiter(clock, poll=QuotaLimiter.POLL if isinstance(clock, SystemClock) else None)
+            return self._graph[key]
+
+    def arm(self, clock: Any = None) -> Any:
+        from .arm_limits import ArmLimiter
+        from .throttle import SystemClock
+        with self._lock:
+            key = 0 if clock is None or isinstance(clock, SystemClock) else id(clock)
+            if key not in self._arm:
+                self._arm[key] = ArmLimiter(clock)
+            return self._arm[key]
+
+
 @dataclass(frozen=True)
 class AzureClients:
     cloud: Cloud
     graph: Any  # azure.mgmt.resourcegraph.ResourceGraphClient
     network: Callable[[str], Any]  # subscription id -> azure.mgmt.network.NetworkManagementClient
     containers: Callable[[str], Any] | None = None  # subscription id -> ContainerServiceClient (--source arm)
+    limits: ScanLimits = field(default_factory=ScanLimits, compare=False, repr=False)
+
+
+def shared_transport(**client_options: Any) -> Any:
+    """One azure-core transport over one `requests` session for every client of a scan.
+
+    The session's pool keeps up to CONNECTIONS connections to a host, so the worker threads of
+    all subscriptions reuse warm TLS connections; the SDK's own retry policy stays in charge
+    (the adapter's retries are off, as azure-core sets them on the sessions it makes itself).
+    """
+    import requests
+    from azure.core.pipeline.transport import RequestsTransport
+    from urllib3.util.retry import Retry
+
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=CONNECTIONS,
+                                            max_retries=Retry(total=False, redirect=False, raise_on_status=False))
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, adapter)
+    return RequestsTransport(session=session, session_owner=False,
+                             **{k: v for k, v in client_options.items() if k in CONNECTION_KEYS})
 
 
 def arm_retry_options(retry_budget: float | None) -> dict[str, Any]:
@@ -64,6 +122,8 @@ def connect(cloud: Cloud, credential: Any = None, *, retry_budget: float | None 
     # A token Azure refuses mid-scan (expired early, revoked) is renewed and the request sent
     # again, once, by every client's authentication policy (see renewal.py).
     credential = credential if credential is not None else RenewableCredential(lambda: default_credential(cloud))
+    if "transport" not in client_options:
+        client_options = {**client_options, "transport": shared_transport(**client_options)}
     graph = ResourceGraphClient(credential, base_url=cloud.resource_manager, credential_scopes=[cloud.scope],
                                 retry_total=0, authentication_policy=authentication_policy(credential, cloud.scope),
                                 **client_options)

@@ -24,13 +24,15 @@ from ..rows import id_key
 from .clients import AzureClients
 from .graph import GraphReader, GraphScope, QueryOutcome, describe
 from .identity import auth_failure, is_auth_failure
+from .interrupt import interruptible
 from .live_only import LIVE_ONLY_TYPES, read_live_only
+from .lookups import ARM_WORKERS, LookupRunner
 from .progress import NullProgress, Progress
 from .queries import PAGE_SIZE, SUBSCRIPTION_BATCH, TableQuery, batched, plan_queries, subscriptions_query
 from .rule_groups import complete_rule_groups
 from .scopes import ScopeError, Subscription, is_subscription_id, resolve_names, split_visible, subscriptions_from_rows
 from .snapshot import SNAPSHOT_FORMAT, SNAPSHOT_VERSION, Snapshot
-from .throttle import Budget, Clock, QuotaLimiter, RetryPolicy, SystemClock
+from .throttle import Budget, Clock, RetryPolicy, SystemClock
 
 LIVE_SOURCE = "Azure Resource Graph"
 
@@ -59,6 +61,7 @@ class LiveOptions:
     split_scopes: bool = False
     timeout: float = 60.0  # seconds to connect, and to wait for a response, per request
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    arm_concurrency: int = ARM_WORKERS  # ARM lookups in flight at once, within each subscription's read bucket
 
 
 @dataclass(frozen=True)
@@ -249,7 +252,7 @@ def collect_live(required_types: Iterable[str], request: ScopeRequest, clients: 
     clock = clock or SystemClock()
     progress = progress or NullProgress()
     started = utc_now()
-    limiter = QuotaLimiter(clock, poll=QuotaLimiter.POLL if isinstance(clock, SystemClock) else None)
+    limiter = clients.limits.graph(clock)  # shared with the change-history queries after the scan
     reader = GraphReader(clients.graph, clock=clock, limiter=limiter, policy=options.retry,
                          budget=Budget(clock, options.retry.budget), progress=progress, page_size=options.page_size,
                          timeout=options.timeout, rand=rand)
@@ -267,9 +270,10 @@ def collect_live(required_types: Iterable[str], request: ScopeRequest, clients: 
                   f"subscription {s}: in management group {', '.join(request.management_groups)} but not readable by "
                   f"this identity (a management-group query leaves it out without saying so); its resources were "
                   f"not audited" for s in hidden if s not in targets.unreadable] + member_gaps + errors
-        completion = complete_rule_groups(_unique(r for o in data for r in o.rows), clients.network)
+        runner = lookup_runner(clients, options, clock)
+        completion = complete_rule_groups(_unique(r for o in data for r in o.rows), clients.network, runner)
         # Routing intent, hub connections and a cluster's outbound endpoints: not in Resource Graph.
-        lookups = read_live_only(completion.rows, required_types, clients.network, clients.containers)
+        lookups = read_live_only(completion.rows, required_types, clients.network, clients.containers, runner)
     errors.extend(completion.errors)
     errors.extend(lookups.errors)
     meta = snapshot_meta(LIVE_SOURCE, clients, request, targets.names, started, errors, unreadable, {
@@ -277,14 +281,27 @@ def collect_live(required_types: Iterable[str], request: ScopeRequest, clients: 
                      "rows": len(o.rows), "complete": o.complete} for o in collector.outcomes],
         "rule_collection_groups_from_arm": list(completion.completed),
         **lookups.meta(),
+        **runner.meta(),
     })
     return Snapshot([*completion.rows, *lookups.rows], meta, LIVE_SOURCE, targets.labels)
+
+
+def lookup_runner(clients: AzureClients, options: LiveOptions, clock: Clock | None = None) -> LookupRunner:
+    """The scan's ARM lookups: `options.arm_concurrency` at a time, within the scan's ARM read buckets."""
+    return LookupRunner(clients.limits.arm(clock), max(1, options.arm_concurrency))
 
 
 @contextmanager
 def worker_pool(workers: int, prefix: str, clients: AzureClients, progress: Progress) -> Iterator[ThreadPoolExecutor]:
     """A scan's worker threads: on the way out, a failed scan cancels what is queued, an
     authentication failure becomes the actionable AuthenticationFailed, and progress closes."""
+    with interruptible():  # a Ctrl-C that a finalizer swallowed still stops the scan
+        with _pool(workers, prefix, clients, progress) as pool:
+            yield pool
+
+
+@contextmanager
+def _pool(workers: int, prefix: str, clients: AzureClients, progress: Progress) -> Iterator[ThreadPoolExecutor]:
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=prefix)
     interrupted = False
     try:

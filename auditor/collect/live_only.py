@@ -28,7 +28,8 @@ from ..resources import (
 )
 from ..rows import id_key
 from .graph import describe
-from .identity import is_auth_failure
+from .lookups import Lookup, LookupRunner
+from .relevance import endpoint_lookups
 
 VWAN_TYPES = frozenset({T_ROUTING_INTENT, T_HUB_ROUTE_TABLE, T_HUB_CONNECTION})
 LIVE_ONLY_TYPES = VWAN_TYPES | {T_OUTBOUND_ENDPOINTS}
@@ -56,12 +57,16 @@ class Lookups:
     # not. Saved in the snapshot (`virtual_hub_lookups`) so the model can tell a hub that steers
     # nothing from one whose routing is unknown.
     hubs: tuple[tuple[str, str], ...] = ()
+    # Per kind of lookup: why it is asked for, how many were made, and how many were not asked
+    # for (by reason) because the answer could not change a verdict. Saved as `arm_lookups`.
+    record: tuple[tuple[str, Mapping[str, Any]], ...] = ()
 
     def meta(self) -> dict[str, Any]:
         """What the snapshot records of these lookups (keys only when there is something to say)."""
         return {**({"read_from_arm": list(self.done)} if self.done else {}),
                 **({"warnings": list(self.warnings)} if self.warnings else {}),
-                **({"virtual_hub_lookups": dict(self.hubs)} if self.hubs else {})}
+                **({"virtual_hub_lookups": dict(self.hubs)} if self.hubs else {}),
+                **({"arm_lookups": {kind: dict(counts) for kind, counts in self.record}} if self.record else {})}
 
 
 @dataclass(frozen=True)
@@ -100,67 +105,122 @@ def _rows_of(rows: Iterable[Mapping[str, Any]], row_type: str) -> list[str]:
     return [found[k] for k in sorted(found)]
 
 
+def _listed_rows(parent_id: str, ref: _Ref, segment: str, row_type: str, operations: str,
+                 network_client: Callable[[str], Any]) -> Callable[[Callable[[Any], None]], list[dict[str, Any]]]:
+    """A lookup's call: one ARM child list of a hub, as rows (the response hook goes to the SDK)."""
+    def call(hook: Callable[[Any], None]) -> list[dict[str, Any]]:
+        listing = getattr(network_client(ref.subscription_id), operations).list
+        return [_child_row(parent_id, ref, segment, row_type, _plain(item))
+                for item in listing(ref.resource_group, ref.name, raw_response_hook=hook)]
+    return call
+
+
+def _endpoint_rows(cluster_id: str, ref: _Ref, container_client: Callable[[str], Any]
+                   ) -> Callable[[Callable[[Any], None]], list[dict[str, Any]]]:
+    """A lookup's call: a cluster's outbound network dependencies, one row per category."""
+    def call(hook: Callable[[Any], None]) -> list[dict[str, Any]]:
+        listed = container_client(ref.subscription_id).managed_clusters \
+            .list_outbound_network_dependencies_endpoints(ref.resource_group, ref.name, raw_response_hook=hook)
+        found = []
+        for item in listed:
+            body = _plain(item)
+            category = str(body.get("category") or "")
+            found.append({"id": f"{cluster_id}/outboundNetworkDependenciesEndpoints/{category}",
+                          "name": category, "type": T_OUTBOUND_ENDPOINTS,
+                          "resourceGroup": ref.resource_group, "subscriptionId": ref.subscription_id.lower(),
+                          "properties": {"category": category, "endpoints": body.get("endpoints") or []}})
+        return found
+    return call
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """A lookup, and what its answer or its failure adds to the scan's record."""
+
+    lookup: Lookup
+    answered: Callable[[list[dict[str, Any]]], None]
+    failed: Callable[[AzureError], None]
+
+
+ENDPOINTS = "outbound network dependencies endpoints"
+
+
 def read_live_only(rows: Iterable[Mapping[str, Any]], required_types: Iterable[str],
-                   network_client: Callable[[str], Any], container_client: Callable[[str], Any] | None) -> Lookups:
-    """The extra rows for the virtual hubs and clusters among `rows`, one ARM list each, in id order."""
+                   network_client: Callable[[str], Any], container_client: Callable[[str], Any] | None,
+                   runner: LookupRunner | None = None) -> Lookups:
+    """The extra rows for the virtual hubs and clusters among `rows`: one ARM list each, all of
+    them sent at once through `runner` (ARM's read limits), recorded in id order."""
     rows = list(rows)
+    runner = runner or LookupRunner()
     required = {t.lower() for t in required_types}
     extra: list[Mapping[str, Any]] = []
     errors: list[str] = []
     warnings: list[str] = []
     done: list[str] = []
     hubs: list[tuple[str, str]] = []
+    plan: list[_Planned] = []
+    record: dict[str, dict[str, Any]] = {}
+    hub_errors: dict[str, list[str]] = {}
     vwan = [(T_ROUTING_INTENT, "routingIntent", "routing_intent", "routing intent"),
             (T_HUB_ROUTE_TABLE, "hubRouteTables", "hub_route_tables", "hub route tables"),
             (T_HUB_CONNECTION, "hubVirtualNetworkConnections", "hub_virtual_network_connections",
              "hub virtual network connections")]
     for hub_id in _rows_of(rows, T_VIRTUAL_HUB):
         ref = _ref(hub_id, "microsoft.network", "virtualhubs")
-        failed_before = len(errors)
+        failures = hub_errors.setdefault(hub_id, [])
         for row_type, segment, operations, what in vwan:
             if row_type not in required:
                 continue
+            record.setdefault(what, {"why": f"not in Resource Graph; the checks need every hub's {what}"})
             if ref is None:
-                errors.append(f"virtual hub {hub_id}: its {what} could not be read (the id names no resource "
-                              f"group); the spokes connected to it could not be judged")
+                failures.append(f"virtual hub {hub_id}: its {what} could not be read (the id names no resource "
+                                f"group); the spokes connected to it could not be judged")
                 continue
-            try:
-                listed = getattr(network_client(ref.subscription_id), operations).list(ref.resource_group, ref.name)
-                found = [_child_row(hub_id, ref, segment, row_type, _plain(item)) for item in listed]
-            except AzureError as error:
-                if is_auth_failure(error):
-                    raise
-                errors.append(f"virtual hub {hub_id}: its {what} could not be read from ARM ({describe(error)}); "
-                              f"whether the spokes connected to it send Internet traffic to the hub firewall is "
-                              f"unknown")
-                continue
-            extra.extend(found)
-            done.append(f"{what} of {hub_id}")
-        if VWAN_TYPES & required:
-            hubs.append((hub_id, "; ".join(errors[failed_before:])))
-    if T_OUTBOUND_ENDPOINTS in required:
-        for cluster_id in _rows_of(rows, T_CLUSTER):
+
+            def answered(found: list[dict[str, Any]], what: str = what, hub_id: str = hub_id) -> None:
+                extra.extend(found)
+                done.append(f"{what} of {hub_id}")
+
+            def failed(error: AzureError, what: str = what, hub_id: str = hub_id, failures: list[str] = failures) -> None:
+                failures.append(f"virtual hub {hub_id}: its {what} could not be read from ARM ({describe(error)}); "
+                                f"whether the spokes connected to it send Internet traffic to the hub firewall is "
+                                f"unknown")
+
+            plan.append(_Planned(Lookup(what, ref.subscription_id, _listed_rows(
+                hub_id, ref, segment, row_type, operations, network_client)), answered, failed))
+    if T_OUTBOUND_ENDPOINTS in required and container_client is not None:
+        skipped: dict[str, int] = {}
+        for cluster_id, reason in sorted(endpoint_lookups(rows, required).items(), key=lambda item: id_key(item[0])):
             ref = _ref(cluster_id, "microsoft.containerservice", "managedclusters")
-            if ref is None or container_client is None:
+            if ref is None:
                 continue
-            try:
-                listed = container_client(ref.subscription_id).managed_clusters \
-                    .list_outbound_network_dependencies_endpoints(ref.resource_group, ref.name)
-                found = []
-                for item in listed:
-                    body = _plain(item)
-                    category = str(body.get("category") or "")
-                    found.append({"id": f"{cluster_id}/outboundNetworkDependenciesEndpoints/{category}",
-                                  "name": category, "type": T_OUTBOUND_ENDPOINTS,
-                                  "resourceGroup": ref.resource_group, "subscriptionId": ref.subscription_id.lower(),
-                                  "properties": {"category": category, "endpoints": body.get("endpoints") or []}})
-            except AzureError as error:
-                if is_auth_failure(error):
-                    raise
+            if reason:
+                skipped[reason] = skipped.get(reason, 0) + 1
+                continue
+
+            def answered_endpoints(found: list[dict[str, Any]], cluster_id: str = cluster_id) -> None:
+                extra.extend(found)
+                done.append(f"{ENDPOINTS} of {cluster_id}")
+
+            def failed_endpoints(error: AzureError, cluster_id: str = cluster_id) -> None:
                 warnings.append(f"cluster {cluster_id}: its outbound network dependencies could not be read from "
                                 f"the AKS API ({describe(error)}); AKS003 uses the documented list of required "
                                 f"FQDNs instead")
-                continue
-            extra.extend(found)
-            done.append(f"outbound network dependencies endpoints of {cluster_id}")
-    return Lookups(tuple(extra), tuple(errors), tuple(warnings), tuple(done), tuple(hubs))
+
+            plan.append(_Planned(Lookup(ENDPOINTS, ref.subscription_id, _endpoint_rows(cluster_id, ref, container_client)),
+                                 answered_endpoints, failed_endpoints))
+        record[ENDPOINTS] = {"why": "AKS003 judges a firewall on a cluster's node egress path against the cluster's "
+                                    "own dependency list", **({"skipped": skipped} if skipped else {})}
+    for planned, answer in zip(plan, runner.run([p.lookup for p in plan])):
+        if answer.error is not None:
+            planned.failed(answer.error)
+        else:
+            planned.answered(answer.value or [])
+    for kind, counts in record.items():
+        counts["made"] = sum(1 for p in plan if p.lookup.kind == kind)
+    if VWAN_TYPES & required:
+        for hub_id, failures in hub_errors.items():
+            errors.extend(failures)
+            hubs.append((hub_id, "; ".join(failures)))
+    return Lookups(tuple(extra), tuple(errors), tuple(warnings), tuple(done), tuple(hubs),
+                   tuple((kind, dict(counts)) for kind, counts in record.items()))

@@ -13,12 +13,12 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
-from azure.core.exceptions import AzureError
-
 from ..resources import T_RCG
 from ..rows import id_key
 from .graph import describe
-from .identity import is_auth_failure
+from .lookups import Lookup, LookupRunner
+
+RULE_GROUPS = "rule collection groups"
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,10 @@ def _plain(model: Any) -> dict[str, Any]:
     return json.loads(json.dumps(model.as_dict()))
 
 
-def complete_rule_groups(rows: Iterable[Mapping[str, Any]],
-                         network_client: Callable[[str], Any]) -> Completion:
-    """Fill in `properties` of rule collection groups that lack `ruleCollections`, one ARM list per policy."""
+def complete_rule_groups(rows: Iterable[Mapping[str, Any]], network_client: Callable[[str], Any],
+                         runner: LookupRunner | None = None) -> Completion:
+    """Fill in `properties` of rule collection groups that lack `ruleCollections`: one ARM list
+    per policy, all of them at once through `runner` (ARM's read limits)."""
     rows = list(rows)
     wanted: dict[PolicyRef, list[int]] = {}
     errors: list[str] = []
@@ -72,18 +73,25 @@ def complete_rule_groups(rows: Iterable[Mapping[str, Any]],
             continue
         wanted.setdefault(policy, []).append(index)
     completed: list[str] = []
-    for policy, indexes in wanted.items():
-        try:
-            client = network_client(policy.subscription_id)
-            groups = client.firewall_policy_rule_collection_groups.list(policy.resource_group, policy.policy_name)
-            fetched = {id_key(str(group.id)): _plain(group) for group in groups}
-        except AzureError as error:
-            if is_auth_failure(error):
-                raise
+    policies = list(wanted)
+
+    def listing(policy: PolicyRef) -> Callable[[Callable[[Any], None]], dict[str, dict[str, Any]]]:
+        def call(hook: Callable[[Any], None]) -> dict[str, dict[str, Any]]:
+            groups = network_client(policy.subscription_id).firewall_policy_rule_collection_groups.list(
+                policy.resource_group, policy.policy_name, raw_response_hook=hook)
+            return {id_key(str(group.id)): _plain(group) for group in groups}
+        return call
+
+    answers = (runner or LookupRunner()).run(
+        [Lookup(RULE_GROUPS, p.subscription_id, listing(p)) for p in policies])
+    for policy, answer in zip(policies, answers):
+        indexes = wanted[policy]
+        if answer.error is not None:
             for index in indexes:
                 errors.append(f"rule collection group {rows[index].get('id')}: Resource Graph returned it without "
-                              f"ruleCollections and reading it from ARM failed ({describe(error)})")
+                              f"ruleCollections and reading it from ARM failed ({describe(answer.error)})")
             continue
+        fetched = answer.value or {}
         for index in indexes:
             full = fetched.get(id_key(str(rows[index].get("id", ""))))
             if full is None or "ruleCollections" not in (full.get("properties") or {}):

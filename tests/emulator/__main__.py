@@ -19,7 +19,9 @@ def main() -> None:
     parser.add_argument("--mg", action="append", default=[], metavar="NAME=SUB,SUB", help="a management group")
     parser.add_argument("--name", action="append", default=[], metavar="SUB=DISPLAY NAME", help="a subscription name")
     parser.add_argument("--forbid", action="append", default=[], metavar="SUB", help="a subscription the caller may not read")
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every response")
+    parser.add_argument("--rtt", type=float, default=0.03, help="seconds of network round trip charged to every "
+                        "request, whatever the endpoint (default: %(default)s)")
+    parser.add_argument("--latency", type=float, default=0.0, help="service seconds added to every response")
     parser.add_argument("--quota", type=int, default=15, help="queries per window per identity")
     parser.add_argument("--window", type=float, default=5.0, help="seconds per quota window")
     parser.add_argument("--arm-latency", type=float, default=None, help="seconds added to every ARM response "
@@ -50,7 +52,7 @@ def main() -> None:
         index = None
     faults = [Fault("throttle", times=-1, every=args.throttle_every, actual_quota=True)] if args.throttle_every else []
     behaviour = Behaviour(quota=args.quota, window=args.window, latency=args.latency, arm_latency=args.arm_latency,
-                          arm_page_size=args.arm_page_size, cache=args.cache or args.lean, faults=faults)
+                          arm_page_size=args.arm_page_size, rtt=args.rtt, cache=args.cache or args.lean, faults=faults)
     with Emulator(tenant, behaviour, index=index) as emulator:
         for key, value in emulator.client_env().items():
             print(f"export {key}='{value}'")

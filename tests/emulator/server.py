@@ -133,6 +133,12 @@ class Behaviour:
     # Resource Graph's response size limit (16 MiB): a larger answer is refused with 400 BadRequest,
     # detail ResponsePayloadTooLarge, as captured from the service. None: no limit.
     response_limit: int | None = RESPONSE_LIMIT
+    # A network round trip charged to every request, whatever the endpoint (identity, ARM, Resource
+    # Graph), before `latency`/`arm_latency` (the service's own time) is added.
+    rtt: float = 0.0
+    # ARM's read bucket per subscription (size, refill per second), reported on every ARM answer in
+    # x-ms-ratelimit-remaining-subscription-reads; an empty bucket answers 429 with Retry-After.
+    arm_bucket: tuple[int, float] = (250, 25.0)
 
 
 @functools.lru_cache(maxsize=1)
@@ -172,6 +178,7 @@ class Emulator:
         self.behaviour = behaviour or Behaviour()
         self.clock = clock
         self.sleep = sleep
+        self._arm_buckets: dict[str, tuple[float, float]] = {}
         self.records: list[Record] = []
         self.in_flight = 0
         self.peak_in_flight = 0  # most Resource Graph requests being served at once
@@ -285,7 +292,21 @@ class Emulator:
                 "graph_failed": sum(r.status >= 400 and r.status != 429 for r in graph),
                 "arm": len(arm_calls), "arm_throttled": sum(r.status == 429 for r in arm_calls),
                 "arm_failed": sum(r.status >= 400 and r.status != 429 for r in arm_calls),
+                "arm_by_kind": arm_kinds(arm_calls),
                 "peak_in_flight": self.peak_in_flight}
+
+    def arm_read(self, subscription: str) -> int:
+        """Spend one read of the subscription's ARM bucket: reads left after it, or -1 when empty."""
+        size, refill = self.behaviour.arm_bucket
+        with self._lock:
+            now = self.clock()
+            tokens, then = self._arm_buckets.get(subscription.lower(), (float(size), now))
+            tokens = min(float(size), tokens + (now - then) * refill)
+            if tokens < 1.0:
+                self._arm_buckets[subscription.lower()] = (tokens, now)
+                return -1
+            self._arm_buckets[subscription.lower()] = (tokens - 1.0, now)
+            return int(tokens - 1.0)
 
     def spend_quota(self, token: str) -> tuple[bool, int, float]:
         """(allowed, remaining, seconds to reset) for this identity's current window."""
@@ -338,6 +359,21 @@ class Emulator:
     def record(self, record: Record) -> None:
         with self._lock:
             self.records.append(record)
+
+
+ARM_KINDS = (("outboundnetworkdependenciesendpoints", "outbound network dependencies endpoints"),
+             ("/routingintent", "routing intent"), ("/hubvirtualnetworkconnections", "hub virtual network connections"),
+             ("/rulecollectiongroups", "rule collection groups"))
+
+
+def arm_kinds(calls: list[Record]) -> dict[str, int]:
+    """ARM requests by what they read: each lookup kind, and `list` for everything else."""
+    counts: dict[str, int] = {}
+    for record in calls:
+        path = urlsplit(record.path).path.lower()
+        kind = next((name for marker, name in ARM_KINDS if marker in path), "list")
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
 
 
 def _skip_token(offset: int, fingerprint: str) -> str:
@@ -436,6 +472,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
         path = urlsplit(self.path).path
+        if self.owner.behaviour.rtt and path != STATS:
+            self.owner.sleep(self.owner.behaviour.rtt)
         if match := OPENID.match(path):
             return self._openid(match.group(1))
         if path == "/common/discovery/instance":
@@ -458,6 +496,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         path = urlsplit(self.path).path
+        if self.owner.behaviour.rtt:
+            self.owner.sleep(self.owner.behaviour.rtt)
         body = self._body()
         if path.lower() == GRAPH_PATH:
             self.owner.entered(1)
@@ -576,6 +616,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._arm_delay(fault)
         if self._arm_refused(fault, subscription, action):
             return
+        left = self.owner.arm_read(subscription) if subscription else None
+        if left is not None and left < 0:
+            return self._send(429, _arm_error("SubscriptionRequestsThrottled", "Number of 'read' requests for "
+                              f"subscription '{subscription}' exceeded."), {"Retry-After": "1"})
+        rate = {} if left is None else {"x-ms-ratelimit-remaining-subscription-reads": str(left)}
         query = parse_qs(urlsplit(self.path).query)
         offset = int((query.get("$skiptoken") or ["0"])[0] or 0)
         size = max(1, self.owner.behaviour.arm_page_size)
@@ -585,7 +630,7 @@ class _Handler(BaseHTTPRequestHandler):
             version = (query.get("api-version") or [""])[0]
             payload["nextLink"] = (f"{self.owner.url}{urlsplit(self.path).path}?api-version={version}"
                                    f"&$skiptoken={offset + size}")
-        self._send(200, payload)
+        self._send(200, payload, rate)
 
     def _arm_list(self, subscription: str, namespace: str, kind: str) -> None:
         rtype = f"{namespace}/{kind}"
