@@ -112,9 +112,13 @@ def rulesets_by_owner(estate: Estate) -> list[RuleSet]:
     and every classic firewall, so a rule is judged in each chain that applies it."""
     found = [policy_ruleset(estate, policy.id) for policy in estate.policies.values()]
     found += [effective_rules(estate, f) for f in estate.firewalls.values() if not f.policy_id and f.classic_rules]
-    # A group whose policy could not be read is still a place rules are written: judge it alone.
-    for group in estate.rule_collection_groups.values():
-        if id_key(group.policy_id) not in estate.policies:
+    # A group no policy chain takes in (its policy could not be read, or does not list it) is still
+    # a place rules are written and may be deployed: judge it alone rather than not at all.
+    judged = {id_key(owner) for ruleset in found for owner in ruleset.owner_ids}
+    for key, group in estate.rule_collection_groups.items():
+        if key not in judged:
+            gap = estate.gap(group.policy_id) if id_key(group.policy_id) not in estate.policies else \
+                f"{group.id} is not listed by its policy's ruleCollectionGroups"
             ordered = sorted(group.rules, key=lambda r: (_KIND_ORDER.get(r.kind, 3), r.collection_priority))
-            found.append(RuleSet(group.id, tuple(ordered), (group.id,), (estate.gap(group.policy_id),), ""))
+            found.append(RuleSet(group.id, tuple(ordered), (group.id,), (gap,), ""))
     return found

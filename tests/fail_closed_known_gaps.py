@@ -13,6 +13,8 @@ KNOWN_GAPS: dict[str, frozenset[str]] = {
     # subnet or pools gets no outcome instead of skipped; an unreadable rule collection, rule field, IP group
     # or outbound-endpoint row lets it pass
     "AKS003": frozenset({
+        "microsoft.network/virtualnetworks:properties.subnets[].properties.addressPrefixes[]",
+        "microsoft.network/virtualnetworks:properties.subnets[].properties.addressPrefixes",
         "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints:<row>",
         "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints:id",
         "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints:properties",
@@ -344,6 +346,19 @@ KNOWN_GAPS: dict[str, frozenset[str]] = {
         "microsoft.network/virtualnetworks:properties.virtualNetworkPeerings[].properties.remoteVirtualNetwork",
         "microsoft.network/virtualnetworks:properties.virtualNetworkPeerings[].properties.remoteVirtualNetwork.id",
     }),
+}
+
+# FW007 walks application rules exactly as FW004 does (allow_rules): the same unreadable collection fields.
+KNOWN_GAPS["FW007"] = KNOWN_GAPS["FW004"] | {
+    "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].targetUrls",
+    "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].targetUrls[]",
+}
+# routing owner: UDR008 reads a table without routes as routing nothing; FW006 reads a missing policy reference
+# as a classic firewall
+KNOWN_GAPS["UDR008"] = frozenset({"microsoft.network/routetables:properties", "microsoft.network/routetables:properties.routes"})
+KNOWN_GAPS["FW006"] = KNOWN_GAPS.get("FW006", frozenset()) | {
+    "microsoft.network/azurefirewalls:properties.firewallPolicy",
+    "microsoft.network/azurefirewalls:properties.firewallPolicy.id",
 }
 
 

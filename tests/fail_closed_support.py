@@ -197,6 +197,10 @@ MEANINGFUL_ABSENCE = frozenset({
     # a subnet without a route table (or NAT gateway) has none
     "microsoft.network/virtualnetworks:properties.subnets[].properties.routeTable",
     "microsoft.network/virtualnetworks:properties.subnets[].properties.natGateway",
+    # a cluster without ipFamilies is IPv4 only (the API's default); dropping 'IPv6' from the list is a
+    # single-stack cluster, about which UDR008 has nothing to say
+    "microsoft.containerservice/managedclusters:properties.networkProfile.ipFamilies",
+    "microsoft.containerservice/managedclusters:properties.networkProfile.ipFamilies[]",
 })
 
 

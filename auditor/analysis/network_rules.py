@@ -110,6 +110,11 @@ def compile_rule(estate: "Estate", rule: FirewallRule, position: int,
         ip_group_addresses(estate, rule.source_ip_groups, where, extra_tags))
     destinations = parse_addresses(rule.destination_addresses, where=where, extra_tags=extra_tags).union(
         ip_group_addresses(estate, rule.destination_ip_groups, where, extra_tags))
+    # Azure refuses a rule without sources or destinations, so a row without them was not read whole.
+    if not rule.source_addresses and not rule.source_ip_groups:
+        sources = sources.union(Addresses(unknown=(f"{where}: no source address or IP group is listed",)))
+    if not rule.destination_addresses and not rule.destination_ip_groups and not rule.destination_fqdns:
+        destinations = destinations.union(Addresses(unknown=(f"{where}: no destination is listed",)))
     ports = parse_ports(rule.destination_ports, where=where)
     if not rule.destination_ports:
         ports = type(ports)(ports.ports, (f"{where}: no destination port is listed",))

@@ -194,7 +194,7 @@ def evaluate(estate, options):
                     hit.reaches.add(what)
                     hit.together_with.update(f"{r.rule.owner_id}/{r.rule.locus}" for r in rules if r is not compiled)
                     hit.subnets.setdefault(subnet.id.lower(), subnet)
-            if not lower:
+            if walk.net.gaps:  # unreadable parts could complete another cover, whatever the lower bound found
                 for _, _, rules in walk.reach(sources, UPPER):
                     for compiled in rules:
                         if compiled.gaps:

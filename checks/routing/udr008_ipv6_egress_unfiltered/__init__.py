@@ -140,10 +140,16 @@ def evaluate(estate, options):
     for path in estate.egress_paths:
         by_cluster.setdefault(id(path.cluster), []).append(path)
     for cluster in estate.clusters.values():
+        families_unread = cluster.unread("properties.networkProfile", "properties.networkProfile.ipFamilies")
+        if families_unread:
+            yield skipped(cluster.id, f"whether the cluster is dual-stack is unknown: {families_unread}")
+            continue
         if not cluster.dual_stack:
             continue
         outbound = cluster.outbound_type.strip()
-        if not outbound:
+        if cluster.pools_unread:
+            yield skipped(cluster.id, cluster.pools_unread)
+        elif not outbound:
             yield skipped(cluster.id, "the cluster row carries no networkProfile.outboundType, so whether AKS gives "
                                       "its IPv6 traffic a public egress path is unknown")
         elif outbound.lower() in PUBLIC_OUTBOUND_TYPES:
