@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aksaudit.api import EgressPath, Estate, Firewall, VirtualNetwork, reachable_firewall_ips, skipped
+from aksaudit.api import EgressPath, Estate, Firewall, VirtualNetwork, parent_id, reachable_firewall_ips, skipped
 
 
 def path_evidence(estate: Estate, path: EgressPath) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def route_evidence(estate: Estate, path: EgressPath, route) -> dict[str, Any]:
 def firewall_vnet_id(firewall: Firewall) -> str:
     """The VNet of the firewall's (data path) IP configuration, '' when it has none."""
     subnets = [c.subnet_id for c in firewall.ip_configs if c.subnet_id and not c.management]
-    return subnets[0].rsplit("/subnets/", 1)[0] if subnets else ""
+    return parent_id(subnets[0]) if subnets else ""
 
 
 def unpeered_firewall_vnets(estate: Estate, vnet: VirtualNetwork, ip: str) -> dict[str, list[Firewall]]:

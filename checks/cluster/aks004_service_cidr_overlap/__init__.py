@@ -21,7 +21,7 @@ Pick a service CIDR outside every VNet, peered network and on-premises range (fo
 `192.168.0.0/20` when unused) and recreate the cluster (the service CIDR cannot be changed in
 place), or move the VNet's conflicting ranges.
 """
-from aksaudit.api import T_CLUSTER, T_VNET, CheckMeta, Severity, fail, parse_network, passed, skipped
+from aksaudit.api import T_CLUSTER, T_VNET, CheckMeta, Severity, fail, parent_id, parse_network, passed, skipped
 
 META = CheckMeta(
     id="AKS004",
@@ -70,7 +70,7 @@ def _ranges(estate, cluster):
         ranges += managed
         gaps += [gap] if gap else []
     for subnet_id in cluster.subnet_ids():
-        vnet_id = subnet_id.rsplit("/subnets/", 1)[0]
+        vnet_id = parent_id(subnet_id)  # ARM ids are case-insensitive: never split on a spelling of "/subnets/"
         if vnet_id.lower() in seen_vnets:
             continue
         seen_vnets.add(vnet_id.lower())
