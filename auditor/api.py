@@ -13,23 +13,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Protocol
 
-from .egress import (
+from aksaudit.analysis.egress_paths import (
     FIREWALL, FIREWALL_PUBLIC_IP, UNKNOWN, UNRESOLVED, EgressPath, Hop, NextHop, reachable_firewall_ips,
     reachable_firewalls,
 )
-from .egress_view import VIEW_FORMAT, cluster_views, diff_cluster_view
-from .findings import Finding, Outcome, Severity, Status, fail, fingerprint, passed, skipped
-from .firewall_rules import (
+from aksaudit.analysis.egress_view import VIEW_FORMAT, cluster_views, diff_cluster_view
+from aksaudit.results.findings import Finding, Outcome, Severity, Status, fail, fingerprint, passed, skipped
+from aksaudit.model.firewall_rules import (
     APPLICATION, NAT, NETWORK, FirewallRule, is_full_port_range, is_unrestricted_address,
 )
-from .model import Estate
-from .resources import (
+from aksaudit.model.estate import Estate
+from aksaudit.model.resources import (
     T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_VNET,
     AgentPool, Firewall, FirewallPolicy, IpGroup, ManagedCluster, Peering, PublicIp, Route, RouteTable,
     RuleCollectionGroup, Subnet, VirtualNetwork, parse_network,
 )
-from .routing import RouteDecision
-from .rulesets import RuleSet, effective_rules, policy_chain, policy_ruleset, rulesets_by_owner
+from aksaudit.analysis.route_partition import RouteDecision
+from aksaudit.analysis.rulesets import RuleSet, effective_rules, policy_chain, policy_ruleset, rulesets_by_owner
 
 # The traffic-set core: address, port and protocol sets, and what firewall rules permit over them.
 from .analysis.addresses import (
@@ -46,8 +46,8 @@ from .analysis.ports import ALL_PORTS, ALL_PROTOCOLS, ICMP, TCP, UDP, USABLE_POR
 from .analysis.service_tags import canonical_tag, is_broad
 
 # Virtual WAN routing, load balancers and the cluster's own dependency list.
-from .egress import HubRoute
-from .resources import (
+from aksaudit.analysis.egress_paths import HubRoute
+from aksaudit.model.resources import (
     SPECIAL_SUBNETS, T_HUB_CONNECTION, T_HUB_ROUTE_TABLE, T_LOAD_BALANCER, T_OUTBOUND_ENDPOINTS, T_ROUTING_INTENT,
     T_VIRTUAL_HUB, Endpoint, Frontend, HubConnection, HubRouteTable, HubStaticRoute, LoadBalancer, OutboundEndpoints,
     RoutingIntent, RoutingPolicy, VirtualHub,
@@ -102,5 +102,5 @@ __all__ += [
 __all__ += ["DEFAULT_MULTI_TENANT_DOMAINS", "domain_covered", "every_name", "matches", "public_suffix_covered",
             "target_host"]
 # ARM ids: taken apart one way everywhere (ids are case-insensitive; never split on a spelling).
-from .rows import id_key, parent_id  # noqa: E402
+from aksaudit.model.row_fields import id_key, parent_id  # noqa: E402
 __all__ += ["id_key", "parent_id"]

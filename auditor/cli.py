@@ -17,19 +17,19 @@ from typing import Sequence
 from rich.console import Console
 
 from . import __version__
-from .approval import approval_document, diff_estates, diff_text, load_approval
-from .baseline import load_baseline
+from aksaudit.results.egress_approval import approval_document, diff_estates, diff_text, load_approval
+from aksaudit.results.finding_baseline import load_baseline
 from .cli_live import add_live_arguments, add_snapshot_command, has_live_scope, live_source, report_collection, write_live_snapshot
 from .cli_remediation import add_remediate_command, add_remediation_arguments, cmd_remediate, header_of, write_script
 from .collect.errors import CannotStart
 from .completion import add_completion_command, completion_script
-from .merge import add_merge_command, cmd_merge
+from aksaudit.run.shard_merge import add_merge_command, cmd_merge
 from .collect.snapshot import InputError
-from .bulk import gc_paused
+from aksaudit.run.bulk import gc_paused
 from .config import Config, ConfigError, load_config
-from .engine import ScanResult, now_iso, select_checks
+from aksaudit.run.engine import ScanResult, now_iso, select_checks
 from .output import write_atomic
-from .registry import Registry, RegistryError, load_registry
+from aksaudit.run.registry import Registry, RegistryError, load_registry
 from .reports.formats import ReportFormat
 from .reports.terminal import plain
 from .run.exit_policy import (
@@ -55,7 +55,7 @@ def write_reports(args: argparse.Namespace, result: ScanResult, shown: ScanResul
     pseudonymised, under --redact-subscriptions); JSON, the machine contract, always gets `result`.
     """
     shown = shown or result
-    with gc_paused():  # rendering builds millions of short-lived acyclic objects: see aksaudit.bulk
+    with gc_paused():  # rendering builds millions of short-lived acyclic objects: see aksaudit.run.bulk
         for report in ReportFormat:
             if getattr(args, report.value, None):
                 write_atomic(getattr(args, report.value), report.render(result if report.machine_contract else shown))
@@ -157,7 +157,7 @@ def cmd_scan(args: argparse.Namespace, registry: Registry, console: Console) -> 
         write_script(args.remediation, result.findings, header_of(result), registry, args.include_disruptive)
     shown = result
     if args.redact_subscriptions:
-        from .redact import redact_result
+        from aksaudit.results.redaction import redact_result
         shown = redact_result(result)
     for warning in write_reports(args, result, shown):
         print(f"aksaudit: warning: {warning}", file=sys.stderr)
@@ -190,7 +190,7 @@ def cmd_checks(args: argparse.Namespace, registry: Registry, console: Console) -
     check = registry.find(args.check)
     if check is None:
         raise UsageError(f"unknown check '{args.check}' (see 'aksaudit checks list')")
-    from .explain import explain_text
+    from aksaudit.reports.check_explain import explain_text
     console.print(explain_text(check), markup=False, highlight=False)
     return EXIT_OK
 

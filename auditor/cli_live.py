@@ -16,7 +16,7 @@ from .collect.live import ScopeRequest
 from .collect.queries import SUBSCRIPTION_BATCH
 from .collect.snapshot import Snapshot, snapshot_document
 from .collect.throttle import RetryPolicy
-from .engine import ScanResult
+from aksaudit.run.engine import ScanResult
 from .output import write_atomic
 from .run.request import LiveSource, Source
 from .run.sources import collect

@@ -12,10 +12,10 @@ from datetime import date
 from typing import Iterable
 
 from .config import load_config
-from .engine import ScanResult
-from .findings import Finding
+from aksaudit.run.engine import ScanResult
+from aksaudit.results.findings import Finding
 from .output import write_atomic
-from .registry import Registry
+from aksaudit.run.registry import Registry
 from .reports.remediation import RemediationScript, ScanHeader, check_templates, render
 from .run.exit_policy import EXIT_OK
 from .run.pipeline import run

@@ -17,8 +17,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-from .findings import Severity
-from .registry import Registry
+from aksaudit.results.findings import Severity
+from aksaudit.run.registry import Registry
 from .run.exit_policy import FAIL_ON
 
 CONFIG_NAMES = ("aksaudit.toml", "pyproject.toml")

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from .engine import ScanResult, run_scan
-from .model import build_estate
-from .registry import LoadedCheck, contract_problems
+from aksaudit.run.engine import ScanResult, run_scan
+from aksaudit.model.estate import build_estate
+from aksaudit.run.registry import LoadedCheck, contract_problems
 
 FindingKey = tuple[str, str, str]
 

@@ -70,11 +70,11 @@ def compare(findings: Iterable[Any], estate_path: str) -> dict[str, Any]:
 def offline(estate_path: str, outdir: str) -> dict[str, Any]:
     """Parse, model, checks and each renderer, timed apart, as `aksaudit scan --snapshot` runs them."""
     started = time.perf_counter()
-    from aksaudit.bulk import gc_paused
+    from aksaudit.run.bulk import gc_paused
     from aksaudit.collect.snapshot import open_snapshot
-    from aksaudit.engine import run_scan
-    from aksaudit.model import build_estate
-    from aksaudit.registry import load_registry
+    from aksaudit.run.engine import run_scan
+    from aksaudit.model.estate import build_estate
+    from aksaudit.run.registry import load_registry
     from aksaudit.reports import html, json_report, sarif
 
     checks = load_registry().checks
@@ -163,9 +163,9 @@ def live(estate_path: str, source: str, subscriptions: list[str], concurrency: i
     from aksaudit.collect.clouds import resolve_cloud
     from aksaudit.collect.live import LiveOptions, ScopeRequest, collect_live
     from aksaudit.collect.live_only import live_only_types
-    from aksaudit.engine import run_scan
-    from aksaudit.model import build_estate
-    from aksaudit.registry import load_registry
+    from aksaudit.run.engine import run_scan
+    from aksaudit.model.estate import build_estate
+    from aksaudit.run.registry import load_registry
 
     logging.getLogger("azure").addHandler(logging.NullHandler())
     checks = load_registry().checks

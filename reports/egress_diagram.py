@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import AbstractSet, Mapping
 
 from aksaudit.api import FIREWALL, FIREWALL_PUBLIC_IP, UNKNOWN, UNRESOLVED
-from aksaudit.paths import PathSummary
-from aksaudit.rows import id_key
+from aksaudit.results.path_summaries import PathSummary
+from aksaudit.model.row_fields import id_key
 
 OK, BROKEN, MISSING, UNKNOWN_STATE, UNREACHED = "ok", "broken", "missing", "unknown", "unreached"
 STAGE_FIELDS = ("stage", "name", "detail", "id", "state", "findings")  # what `stages` gives per box

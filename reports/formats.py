@@ -12,7 +12,7 @@ import importlib
 from enum import Enum
 from typing import Callable
 
-from aksaudit.engine import ScanResult
+from aksaudit.run.engine import ScanResult
 
 Renderer = Callable[[ScanResult], "str | bytes"]
 

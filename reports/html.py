@@ -17,8 +17,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from aksaudit.engine import ScanResult
-from aksaudit.rows import id_key
+from aksaudit.run.engine import ScanResult
+from aksaudit.model.row_fields import id_key
 
 from .egress_diagram import STAGE_FIELDS, stages
 from .embedded import embed_json, intern_strings

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from aksaudit.engine import ScanResult
+from aksaudit.run.engine import ScanResult
 
 from .terminal import short_id
 

@@ -38,9 +38,9 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 from urllib.parse import quote
 
-from aksaudit.engine import ScanResult
-from aksaudit.findings import Finding, Severity, subscription_of
-from aksaudit.rows import last_segment
+from aksaudit.run.engine import ScanResult
+from aksaudit.results.findings import Finding, Severity, subscription_of
+from aksaudit.model.row_fields import last_segment
 
 from .sarif_rules import INFORMATION_URI, LEVEL, rule
 

@@ -17,8 +17,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from aksaudit.findings import Severity
-from aksaudit.registry import LoadedCheck
+from aksaudit.results.findings import Severity
+from aksaudit.run.registry import LoadedCheck
 
 INFORMATION_URI = "https://github.com/aksaudit/aksaudit"
 # Mid-band values: GitHub maps > 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low.

@@ -5,7 +5,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from aksaudit.engine import ScanResult
+from aksaudit.run.engine import ScanResult
 
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 MAX_ROWS = 50

@@ -5,7 +5,7 @@ Default: each scenario in tests/emulator/scenarios.py runs against the local Res
 emulator (HTTPS on 127.0.0.1, its own throwaway CA) serving examples/hub-spoke-drifted.json (the
 vWAN and outbound-endpoint scenarios: tests/scenarios/vwan-secured-hub.json), through
 azure-identity's client-secret flow, ResourceGraphClient, NetworkManagementClient and ContainerServiceClient,
-exactly as tests/test_live_cassettes.py replays it. Hosts are rewritten to Azure's, secrets and
+exactly as tests/collect/test_live_cassettes.py replays it. Hosts are rewritten to Azure's, secrets and
 tokens are scrubbed (see tests/emulator/recording.py).
 
     python scripts/record_cassettes.py                   # every scenario

@@ -27,11 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "reliability.md"
 SUITES = {  # file -> section of the document
-    "tests/test_fault_matrix.py": "faults",
-    "tests/test_hostile_outputs.py": "hostile",
-    "tests/test_privacy.py": "privacy",
-    "tests/test_input_limits.py": "limits",
-    "tests/test_fuzz.py": "fuzz",
+    "tests/collect/test_fault_matrix.py": "faults",
+    "tests/reports/test_hostile_outputs.py": "hostile",
+    "tests/results/test_privacy.py": "privacy",
+    "tests/model/test_input_limits.py": "limits",
+    "tests/model/test_fuzz.py": "fuzz",
 }
 _STATS_TEST = re.compile(r"^(tests/\S+\.py)::(\S+):\s*$")
 _STATS_COUNTS = re.compile(r"(\d+) passing, (\d+) failing, and (\d+) invalid")
@@ -145,7 +145,7 @@ def render(cases: list[Case], fuzz: dict[str, Fuzz], long: bool, code: int) -> s
 
     from aksaudit.reports.markdown import code as code_span
 
-    faults_doc = docstrings(ROOT / "tests/test_fault_matrix.py")
+    faults_doc = docstrings(ROOT / "tests/collect/test_fault_matrix.py")
     failed = [c for c in cases if c.status == "failed"]
     skipped = [c for c in cases if c.status == "skipped"]
     examples = sum(f.passing for f in fuzz.values())
@@ -170,14 +170,14 @@ def render(cases: list[Case], fuzz: dict[str, Fuzz], long: bool, code: int) -> s
         "",
         "## Fault matrix (live scans against the HTTPS Resource Graph emulator)",
         "",
-        "One test per fault, in `tests/test_fault_matrix.py`. Each asserts the outcome: complete results equal "
+        "One test per fault, in `tests/collect/test_fault_matrix.py`. Each asserts the outcome: complete results equal "
         "to a scan of the same estate file, or exit 3 with `scan.complete = false`, a gap naming what is missing "
         "and no finding the full estate lacks. Never exit 0 or 1 with data missing.",
         "",
         "| Fault | Test | Result | Outcome seen |",
         "| --- | --- | --- | --- |",
     ]
-    for case in section(cases, "tests/test_fault_matrix.py"):
+    for case in section(cases, "tests/collect/test_fault_matrix.py"):
         fault = faults_doc.get(case.name.split("[")[0], "")
         seen = case.properties.get("outcome") or case.detail
         lines.append(f"| {cell(fault)} | {name_of(case)} | {mark(case)} ({case.seconds:.1f} s) | {cell(seen)} |")
@@ -196,7 +196,7 @@ def render(cases: list[Case], fuzz: dict[str, Fuzz], long: bool, code: int) -> s
     for label, payload in PAYLOADS:  # control characters spelled out, then a table-safe code span
         lines.append(f"| {label} | {code_span(payload.encode('unicode_escape').decode('ascii'))} |")
     lines += ["", "| Output | Test | Result |", "| --- | --- | --- |"]
-    for case in section(cases, "tests/test_hostile_outputs.py"):
+    for case in section(cases, "tests/reports/test_hostile_outputs.py"):
         lines.append(f"| {cell(case.name.replace('test_', '', 1).replace('_', ' '))} | {name_of(case)} | {mark(case)} |")
     lines += results(
         "Secrets and privacy",
@@ -208,7 +208,7 @@ def render(cases: list[Case], fuzz: dict[str, Fuzz], long: bool, code: int) -> s
         "The JSON result, snapshots and remediation scripts keep the real ids (they feed `--baseline`, "
         "`remediate --from` and `az`, which need them), and fingerprints never change, so turning redaction "
         "on or off does not open or close a code-scanning alert.",
-        section(cases, "tests/test_privacy.py"))
+        section(cases, "tests/results/test_privacy.py"))
     lines += results(
         "Input limits and partial inputs",
         "A snapshot too large for the memory aksaudit may use (half the physical memory, or of a lower cgroup "
@@ -219,12 +219,12 @@ def render(cases: list[Case], fuzz: dict[str, Fuzz], long: bool, code: int) -> s
         "own record says it is incomplete (or is anything but plainly complete), and a saved query result that "
         "says more rows exist (truncated, a skip token, a total above its count), scan incomplete (exit 3). "
         "A findings file whose evidence the fixes cannot use gives manual remediation blocks, not a traceback.",
-        section(cases, "tests/test_input_limits.py"))
+        section(cases, "tests/model/test_input_limits.py"))
     lines += [
         "",
         "## Fuzzing",
         "",
-        "`tests/test_fuzz.py`: Hypothesis mutates the example estates' rows (missing keys, nulls, wrong types, "
+        "`tests/model/test_fuzz.py`: Hypothesis mutates the example estates' rows (missing keys, nulls, wrong types, "
         "lists of thousands, nesting 60 deep, odd Unicode, changed case, duplicated rows, rows that are not "
         "objects, CIDRs like `10.0.0.0/33` and IPv6 prefixes), builds whole snapshot documents and damaged "
         "snapshot files, and runs each through load, model, every check and every renderer (JSON, SARIF, "
@@ -234,7 +234,7 @@ def render(cases: list[Case], fuzz: dict[str, Fuzz], long: bool, code: int) -> s
         "| Test | Result | Examples passed | Failing | Invalid (discarded) | Stopped because |",
         "| --- | --- | ---: | ---: | ---: | --- |",
     ]
-    for case in section(cases, "tests/test_fuzz.py"):
+    for case in section(cases, "tests/model/test_fuzz.py"):
         stats = fuzz.get(case.name, Fuzz())
         lines.append(f"| {name_of(case)} | {mark(case)} ({case.seconds:.0f} s) | {stats.passing:,} | "
                      f"{stats.failing} | {stats.invalid:,} | {cell(stats.stopped)} |")

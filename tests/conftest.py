@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aksaudit.registry import load_registry
+from aksaudit.run.registry import load_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -91,7 +91,7 @@ KNOWN_GAPS: dict[str, frozenset[str]] = {
         "microsoft.network/virtualnetworks:properties.virtualNetworkPeerings[].properties.remoteVirtualNetwork.id",
         "microsoft.network/virtualnetworks:type",
     }),
-    # routing owner (auditor/egress.py, route and Virtual WAN parsers): a route without properties, a deleted
+    # routing owner (auditor/analysis/egress_paths.py, route and Virtual WAN parsers): a route without properties, a deleted
     # hub connection or routing intent reads as "no route to an appliance", so the load balancers get no
     # outcome instead of skipped
     "AKS006": frozenset({
@@ -245,20 +245,20 @@ KNOWN_GAPS: dict[str, frozenset[str]] = {
         "microsoft.network/firewallpolicies:properties.threatIntelMode",
         "microsoft.network/firewallpolicies:type",
     }),
-    # routing owner (auditor/egress.py): a cluster whose pools are unread gets no egress path, so no outcome
+    # routing owner (auditor/analysis/egress_paths.py): a cluster whose pools are unread gets no egress path, so no outcome
     # (it should be skipped naming cluster.pools_unread)
     "UDR001": frozenset({
         "microsoft.containerservice/managedclusters:properties.agentPoolProfiles",
         "microsoft.containerservice/managedclusters:properties.agentPoolProfiles[]",
     }),
-    # routing owner (auditor/egress.py, hub connection parser): pools unread (no path), hub connection fields
+    # routing owner (auditor/analysis/egress_paths.py, hub connection parser): pools unread (no path), hub connection fields
     # read as defaults
     "UDR002": frozenset({
         "microsoft.containerservice/managedclusters:properties.agentPoolProfiles",
         "microsoft.containerservice/managedclusters:properties.agentPoolProfiles[]",
         "microsoft.network/virtualhubs/hubvirtualnetworkconnections:properties.enableInternetSecurity",
     }),
-    # routing owner (auditor/egress.py, route parser): pools unread (no path), routes without
+    # routing owner (auditor/analysis/egress_paths.py, route parser): pools unread (no path), routes without
     # properties/prefix/next hop read as empty
     "UDR003": frozenset({
         "microsoft.containerservice/managedclusters:properties.agentPoolProfiles",
@@ -269,7 +269,7 @@ KNOWN_GAPS: dict[str, frozenset[str]] = {
         "microsoft.network/routetables:properties.routes[].properties",
         "microsoft.network/routetables:properties.routes[].properties.addressPrefix",
     }),
-    # routing owner (auditor/egress.py, route parser): as UDR003
+    # routing owner (auditor/analysis/egress_paths.py, route parser): as UDR003
     "UDR004": frozenset({
         "microsoft.containerservice/managedclusters:properties.agentPoolProfiles",
         "microsoft.containerservice/managedclusters:properties.agentPoolProfiles[]",
@@ -280,7 +280,7 @@ KNOWN_GAPS: dict[str, frozenset[str]] = {
         "microsoft.network/routetables:properties.routes[].properties.addressPrefix",
         "microsoft.network/routetables:properties.routes[].properties.nextHopType",
     }),
-    # routing owner (auditor/egress.py): as UDR003, and a firewall public IP whose row or ipAddress is unread
+    # routing owner (auditor/analysis/egress_paths.py): as UDR003, and a firewall public IP whose row or ipAddress is unread
     # resolves to "unknown" instead of a gap (PublicIp.unread is available)
     "UDR005": frozenset({
         "microsoft.containerservice/managedclusters:properties.agentPoolProfiles",
@@ -307,7 +307,7 @@ KNOWN_GAPS: dict[str, frozenset[str]] = {
         "microsoft.network/routetables:properties.routes[].properties.nextHopIpAddress",
         "microsoft.network/routetables:properties.routes[].properties.nextHopType",
     }),
-    # routing owner (auditor/egress.py, route parser): as UDR003
+    # routing owner (auditor/analysis/egress_paths.py, route parser): as UDR003
     "UDR006": frozenset({
         "microsoft.containerservice/managedclusters:properties.agentPoolProfiles",
         "microsoft.containerservice/managedclusters:properties.agentPoolProfiles[]",
@@ -318,7 +318,7 @@ KNOWN_GAPS: dict[str, frozenset[str]] = {
         "microsoft.network/routetables:properties.routes[].properties.addressPrefix",
         "microsoft.network/routetables:properties.routes[].properties.nextHopType",
     }),
-    # routing owner (auditor/egress.py, peering parser): pools unread (no path), peerings and firewall
+    # routing owner (auditor/analysis/egress_paths.py, peering parser): pools unread (no path), peerings and firewall
     # ipConfigurations read as empty
     "UDR007": frozenset({
         "microsoft.containerservice/managedclusters:properties.agentPoolProfiles",

@@ -13,11 +13,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from aksaudit.findings import Status
-from aksaudit.model import Estate, build_estate
-from aksaudit.resources import T_CLUSTER
-from aksaudit.registry import load_registry
-from aksaudit.rows import id_key
+from aksaudit.results.findings import Status
+from aksaudit.model.estate import Estate, build_estate
+from aksaudit.model.resources import T_CLUSTER
+from aksaudit.run.registry import load_registry
+from aksaudit.model.row_fields import id_key
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = load_registry()

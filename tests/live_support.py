@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from aksaudit.engine import ScanResult, run_scan
+from aksaudit.run.engine import ScanResult, run_scan
 from aksaudit.collect.snapshot import estate_of
-from aksaudit.model import build_estate
+from aksaudit.model.estate import build_estate
 from aksaudit.testing import failures, key
 
 from emulator.scenarios import ESTATE, TYPES

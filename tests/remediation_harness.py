@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from aksaudit.collect.snapshot import load_snapshot
-from aksaudit.engine import ScanResult, run_scan
-from aksaudit.model import build_estate
-from aksaudit.registry import load_registry
+from aksaudit.run.engine import ScanResult, run_scan
+from aksaudit.model.estate import build_estate
+from aksaudit.run.registry import load_registry
 from aksaudit.testing import load_fixture
 from aksaudit.reports.remediation import RemediationScript, ScanHeader, check_templates, render
 

@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 
 from rich.console import Console
 
-from aksaudit.engine import ScanResult
+from aksaudit.run.engine import ScanResult
 from aksaudit.reports.formats import ReportFormat
 
 
@@ -28,7 +28,7 @@ def terminal(result: ScanResult, width: int = 160, color: bool = True) -> str:
 
 def remediation(result: ScanResult) -> str:
     """The script `scan --remediation --include-disruptive` writes for this result."""
-    from aksaudit.registry import load_registry
+    from aksaudit.run.registry import load_registry
     from aksaudit.reports.remediation import check_templates, render
     from aksaudit.cli_remediation import header_of
 

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from aksaudit.config import Suppression
-from aksaudit.engine import ScanResult, run_scan, select_checks
-from aksaudit.model import build_estate
-from aksaudit.registry import load_registry
-from aksaudit.suppress import apply_suppressions
+from aksaudit.run.engine import ScanResult, run_scan, select_checks
+from aksaudit.model.estate import build_estate
+from aksaudit.run.registry import load_registry
+from aksaudit.results.suppressions import apply_suppressions
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DRIFTED = "hub-spoke-drifted.json"

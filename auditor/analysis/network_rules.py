@@ -29,15 +29,15 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Iterable, Sequence
 from weakref import WeakKeyDictionary
 
-from ..firewall_rules import NETWORK, FirewallRule
-from ..rows import id_key
+from aksaudit.model.firewall_rules import NETWORK, FirewallRule
+from aksaudit.model.row_fields import id_key
 from .addresses import EVERYTHING, AddressSet, Addresses, parse_addresses
 from .intervals import IntervalSet
 from .ports import ALL_PORTS, ALL_PROTOCOLS, parse_ports, parse_protocols
 
 if TYPE_CHECKING:
-    from ..model import Estate
-    from ..rulesets import RuleSet
+    from aksaudit.model.estate import Estate
+    from aksaudit.analysis.rulesets import RuleSet
 
 LOWER, UPPER = "lower", "upper"  # the least and the most a rule with unreadable parts can match
 

@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 from weakref import WeakKeyDictionary
 
-from ..firewall_rules import APPLICATION
+from aksaudit.model.firewall_rules import APPLICATION
 from .addresses import AddressSet, parse_address, parse_addresses
 from .intervals import IntervalSet
 from .network_rules import LOWER, CompiledRule, NetworkRules, ip_group_addresses, network_rules, source_atoms
 from .ports import ALL_PORTS, ICMP, TCP, UDP, USABLE_PORTS, parse_ports
 
 if TYPE_CHECKING:
-    from ..model import Estate
-    from ..rulesets import RuleSet
+    from aksaudit.model.estate import Estate
+    from aksaudit.analysis.rulesets import RuleSet
 
 PROTOCOL_ORDER = (TCP, UDP, ICMP)
 

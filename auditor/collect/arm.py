@@ -23,11 +23,11 @@ from urllib.parse import quote
 
 from azure.core.exceptions import AzureError, HttpResponseError
 
-from ..resources import (
+from aksaudit.model.resources import (
     T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_LOAD_BALANCER, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE,
     T_VIRTUAL_HUB, T_VNET,
 )
-from ..rows import id_key
+from aksaudit.model.row_fields import id_key
 from .clients import AzureClients
 from .graph import describe
 from .identity import is_auth_failure

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from azure.core.exceptions import AzureError
 
 from .. import __version__
-from ..rows import id_key
+from aksaudit.model.row_fields import id_key
 from .clients import AzureClients
 from .graph import GraphReader, GraphScope, QueryOutcome, describe
 from .identity import auth_failure, is_auth_failure

@@ -4,7 +4,7 @@ A secured hub's routing intent, its hub route tables and its hub virtual network
 are not in Resource Graph, and neither is the list of outbound endpoints an AKS cluster says it
 needs. After the Resource Graph (or ARM) read, the collector asks ARM for them, one list per
 virtual hub and per cluster, and carries the answers as extra rows with ARM child ids and the
-snapshot-only types of auditor/resources.py, so a saved snapshot holds them too.
+snapshot-only types of auditor/model/resources.py, so a saved snapshot holds them too.
 
 They are asked for only when the checks need them (`live_only_types` adds the synthetic types
 to the required ones). Failures are not alike:
@@ -23,10 +23,10 @@ from typing import Any, Callable, Iterable, Mapping
 
 from azure.core.exceptions import AzureError
 
-from ..resources import (
+from aksaudit.model.resources import (
     T_CLUSTER, T_HUB_CONNECTION, T_HUB_ROUTE_TABLE, T_OUTBOUND_ENDPOINTS, T_RCG, T_ROUTING_INTENT, T_VIRTUAL_HUB,
 )
-from ..rows import id_key
+from aksaudit.model.row_fields import id_key
 from .graph import describe
 from .lookups import Lookup, LookupRunner
 from .relevance import endpoint_lookups

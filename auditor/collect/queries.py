@@ -24,7 +24,7 @@ TABLE_OF_TYPE = {
     "microsoft.network/virtualnetworks/subnets/effectiveroutingrules": NETWORK_RESOURCES,
 }
 
-# The top-level columns the model reads (auditor/resources.py): the header plus `properties`.
+# The top-level columns the model reads (auditor/model/resources.py): the header plus `properties`.
 COLUMNS = ("id", "name", "type", "location", "resourceGroup", "subscriptionId", "tags", "properties")
 SUBSCRIPTION_COLUMNS = ("id", "name", "subscriptionId")
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from ..resources import T_CLUSTER, T_FIREWALL, T_VIRTUAL_HUB, T_VNET
-from ..rows import id_key
+from aksaudit.model.resources import T_CLUSTER, T_FIREWALL, T_VIRTUAL_HUB, T_VNET
+from aksaudit.model.row_fields import id_key
 
 NEEDED = ""  # the reason given for a lookup that is made
 

@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
-from ..resources import T_RCG
-from ..rows import id_key
+from aksaudit.model.resources import T_RCG
+from aksaudit.model.row_fields import id_key
 from .graph import describe
 from .lookups import Lookup, LookupRunner
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from ..limits import LimitError, max_snapshot_bytes, too_large
-from ..model import Estate, build_estate
+from aksaudit.model.input_limits import LimitError, max_snapshot_bytes, too_large
+from aksaudit.model.estate import Estate, build_estate
 from .stream import NotStreamable, StreamedRows, layout
 
 SNAPSHOT_FORMAT = "aksaudit-snapshot"

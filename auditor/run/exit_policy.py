@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..findings import Severity
+from aksaudit.results.findings import Severity
 
 if TYPE_CHECKING:
-    from ..engine import ScanResult
+    from aksaudit.run.engine import ScanResult
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Callable, Mapping
 
-from ..baseline import apply_baseline
-from ..bulk import gc_paused
-from ..engine import ScanResult, now_iso, run_scan
-from ..suppress import apply_suppressions
+from aksaudit.results.finding_baseline import apply_baseline
+from aksaudit.run.bulk import gc_paused
+from aksaudit.run.engine import ScanResult, now_iso, run_scan
+from aksaudit.results.suppressions import apply_suppressions
 from .request import ScanRequest
 from .sources import read_source, with_change_history
 
@@ -41,7 +41,7 @@ def run(request: ScanRequest) -> ScanResult:
     started = now_iso()
     collected = read_source(request.source, request.checks)
     snapshot = collected.snapshot
-    with gc_paused():  # millions of short-lived acyclic objects on large estates: see aksaudit.bulk
+    with gc_paused():  # millions of short-lived acyclic objects on large estates: see aksaudit.run.bulk
         result = run_scan(collected.estate, request.checks, scopes=snapshot.scope_labels, started_at=started,
                           warnings=request.warnings, errors=snapshot.gaps if not snapshot.complete else (),
                           meta=snapshot.meta, options=check_options(request), severities=request.config.severity)

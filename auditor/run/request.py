@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Mapping, Union
 
-from ..baseline import Baseline
+from aksaudit.results.finding_baseline import Baseline
 from ..collect.live import ScopeRequest
 from ..collect.queries import SUBSCRIPTION_BATCH
 from ..collect.throttle import RetryPolicy
 from ..config import Config
-from ..registry import LoadedCheck
+from aksaudit.run.registry import LoadedCheck
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..collect.snapshot import InputError, read_json
-from ..engine import ScanResult, SkippedOutcome
-from ..findings import Finding, Severity, Status, subscription_of
-from ..registry import CheckDoc
-from ..suppress import SuppressionNotice
+from aksaudit.run.engine import ScanResult, SkippedOutcome
+from aksaudit.results.findings import Finding, Severity, Status, subscription_of
+from aksaudit.run.registry import CheckDoc
+from aksaudit.results.suppressions import SuppressionNotice
 from .result_schema import first_problem
 
 SCHEMA_VERSION = 1

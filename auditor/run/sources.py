@@ -8,8 +8,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from .. import history
-from ..bulk import gc_paused
+from aksaudit.results import change_history as history
+from aksaudit.run.bulk import gc_paused
 from ..collect.arm import collect_arm
 from ..collect.changes import change_reader, read_change_history
 from ..collect.clients import AzureClients, connect
@@ -19,8 +19,8 @@ from ..collect.live_only import live_only_types
 from ..collect.progress import make_progress
 from ..collect.snapshot import Snapshot, estate_of, open_snapshot
 from ..collect.throttle import RetryPolicy
-from ..engine import ScanResult
-from ..model import Estate
+from aksaudit.run.engine import ScanResult
+from aksaudit.model.estate import Estate
 from .request import LiveSource, Source
 
 ARM_SOURCE_REASON = ("--source arm: change history comes from Resource Graph's change tables, which this scan "
@@ -78,7 +78,7 @@ def read_source(source: Source, checks: Iterable[Any]) -> Collected:
         snapshot = collect(source, checks, clients)
     else:
         clients, snapshot = None, open_snapshot(source.path)
-    with gc_paused():  # rows are streamed from the file into the model; see aksaudit.bulk
+    with gc_paused():  # rows are streamed from the file into the model; see aksaudit.run.bulk
         return Collected(snapshot, estate_of(snapshot), clients)
 
 

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any, Mapping
 from urllib.parse import quote
 
-from aksaudit.findings import Finding
+from aksaudit.results.findings import Finding
 from aksaudit.reports.json_report import finding_dict
 
 from . import jmes

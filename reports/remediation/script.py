@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 
 from jinja2 import BaseLoader, TemplateNotFound
 
-from aksaudit.findings import Finding
+from aksaudit.results.findings import Finding
 
 from .context import finding_context, template_globals
 from .shell import ShellFragment, UnquotedInterpolation, environment

@@ -1,6 +1,6 @@
 """The cassette scenarios: what each recording asks, of which emulated tenant, with which faults.
 
-`scripts/record_cassettes.py` records them and `tests/test_live_cassettes.py` replays them with
+`scripts/record_cassettes.py` records them and `tests/collect/test_live_cassettes.py` replays them with
 the very same parameters from here, so a replay sends byte-for-byte the requests recorded. The
 resource types are fixed (not read from the installed checks): a new check must not silently
 change the queries a cassette was recorded with.
@@ -14,7 +14,7 @@ from typing import Any
 from aksaudit.collect.changes import ChangeHistory, change_reader, read_change_history
 from aksaudit.collect.live import LiveOptions, ScopeRequest, collect_live
 from aksaudit.collect.snapshot import Snapshot
-from aksaudit.resources import (
+from aksaudit.model.resources import (
     T_CLUSTER, T_FIREWALL, T_HUB_CONNECTION, T_HUB_ROUTE_TABLE, T_IP_GROUP, T_OUTBOUND_ENDPOINTS, T_POLICY,
     T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_ROUTING_INTENT, T_VIRTUAL_HUB, T_VNET,
 )

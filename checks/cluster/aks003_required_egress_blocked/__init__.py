@@ -39,7 +39,7 @@ from aksaudit.api import (
     CheckMeta, Severity, effective_rules, fail, passed, skipped,
 )
 from aksaudit.checks.cluster.aks003_required_egress_blocked.requirements import Requirement, requirements
-from aksaudit.checks.firewall.scope import (
+from aksaudit.checks.firewall.rule_sides import (
     carries_tcp, expand_addresses, overlaps_any, port_allowed, reaches_everywhere, uncovered,
 )
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import aksaudit_owner_tag.own001_route_table_owner_tag as own001
-from aksaudit.registry import load_registry
+from aksaudit.run.registry import load_registry
 from aksaudit.testing import assert_contract, assert_fixture, failures, load_fixture, run_checks
 
 

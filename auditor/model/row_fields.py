@@ -1,0 +1,147 @@
+"""Reading fields out of ARG rows without trusting their shape.
+
+Rows come from files people hand us and from a service that evolves; a wrong type in one field
+must reject that row with a message naming the key, never crash the scan. Parsers that keep the
+rest of a row usable record such a field, or one Azure always returns that is missing, as a named
+gap instead (`required`, `optional`, `unread`): a datum not read is never read as empty.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, MutableMapping, TypeVar
+
+from aksaudit.model.input_limits import MAX_LIST_ITEMS
+
+T = TypeVar("T")
+
+
+class RowError(ValueError):
+    """A row (or one element inside it) does not have the shape the model needs."""
+
+
+def obj(value: Any, key: str) -> Mapping[str, Any]:
+    """An object field; absent/null reads as empty."""
+    if type(value) is dict:  # the common case, without the abstract-class check below
+        return value
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise RowError(f"'{key}' is {type(value).__name__}, expected an object")
+    return value
+
+
+def arr(value: Any, key: str) -> list[Any]:
+    """A list field; absent/null reads as empty; one longer than any real resource has rejects the row."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RowError(f"'{key}' is {type(value).__name__}, expected a list")
+    if len(value) > MAX_LIST_ITEMS:
+        raise RowError(f"'{key}' holds {len(value):,} items, more than the {MAX_LIST_ITEMS:,} a row may have")
+    return value
+
+
+def text(value: Any, key: str) -> str:
+    """A string field; absent/null reads as ''."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise RowError(f"'{key}' is {type(value).__name__}, expected a string")
+    return value
+
+
+def flag(value: Any, key: str) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise RowError(f"'{key}' is {type(value).__name__}, expected a boolean")
+
+
+def strings(value: Any, key: str) -> tuple[str, ...]:
+    """A list of strings (a bare string is accepted as a one-element list, as some APIs emit)."""
+    if isinstance(value, str):
+        return (value,)
+    return tuple(text(item, f"{key}[{index}]") for index, item in enumerate(arr(value, key)))
+
+
+def ref_id(value: Any, key: str) -> str:
+    """The id inside an ARM reference object {"id": "..."}."""
+    return text(obj(value, key).get("id"), f"{key}.id")
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(value: str) -> str:
+    """Lower-case A-Z only, as ARM compares resource ids (ordinal, ASCII case-insensitive).
+
+    `str.lower` folds far more than ARM does: 'K' (Kelvin sign, U+212A) lowers to 'k' and
+    'İ' to 'i̇', so two ids Azure keeps apart would collide and one resource would hide another.
+    """
+    return value.lower() if value.isascii() else value.translate(_ASCII_LOWER)  # the common case, fast
+
+
+def named_ref_id(value: Any, key: str) -> str:
+    """The id inside a reference object that is there: `{}` or `{"id": null}` names nothing readable."""
+    resource_id = ref_id(value, key)
+    if not resource_id:
+        raise RowError(f"'{key}.id' is missing or empty")
+    return resource_id
+
+
+def id_key(resource_id: str) -> str:
+    """Lookup key for ARM ids: Azure returns the same id in several casings."""
+    return ascii_lower(resource_id.strip().rstrip("/"))
+
+
+# --- datums a verdict depends on ------------------------------------------------------------------
+#
+# A parser records each datum it could not read in `gaps` (path -> why) and carries on with an
+# empty stand-in, so the rest of the row stays usable; a check that needs the datum asks
+# `unread(gaps, path)` and reports `skipped` naming it instead of judging the stand-in.
+
+def required(gaps: MutableMapping[str, str], value: Any, key: str, read: Callable[[Any, str], T], default: T) -> T:
+    """A datum Azure always returns: absent, null or of the wrong type is a named gap."""
+    if gaps and any(within(key, known) for known in gaps):
+        return default  # its parent is already a gap: one reason is enough
+    if value is None:
+        gaps[key] = f"'{key}' is missing or null"
+        return default
+    try:
+        return read(value, key)
+    except RowError as error:
+        gaps[key] = str(error)
+        return default
+
+
+def optional(gaps: MutableMapping[str, str], value: Any, key: str, read: Callable[[Any, str], T], default: T) -> T:
+    """A datum whose absence Azure uses to say 'none' (a pool without `vnetSubnetID` runs in an
+    AKS-managed VNet): absent or null reads as `default`; only the wrong type is a gap."""
+    if value is None:
+        return default
+    return required(gaps, value, key, read, default)
+
+
+def within(path: str, ancestor: str) -> bool:
+    """Whether a row path is `ancestor` or lies inside it ('a.b[0].c' is within 'a.b')."""
+    return path == ancestor or (path.startswith(ancestor) and path[len(ancestor)] in ".[")
+
+
+def unread(gaps: Mapping[str, str], *paths: str) -> str:
+    """Why any of `paths` could not be read ('' when all could): a gap at a path, inside it, or
+    at one of its parents (no `networkProfile` means no `networkProfile.outboundType`)."""
+    reasons = [reason for known, reason in gaps.items()
+               if any(within(path, known) or within(known, path) for path in paths)]
+    return "; ".join(dict.fromkeys(reasons))
+
+
+def parent_id(resource_id: str, levels: int = 2) -> str:
+    """Strip trailing '/<type>/<name>' segments (one child level = two segments)."""
+    parts = resource_id.rstrip("/").split("/")
+    return "/".join(parts[: len(parts) - levels]) if len(parts) > levels else ""
+
+
+def last_segment(resource_id: str) -> str:
+    return resource_id.rstrip("/").rsplit("/", 1)[-1]

@@ -1,0 +1,3 @@
+"""Findings and what is done to them after the checks ran: baselines, approvals,
+suppressions, change history, redaction, and the plain-data path summaries a result carries.
+"""

@@ -1,0 +1,15 @@
+"""The offline explanation of a check: the same text the docs and SARIF help use."""
+from __future__ import annotations
+
+from aksaudit.run.registry import LoadedCheck
+
+
+def explain_text(check: LoadedCheck) -> str:
+    meta = check.meta
+    lines = [f"{meta.id} ({meta.slug}) — {meta.title}", f"Default severity: {meta.severity.value}",
+             f"Resource types: {', '.join(meta.requires)}", "", check.doc.strip()]
+    if meta.options:
+        lines += ["", "Options:"] + [f"  {name} (default: {value!r})" for name, value in meta.options.items()]
+    if meta.references:
+        lines += ["", "References:"] + [f"  {ref}" for ref in meta.references]
+    return "\n".join(lines) + "\n"
