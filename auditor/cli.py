@@ -18,7 +18,7 @@ from rich.console import Console
 
 from . import __version__
 from aksaudit.results.egress_approval import approval_document, diff_estates, diff_text, load_approval
-from aksaudit.results.finding_baseline import load_baseline
+from aksaudit.run.result_json import load_baseline
 from .cli_live import add_live_arguments, add_snapshot_command, has_live_scope, live_source, report_collection, write_live_snapshot
 from .cli_remediation import add_remediate_command, add_remediation_arguments, cmd_remediate, header_of, write_script
 from .collect.errors import CannotStart

@@ -18,6 +18,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 from aksaudit.results.findings import Severity
+from aksaudit.results.suppressions import Suppression
 from aksaudit.run.registry import Registry
 from .run.exit_policy import FAIL_ON
 
@@ -29,22 +30,6 @@ SUPPRESS_KEYS = {"check", "resource", "resource-glob", "locus", "reason", "expir
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message names the file and key."""
-
-
-@dataclass(frozen=True)
-class Suppression:
-    index: int  # position in the file, for messages ("suppress[2]")
-    check: str  # check id (resolved from id or slug)
-    resource: str  # exact id (case-insensitive) or '' when resource_glob is used
-    resource_glob: str
-    locus: str  # '' matches any locus
-    reason: str
-    expires: date | None
-    source: str
-
-    def describe(self) -> str:
-        target = self.resource or f"glob {self.resource_glob}"
-        return f"{self.source} suppress[{self.index}] ({self.check} on {target})"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from aksaudit.run.check_docs import RULES_END, RULES_START, builtin_registry, check_pages, replace_block, rule_table, stale_pages, write_pages
+from aksaudit.reports.check_docs import RULES_END, RULES_START, builtin_registry, check_pages, replace_block, rule_table, stale_pages, write_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_DOCS = ROOT / "docs" / "checks"

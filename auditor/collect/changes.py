@@ -19,7 +19,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
-from aksaudit.results.findings import subscription_of
+from aksaudit.model.row_fields import subscription_of
 from .graph import GraphReader, GraphScope, describe
 from .identity import is_auth_failure
 from .interrupt import interruptible

@@ -145,3 +145,12 @@ def parent_id(resource_id: str, levels: int = 2) -> str:
 
 def last_segment(resource_id: str) -> str:
     return resource_id.rstrip("/").rsplit("/", 1)[-1]
+
+
+def subscription_of(resource_id: str) -> str:
+    """The subscription id inside an ARM id ('' when the id has none)."""
+    parts = resource_id.split("/")
+    for index, part in enumerate(parts[:-1]):
+        if part.lower() == "subscriptions":
+            return parts[index + 1].lower()
+    return ""

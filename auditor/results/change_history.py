@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
 from aksaudit.collect.changes import RETENTION_DAYS, ChangeHistory
-from aksaudit.run.engine import ScanResult
+from aksaudit.results.scan_result import ScanResult
 from aksaudit.results.findings import Finding
 from aksaudit.model.estate import Estate
 from aksaudit.model.row_fields import id_key

@@ -8,12 +8,10 @@ skipped, it stays open and a warning says why (fail closed).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 
-from aksaudit.run.engine import ScanResult
-from aksaudit.results.findings import Finding
+from aksaudit.results.scan_result import ScanResult
+from aksaudit.results.findings import Finding, finding_dict
 from aksaudit.model.row_fields import id_key
-from aksaudit.run.result_json import finding_dict, read_result
 
 NEW, UNCHANGED, REAPPEARED = "new", "unchanged", "reappeared"
 
@@ -24,12 +22,6 @@ class Baseline:
     findings: dict[str, Finding]  # fingerprint -> finding of the previous result
     resolved: frozenset[str]  # fingerprints the previous result called resolved
 
-
-def load_baseline(path: str | Path) -> Baseline:
-    """A previous result, read through the strict JSON v1 reader."""
-    previous = read_result(path)
-    resolved = frozenset(str(item.get("fingerprint", "")) for item in previous.resolved or ())
-    return Baseline(str(path), {f.fingerprint: f for f in previous.findings}, resolved)
 
 
 def apply_baseline(result: ScanResult, baseline: Baseline) -> ScanResult:

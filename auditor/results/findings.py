@@ -10,6 +10,8 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from aksaudit.model.row_fields import subscription_of
+
 FINGERPRINT_VERSION = "aksaudit/v1"
 
 
@@ -77,14 +79,6 @@ def fingerprint(check_id: str, resource_id: str, locus: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-def subscription_of(resource_id: str) -> str:
-    """The subscription id inside an ARM id ('' when the id has none)."""
-    parts = resource_id.split("/")
-    for index, part in enumerate(parts[:-1]):
-        if part.lower() == "subscriptions":
-            return parts[index + 1].lower()
-    return ""
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -112,3 +106,35 @@ class Finding:
 
     def sort_key(self) -> tuple:
         return (-self.severity.rank, self.check_id, self.resource_id.lower(), self.locus)
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    """A finding as JSON v1 writes it (the shape a baseline's resolved entries keep too)."""
+    item = {
+        "check_id": finding.check_id,
+        "title": finding.title,
+        "severity": finding.severity.value,
+        "status": finding.status.value,
+        "resource_id": finding.resource_id,
+        "locus": finding.locus,
+        "subscription_id": finding.subscription_id,
+        "message": finding.message,
+        "evidence": plain(finding.evidence),
+        "fingerprint": finding.fingerprint,
+    }
+    if finding.baseline_state:
+        item["baseline_state"] = finding.baseline_state
+    if finding.suppression is not None:
+        item["suppression"] = plain(finding.suppression)
+    return item
+
+
+def plain(value: Any) -> Any:
+    """Evidence may hold mapping proxies and tuples; JSON wants dicts and lists."""
+    if isinstance(value, (str, int, float)) or value is None:  # most of it: answered first
+        return value
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v) for v in value]
+    return value

@@ -24,7 +24,7 @@ import re
 from enum import Enum
 from typing import Any, Callable, Iterable, Mapping
 
-from aksaudit.run.engine import ScanResult
+from aksaudit.results.scan_result import ScanResult
 
 PSEUDONYM_KEY = b"aksaudit/subscription-pseudonym/v1"
 # Fields that are identity or provenance, not display text: never rewritten.

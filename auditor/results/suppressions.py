@@ -10,9 +10,24 @@ from dataclasses import dataclass, replace
 from datetime import date
 from fnmatch import fnmatchcase
 
-from aksaudit.config import Suppression
-from aksaudit.run.engine import ScanResult
+from aksaudit.results.scan_result import ScanResult
 from aksaudit.results.findings import Finding
+
+
+@dataclass(frozen=True)
+class Suppression:
+    index: int  # position in the file, for messages ("suppress[2]")
+    check: str  # check id (resolved from id or slug)
+    resource: str  # exact id (case-insensitive) or '' when resource_glob is used
+    resource_glob: str
+    locus: str  # '' matches any locus
+    reason: str
+    expires: date | None
+    source: str
+
+    def describe(self) -> str:
+        target = self.resource or f"glob {self.resource_glob}"
+        return f"{self.source} suppress[{self.index}] ({self.check} on {target})"
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,11 @@ that raises, and decides completeness: any data gap makes the scan incomplete.
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
 from aksaudit import __version__
 from aksaudit.results.findings import Finding, Outcome, Severity, Status, fingerprint, subscription_of
+from aksaudit.results.scan_result import ScanResult, SkippedOutcome, now_iso
 from aksaudit.model.estate import Estate
 from aksaudit.results.path_summaries import PathSummary, summarize_paths
 from aksaudit.run.registry import CheckDoc, LoadedCheck, Registry
@@ -21,53 +20,7 @@ from aksaudit.model.row_fields import id_key
 _STATUS_WEIGHT = {Status.PASS: 0, Status.SKIPPED: 1, Status.ERROR: 2, Status.FAIL: 3}
 
 
-@dataclass(frozen=True)
-class SkippedOutcome:
-    check_id: str
-    resource_id: str
-    locus: str
-    reason: str
 
-
-@dataclass(frozen=True)
-class ScanResult:
-    tool_version: str
-    started_at: str
-    finished_at: str
-    scopes: tuple[str, ...]
-    warnings: tuple[str, ...]
-    errors: tuple[str, ...]
-    findings: tuple[Finding, ...]  # failures only, deterministic order
-    skipped: tuple[SkippedOutcome, ...]
-    checks_run: tuple[CheckDoc, ...]  # documentation only: a result holds no check code
-    resources_evaluated: int
-    clusters_total: int
-    clusters_compliant: int
-    meta: Mapping[str, Any] = field(default_factory=dict)
-    # Plain-data egress paths and the subscriptions seen, so renderers never need the estate:
-    # the HTML report draws the paths, and per-subscription SARIF writes an empty run for a
-    # clean subscription (which closes its fixed alerts) but never for one it could not read.
-    paths: tuple[PathSummary, ...] = ()
-    subscriptions: tuple[str, ...] = ()
-    resolved: tuple[Mapping[str, Any], ...] | None = None  # baseline findings gone now (None: no baseline)
-    baseline_source: str = ""
-    suppression_notices: tuple[Any, ...] = ()  # expired and stale suppressions (SuppressionNotice)
-    merged_from: tuple[Mapping[str, Any], ...] = ()  # the shards `aksaudit merge` combined: source, complete, scopes
-
-    @property
-    def complete(self) -> bool:
-        """Complete means every needed piece of data was read and every check ran."""
-        return not self.errors and not self.skipped
-
-    def by_severity(self) -> dict[str, int]:
-        counts = {s.value: 0 for s in Severity}
-        for finding in self.findings:
-            counts[finding.severity.value] += 1
-        return counts
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def select_checks(registry: Registry, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> tuple[LoadedCheck, ...]:

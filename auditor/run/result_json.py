@@ -19,8 +19,9 @@ from typing import Any, Mapping
 
 from ..collect.snapshot import InputError, read_json
 from aksaudit.run.engine import ScanResult, SkippedOutcome
-from aksaudit.results.findings import Finding, Severity, Status, subscription_of
+from aksaudit.results.findings import Finding, Severity, Status, finding_dict, plain, subscription_of
 from aksaudit.run.registry import CheckDoc
+from aksaudit.results.finding_baseline import Baseline
 from aksaudit.results.suppressions import SuppressionNotice
 from .result_schema import first_problem
 
@@ -34,35 +35,6 @@ MAX_MESSAGE = 300
 
 # -- writing -------------------------------------------------------------------------------------
 
-def finding_dict(finding: Finding) -> dict[str, Any]:
-    item = {
-        "check_id": finding.check_id,
-        "title": finding.title,
-        "severity": finding.severity.value,
-        "status": finding.status.value,
-        "resource_id": finding.resource_id,
-        "locus": finding.locus,
-        "subscription_id": finding.subscription_id,
-        "message": finding.message,
-        "evidence": plain(finding.evidence),
-        "fingerprint": finding.fingerprint,
-    }
-    if finding.baseline_state:
-        item["baseline_state"] = finding.baseline_state
-    if finding.suppression is not None:
-        item["suppression"] = plain(finding.suppression)
-    return item
-
-
-def plain(value: Any) -> Any:
-    """Evidence may hold mapping proxies and tuples; JSON wants dicts and lists."""
-    if isinstance(value, (str, int, float)) or value is None:  # most of it: answered first
-        return value
-    if isinstance(value, dict) or hasattr(value, "items"):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [plain(v) for v in value]
-    return value
 
 
 def document(result: ScanResult) -> dict[str, Any]:
@@ -181,3 +153,10 @@ def result_of(document: Mapping[str, Any], name: str,
 def read_result(path: str | Path, documentation: Mapping[str, CheckDoc] | None = None) -> ScanResult:
     """The result saved at `path` (see the module docstring for what is refused)."""
     return result_of(read_document(path), str(path), documentation)
+
+
+def load_baseline(path: str | Path) -> Baseline:
+    """A previous result, read through the strict JSON v1 reader."""
+    previous = read_result(path)
+    resolved = frozenset(str(item.get("fingerprint", "")) for item in previous.resolved or ())
+    return Baseline(str(path), {f.fingerprint: f for f in previous.findings}, resolved)

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from aksaudit.results.egress_approval import approval_document
-from aksaudit.run.check_docs import builtin_registry
+from aksaudit.reports.check_docs import builtin_registry
 from aksaudit.model.estate import build_estate
 from aksaudit.testing import failures, run_checks
 from conftest import EXAMPLES

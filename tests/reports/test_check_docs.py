@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from aksaudit.run.check_docs import GENERATED, builtin_registry, check_page, check_pages, stale_pages, write_pages
+from aksaudit.reports.check_docs import GENERATED, builtin_registry, check_page, check_pages, stale_pages, write_pages
 from aksaudit.reports.check_explain import explain_text
 from aksaudit.run.registry import doc_sections
 from conftest import ROOT
