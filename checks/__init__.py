@@ -1,5 +1,5 @@
 """Built-in checks, one folder each: metadata, docstring, evaluate, good.json, bad.json.
 
-They register through the `aksaudit.checks` entry points listed in pyproject.toml, exactly like
-third-party checks; importing this package registers nothing.
+They register through one `aksaudit.checks` entry point that returns the list in `builtin.py`,
+the group third-party checks use too; importing this package registers nothing.
 """

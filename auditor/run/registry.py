@@ -1,11 +1,14 @@
 """Discovering checks through the `aksaudit.checks` entry-point group.
 
-Built-in checks are listed in pyproject.toml under the same group third-party plugins use, so
-both load one way. A plugin that fails to import or breaks the contract is reported and left
-out; two checks claiming one id is an error, because ids are permanent identities.
+Built-in checks come through the same group third-party plugins use: one entry point that
+returns the explicit list of checks/builtin.py (read at run time, so a new built-in needs no
+reinstall); a plugin's entry point is the check itself, named by its id. A check that fails to
+import or breaks the contract is reported and left out; two checks claiming one id is an error,
+because ids are permanent identities.
 """
 from __future__ import annotations
 
+import importlib
 import inspect
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -76,25 +79,47 @@ class Registry:
         return None
 
 
+def _is_check_list(obj: Any) -> bool:
+    """An entry point that returns a list of check modules (how the built-ins register), rather
+    than being a check itself."""
+    return callable(obj) and not inspect.ismodule(obj) and getattr(obj, "META", None) is None
+
+
 def load_registry(entries: Iterable[Any] | None = None) -> Registry:
     found = list(entries if entries is not None else entry_points(group=GROUP))
     checks: dict[str, LoadedCheck] = {}
     problems: list[str] = []
+
+    def add(obj: Any, name: str, source: str) -> None:
+        issues = contract_problems(obj, name)
+        if issues:
+            problems.append(f"check {source} left out: " + "; ".join(issues))
+            return
+        if name in checks:
+            raise RegistryError(f"check id {name} is registered twice: {checks[name].source} and {source}")
+        module_file = getattr(obj, "__file__", None) or getattr(inspect.getmodule(obj), "__file__", None)
+        checks[name] = LoadedCheck(meta=obj.META, doc=inspect.cleandoc(obj.__doc__ or ""),
+                                   folder=Path(module_file).parent if module_file else None,
+                                   evaluate=obj.evaluate, source=source)
+
     for entry in sorted(found, key=lambda e: e.name):
         source = f"{entry.name} = {entry.value}"
         try:
             obj = entry.load()
+            listed = tuple(obj()) if _is_check_list(obj) else None
         except Exception as error:  # a broken plugin must not take the scan down
             problems.append(f"check {source} failed to load: {type(error).__name__}: {error}")
             continue
-        issues = contract_problems(obj, entry.name)
-        if issues:
-            problems.append(f"check {source} left out: " + "; ".join(issues))
+        if listed is None:
+            add(obj, entry.name, source)
             continue
-        if entry.name in checks:
-            raise RegistryError(f"check id {entry.name} is registered twice: {checks[entry.name].source} and {source}")
-        module_file = getattr(obj, "__file__", None) or getattr(inspect.getmodule(obj), "__file__", None)
-        checks[entry.name] = LoadedCheck(meta=obj.META, doc=inspect.cleandoc(obj.__doc__ or ""),
-                                         folder=Path(module_file).parent if module_file else None,
-                                         evaluate=obj.evaluate, source=source)
+        for module_name in listed:
+            item = f"{source}: {module_name}"
+            try:
+                module = importlib.import_module(module_name)
+            except Exception as error:  # one broken check must not hide the others of its list
+                problems.append(f"check {item} failed to load: {type(error).__name__}: {error}")
+                continue
+            meta = getattr(module, "META", None)
+            add(module, meta.id if isinstance(meta, CheckMeta) else module_name, item)
     return Registry(tuple(sorted(checks.values(), key=lambda c: c.id)), tuple(problems))

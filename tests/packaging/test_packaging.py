@@ -23,4 +23,4 @@ def test_wheel_has_only_the_aksaudit_package(tmp_path):
         assert required in names, required
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "[aksaudit.checks]" in text and "UDR001 = aksaudit.checks.routing.udr001_no_route_table" in text
+    assert "[aksaudit.checks]" in text and "builtin = aksaudit.checks.builtin:builtin_checks" in text
