@@ -102,5 +102,6 @@ __all__ += [
 __all__ += ["DEFAULT_MULTI_TENANT_DOMAINS", "domain_covered", "every_name", "matches", "public_suffix_covered",
             "target_host"]
 # ARM ids: taken apart one way everywhere (ids are case-insensitive; never split on a spelling).
+from aksaudit.model.arm_id import ArmId  # noqa: E402
 from aksaudit.model.row_fields import id_key, parent_id  # noqa: E402
-__all__ += ["id_key", "parent_id"]
+__all__ += ["ArmId", "id_key", "parent_id"]

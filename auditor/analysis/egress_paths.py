@@ -24,6 +24,7 @@ from aksaudit.model.resources import (
     VirtualNetwork,
 )
 from aksaudit.analysis.route_partition import DECIDING_MAX_PREFIXLEN, RouteDecision, decide, partition
+from aksaudit.model.arm_id import ArmId
 from aksaudit.model.row_fields import id_key, last_segment, parent_id
 
 if TYPE_CHECKING:
@@ -112,7 +113,8 @@ class EgressPath:
 
 
 def _subnet_name(subnet_id: str) -> str:
-    return last_segment(subnet_id) if "/subnets/" in subnet_id.lower() else ""
+    arm = ArmId.parse(subnet_id)
+    return arm.name if any(kind.lower() == "subnets" for kind in arm.types) else ""
 
 
 def peering_blocked(estate: "Estate", vnet: VirtualNetwork, peering: Peering, subnet: Subnet | None,

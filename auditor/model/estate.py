@@ -18,6 +18,7 @@ from aksaudit.model.resources import (
     FirewallPolicy, HubConnection, HubRouteTable, IpGroup, LoadBalancer, ManagedCluster, OutboundEndpoints, PublicIp, RouteTable, RoutingIntent,
     RuleCollectionGroup, Subnet, VirtualHub, VirtualNetwork,
 )
+from aksaudit.model.arm_id import ArmId
 from aksaudit.model.row_fields import RowError, ascii_lower, id_key, parent_id
 
 
@@ -224,7 +225,7 @@ class Estate:
         parent = self.vnets.get(id_key(parent_id(resource_id)))
         if parent is not None and "/subnets/" in key and parent.subnets_unread:
             return f"{resource_id} may be one of the subnets not read: {parent.subnets_unread}"
-        sub = key.split("/")[2] if key.startswith("/subscriptions/") else ""
+        sub = ArmId.parse(key).subscription
         if sub and sub in self.unreadable_scopes:
             return f"{resource_id} is in subscription {sub}, which could not be read"
         return f"{resource_id} is not in the scanned estate"

@@ -21,7 +21,7 @@ Pick a service CIDR outside every VNet, peered network and on-premises range (fo
 `192.168.0.0/20` when unused) and recreate the cluster (the service CIDR cannot be changed in
 place), or move the VNet's conflicting ranges.
 """
-from aksaudit.api import T_CLUSTER, T_VNET, CheckMeta, Severity, fail, parent_id, parse_network, passed, skipped
+from aksaudit.api import T_CLUSTER, T_VNET, ArmId, CheckMeta, Severity, fail, parent_id, parse_network, passed, skipped
 
 META = CheckMeta(
     id="AKS004",
@@ -84,7 +84,7 @@ def _ranges(estate, cluster):
         for peering in vnet.peerings:
             remote = estate.vnet(peering.remote_vnet_id)
             prefixes = peering.remote_prefixes or (remote.address_prefixes if remote else ())
-            name = remote.header.name if remote else peering.remote_vnet_id.rsplit("/", 1)[-1]
+            name = remote.header.name if remote else ArmId.parse(peering.remote_vnet_id).name
             if not prefixes:  # neither the peering nor the peered VNet says what lies behind it
                 gaps.append(remote.address_space_unread if remote else estate.gap(peering.remote_vnet_id))
             ranges.extend((f"peered VNet '{name}' address space {n}", n) for n in prefixes)

@@ -20,7 +20,7 @@ Review the change in the finding. If it was intended, re-approve (`aksaudit base
 --snapshot NEW -o egress-baseline.json`) and commit the file; otherwise revert the change.
 """
 from aksaudit.api import (
-    T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_VNET, CheckMeta, Severity,
+    ArmId, T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_VNET, CheckMeta, Severity,
     VIEW_FORMAT, cluster_views, diff_cluster_view, fail, passed, skipped,
 )
 
@@ -62,11 +62,11 @@ def evaluate(estate, options):
                            evidence={"changes": changes})
             else:
                 yield passed(cluster_id)
-    seen_subscriptions = {key.split("/")[2] for key in (*estate.vnets, *estate.clusters) if key.count("/") > 2}
+    seen_subscriptions = {ArmId.parse(key).subscription for key in (*estate.vnets, *estate.clusters)} - {""}
     for key, view in sorted(approved_clusters.items()):
         if key in current:
             continue
-        subscription = key.split("/")[2] if key.count("/") > 2 else ""
+        subscription = ArmId.parse(key).subscription
         if estate.is_rejected(view["cluster"]) or subscription not in seen_subscriptions:
             yield skipped(view["cluster"], f"cannot tell whether it still exists: {estate.gap(view['cluster'])}",
                           locus="disappeared")

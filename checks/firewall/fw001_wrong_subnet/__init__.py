@@ -16,7 +16,7 @@ A firewall cannot be moved between subnets. Create an `AzureFirewallSubnet` (at 
 the VNet, redeploy the firewall into it, then update every route's next hop to the new private
 IP.
 """
-from aksaudit.api import T_CLUSTER, T_FIREWALL, T_VNET, CheckMeta, Severity, fail, parse_network, passed
+from aksaudit.api import T_CLUSTER, T_FIREWALL, T_VNET, ArmId, CheckMeta, Severity, fail, parse_network, passed
 
 META = CheckMeta(
     id="FW001",
@@ -85,11 +85,13 @@ def evaluate(estate, options):
     by_subnet = None  # built on the first misplaced firewall, then shared by all of them
     for firewall in estate.firewalls.values():
         wrong = [c for c in firewall.ip_configs
-                 if c.subnet_id and c.subnet_id.rstrip("/").rsplit("/", 1)[-1].lower() != EXPECTED[c.management].lower()]
+                 if c.subnet_id and ArmId.parse(c.subnet_id).name.lower() != EXPECTED[c.management].lower()]
         if not wrong:
             yield passed(firewall.id)
             continue
-        names = ", ".join(f"'{c.name}' in '{c.subnet_id.rsplit('/', 1)[-1]}'" for c in wrong)
+        names = ", ".join(f"'{c.name}' in '{ArmId.parse(c.subnet_id).name}'" for c in wrong)
+        subnet = ArmId.parse(wrong[0].subnet_id)
+        vnet_id = str(subnet.parent or subnet)
         by_subnet = clusters_by_subnet(estate) if by_subnet is None else by_subnet
         yield fail(firewall.id,
                    f"Firewall '{firewall.header.name}' has IP configuration(s) outside the dedicated subnet: {names} "
@@ -98,8 +100,8 @@ def evaluate(estate, options):
                        "ip_configurations": [{"name": c.name, "subnet": c.subnet_id, "private_ip": c.private_ip,
                                               "management": c.management, "expected_subnet": EXPECTED[c.management]}
                                              for c in wrong],
-                       "vnet": wrong[0].subnet_id.rsplit("/subnets/", 1)[0],
+                       "vnet": vnet_id,
                        "resource_group": firewall.header.resource_group,
                        "location": firewall.header.location,
-                       **placement_evidence(estate, wrong[0].subnet_id.rsplit("/subnets/", 1)[0], by_subnet),
+                       **placement_evidence(estate, vnet_id, by_subnet),
                    })
