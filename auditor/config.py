@@ -22,7 +22,6 @@ from aksaudit.results.suppressions import Suppression
 from aksaudit.run.registry import Registry
 from .run.exit_policy import FAIL_ON
 
-CONFIG_NAMES = ("aksaudit.toml", "pyproject.toml")
 TOP_KEYS = {"select", "ignore", "fail-on", "severity", "checks", "output", "suppress"}
 OUTPUT_KEYS = {"json", "sarif", "sarif-dir", "html", "markdown", "remediation"}
 SUPPRESS_KEYS = {"check", "resource", "resource-glob", "locus", "reason", "expires"}

@@ -33,10 +33,6 @@ class Cloud:
     def scope(self) -> str:
         return self.audience.rstrip("/") + "/.default"
 
-    @property
-    def authority_url(self) -> str:
-        return f"https://{self.authority_host}"
-
 
 CLOUDS: Mapping[str, Cloud] = {
     "AzureCloud": Cloud("AzureCloud", "login.microsoftonline.com", "https://management.azure.com",

@@ -41,10 +41,6 @@ class GraphScope:
     subscriptions: tuple[str, ...] = ()
     management_groups: tuple[str, ...] = ()
 
-    @property
-    def is_tenant(self) -> bool:
-        return not self.subscriptions and not self.management_groups
-
     def label(self) -> str:
         if self.management_groups:
             noun = "management group" if len(self.management_groups) == 1 else "management groups"

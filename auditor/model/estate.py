@@ -89,11 +89,6 @@ class Estate:
                 firewalls_by_vnet[vnet_key].append(firewall)
         self._firewalls_by_vnet = {k: tuple(v) for k, v in firewalls_by_vnet.items()}
 
-        groups_by_policy: dict[str, list[RuleCollectionGroup]] = defaultdict(list)
-        for group in self.rule_collection_groups.values():
-            groups_by_policy[id_key(group.policy_id)].append(group)
-        self._groups_by_policy = {k: tuple(v) for k, v in groups_by_policy.items()}
-
         public_ip_owners: dict[str, Firewall] = {}
         for firewall in self.firewalls.values():
             for config in firewall.ip_configs:
@@ -183,9 +178,6 @@ class Estate:
         private IPs repeat across hubs, so an IP is only ever resolved within a hub a VNet is
         connected to."""
         return self._hub_firewalls.get(id_key(hub_id), ())
-
-    def rule_collection_groups_of(self, policy_id: str) -> tuple[RuleCollectionGroup, ...]:
-        return self._groups_by_policy.get(id_key(policy_id), ())
 
     def firewalls_with_private_ip(self, address: str) -> tuple[Firewall, ...]:
         """Every firewall answering on a private IP, anywhere: ambiguous by nature, so only for

@@ -159,11 +159,6 @@ class Subnet:
     gaps: Mapping[str, str] = field(default_factory=dict)
 
     @property
-    def is_special(self) -> bool:
-        """Platform subnets (gateway, firewall, bastion ...) are never AKS subnets."""
-        return self.name.lower() in SPECIAL_SUBNETS
-
-    @property
     def unread(self) -> str:
         """Why this subnet's prefixes or route table are unknown ('' when they are known)."""
         reason = unread(self.gaps, *self.gaps)

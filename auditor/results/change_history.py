@@ -133,14 +133,5 @@ def attach(result: ScanResult, history: ChangeHistory, wanted_ids: Mapping[str, 
     return replace(result, findings=tuple(findings), warnings=result.warnings + warnings)
 
 
-def last_change(evidence: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The newest change in a finding's evidence, for one-line summaries (SARIF, terminal)."""
-    history = evidence.get("change_history") if isinstance(evidence, Mapping) else None
-    if not isinstance(history, Mapping) or not history.get("available"):
-        return None
-    changes = history.get("changes") or ()
-    return changes[0] if changes and isinstance(changes[0], Mapping) else None
-
-
 def all_ids(wanted_ids: Mapping[str, Iterable[str]]) -> list[str]:
     return list(dict.fromkeys(i for ids in wanted_ids.values() for i in ids))
