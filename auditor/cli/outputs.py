@@ -110,12 +110,17 @@ def _inside(folder: str, path: str) -> bool:
 
 def _writable(target: NamedPath) -> None:
     """Refuse, before anything runs, an output that certainly cannot be written."""
+    try:
+        _probe(target)
+    except OSError as error:
+        raise OutputError(f"{target.flag} {describe(target.path, error)}") from error
+
+
+def _probe(target: NamedPath) -> None:
     path = target.path
     if path == STDOUT or _is_stream(path):
         return
     here = Path(path)
-    if here.is_dir() and not target.folder:
-        raise OutputError(f"{target.flag} {path}: is a folder: name a file")
     name_max = 255
     ancestor = here if target.folder else here.parent
     while not ancestor.exists() and ancestor != ancestor.parent:
@@ -123,17 +128,18 @@ def _writable(target: NamedPath) -> None:
             break
         ancestor = ancestor.parent
     if ancestor.exists() and not ancestor.is_dir():
-        raise OutputError(f"{target.flag} {describe(path, OSError(errno.ENOTDIR, 'not a folder'))}")
+        raise OSError(errno.ENOTDIR, "not a folder")
     try:
         name_max = os.pathconf(ancestor, "PC_NAME_MAX")
     except (OSError, ValueError):
         pass
     for part in here.parts:
         if len(os.fsencode(part)) > name_max:
-            raise OutputError(f"{target.flag} {describe(path, OSError(errno.ENAMETOOLONG, 'name too long'))}")
+            raise OSError(errno.ENAMETOOLONG, "name too long")
+    if here.is_dir() and not target.folder:
+        raise OSError(errno.EISDIR, "is a folder")
     if ancestor.is_dir() and not os.access(ancestor, os.W_OK | os.X_OK):
-        code = errno.EROFS if _read_only(ancestor) else errno.EACCES
-        raise OutputError(f"{target.flag} {describe(path, OSError(code, 'not writable'))}")
+        raise OSError(errno.EROFS if _read_only(ancestor) else errno.EACCES, "not writable")
 
 
 def _read_only(folder: Path) -> bool:
