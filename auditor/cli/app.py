@@ -55,11 +55,17 @@ def configure_logging(verbosity: int) -> None:
         logging.getLogger("azure").setLevel(logging.INFO)  # includes the HTTP logging policy's lines
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """rich would exit 1 ("findings"); the guard ends the run as for any closed pipe."""
+        raise BrokenPipeError
+
+
 def _console(args: argparse.Namespace) -> Console:
     """The summary goes to stdout, unless a report is streamed there ('-'): then to stderr."""
     streamed = any(getattr(args, name, None) == "-" for name in (*(r.value for r in ReportFormat), "remediation"))
     streamed = streamed or (args.command == "diff" and getattr(args, "json", False))
-    return Console(file=sys.stderr if streamed else sys.stdout, highlight=False, soft_wrap=False)
+    return _Console(file=sys.stderr if streamed else sys.stdout, highlight=False, soft_wrap=False)
 
 
 def _dispatch(argv: Sequence[str] | None) -> int:
@@ -94,6 +100,9 @@ def guarded(command: Callable[[], int]) -> int:
         code = command()
         sys.stdout.flush()
         return code
+    except CannotStart as problem:  # our own advice, several lines: each escaped, continuations indented
+        channels.say("error", str(problem), lines=True)
+        return EXIT_USAGE
     except EXPECTED as problem:
         channels.error(str(problem))
         return EXIT_USAGE

@@ -126,11 +126,14 @@ def redact_stderr(on: bool = True) -> None:
         sys.stderr.redact = on
 
 
-def say(kind: str, text: str, *, stream: Callable[[], IO[str]] = lambda: sys.stderr) -> None:
-    """One line on stderr: 'aksaudit: <kind>: <text>' with the text escaped ('' kind: no label)."""
+def say(kind: str, text: str, *, stream: Callable[[], IO[str]] = lambda: sys.stderr, lines: bool = False) -> None:
+    """One line on stderr: 'aksaudit: <kind>: <text>' with the text escaped ('' kind: no label).
+    With `lines`, text the tool wrote itself over several lines keeps them, each escaped and
+    the continuations indented."""
     label = f"{kind}: " if kind else ""
+    body = "\n  ".join(escape(line) for line in text.splitlines()) if lines else escape(text)
     out = stream()
-    out.write(f"aksaudit: {label}{escape(text)}\n")
+    out.write(f"aksaudit: {label}{body}\n")
     out.flush()
 
 
