@@ -42,7 +42,7 @@ KEYS = (
     Key("fail-on", "string", '"low"',
         f"Lowest severity that makes the exit code 1: {', '.join(FAIL_ON)} (any case). `--fail-on` overrides it."),
     Key("severity.<CHECK>", "string", "the check's own",
-        "The severity this check's findings get: critical, high, medium or low."),
+        f"The severity this check's findings get: {', '.join(s.value for s in Severity)} (any case)."),
     Key("checks.<CHECK>.<option>", "the option's type", "the check's own",
         "A check's option; the options of each check are listed below."),
     Key("output.json", "string (path)", "none", "Like `--json PATH`; the command-line flag wins."),

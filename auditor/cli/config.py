@@ -12,6 +12,7 @@ import argparse
 import json
 from typing import Any, Iterator
 
+from ..docs import toml_value
 from ..config import OUTPUT_KEYS, Config, load_config
 from ..registry import Registry
 from ..run.exit_policy import DEFAULT_FAIL_ON, EXIT_OK
@@ -36,16 +37,6 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         show.add_argument(f"--{key}", metavar="PATH", help=f"as for 'scan --{key}'")
 
 
-def _toml(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return json.dumps(str(value), ensure_ascii=False)
-
-
 def settings(args: argparse.Namespace, registry: Registry, config: Config) -> Iterator[tuple[str, Any, str]]:
     """(key, effective value, origin) for every setting."""
     file = f"file {config.source}"
@@ -58,7 +49,7 @@ def settings(args: argparse.Namespace, registry: Registry, config: Config) -> It
         else:
             yield key, [], "default (every check)" if key == "select" else "default (none)"
     checks = chosen_checks(registry, split(args.select) or config.select, split(args.ignore) or config.ignore)
-    yield "checks that run", [c.id for c in checks], "select and ignore"
+    yield "# checks that run", [c.id for c in checks], "select and ignore"
     if args.fail_on:
         yield "fail-on", args.fail_on, "flag --fail-on"
     else:
@@ -91,7 +82,12 @@ def run(args: argparse.Namespace, registry: Registry, console: Any) -> int:
     config = load_config(registry, args.config)
     out = [f"# configuration file: {config.source or 'none found (defaults only)'}"]
     for key, value, origin in settings(args, registry, config):
-        name = key if key.replace(".", "").replace("-", "").replace("_", "").isalnum() else json.dumps(key)
-        out.append(f"{name} = {_toml(value)}  # {origin}")
+        if key.startswith("#"):
+            out.append(f"{key}: {', '.join(value)}")
+        elif value is None:
+            out.append(f"# {key}: not set  ({origin})")
+        else:
+            name = key if key.replace(".", "").replace("-", "").replace("_", "").isalnum() else json.dumps(key)
+            out.append(f"{name} = {toml_value(value)}  # {origin}")
     console.print("\n".join(channels.escape(line) for line in out), markup=False, highlight=False, soft_wrap=True)
     return EXIT_OK
