@@ -261,3 +261,30 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(argv):
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141, stderr
     assert stderr == "", stderr
+
+
+def test_lone_surrogates_reach_every_report_escaped(tmp_path):
+    """Data is never trusted to be encodable: each report is written, and the JSON result reads
+    back with the lone surrogate it was given (a JSON escape is the escaped form)."""
+    estate = tmp_path / "estate.json"
+    estate.write_bytes(_hostile_estate())
+    out = tmp_path / "out"
+    proc = run("scan", str(estate), "--json", str(out / "r.json"), "--sarif", str(out / "r.sarif"),
+               "--html", str(out / "r.html"), "--markdown", str(out / "r.md"), "--remediation", str(out / "fix.sh"),
+               "--sarif-dir", str(out / "sarif"))
+    assert proc.returncode == 3, proc.stderr  # the unreadable row
+    assert "Traceback" not in proc.stderr
+    document = json.loads((out / "r.json").read_text(encoding="utf-8"))
+    assert "\ud800" in json.dumps(document, ensure_ascii=False) or "\\ud800" in json.dumps(document)
+    for report in ("r.sarif", "r.html", "r.md", "fix.sh"):
+        (out / report).read_text(encoding="utf-8")  # valid UTF-8: the surrogate went out escaped
+
+
+def test_an_internal_error_is_one_line_and_exit_2(capsys):
+    from aksaudit.cli.app import guarded
+
+    def bug() -> int:
+        raise ZeroDivisionError("division by zero")
+    assert guarded(bug) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error: ZeroDivisionError" in err and "Traceback" not in err
