@@ -155,3 +155,17 @@ def test_a_report_on_stdout_keeps_its_bytes_and_the_summary_goes_to_stderr(tmp_p
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["schema_version"] == 1
     assert "Clusters compliant" in proc.stderr
+
+
+def test_the_readme_command_with_json_to_a_device_leaves_the_device(tmp_path):
+    """The quick start's scan, as root where we are root, with its JSON sent to a null device."""
+    from test_reports_cli import _readme_main_command
+    device = _device(tmp_path)
+    arguments = _readme_main_command()
+    arguments[arguments.index("--json") + 1] = str(device)
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "tutorial.json").write_bytes(TUTORIAL.read_bytes())
+    proc = run(*arguments, cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert stat.S_ISCHR(os.stat(device).st_mode) and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert (tmp_path / "out" / "report.html").is_file()

@@ -74,6 +74,8 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     if args.command == "completion":  # needs the parser itself, and no registry
         sys.stdout.write(completion.completion_script(parser, args.shell))
         return EXIT_OK
+    if getattr(args, "redact_subscriptions", False):
+        channels.redact_stderr()  # from the first line on: errors, progress and warnings alike
     configure_logging(args.verbose)
     registry = load_registry()
     return COMMANDS[args.command].run(args, registry, _console(args))

@@ -132,8 +132,6 @@ def run(args: argparse.Namespace, registry: Registry, console: Any) -> int:
     if args.fail_on_new and not args.baseline:
         raise UsageError("--fail-on-new needs --baseline PREVIOUS.json")
     check_paths(outputs_of(args), inputs_of(args, snapshot, config))
-    if args.redact_subscriptions:
-        channels.redact_stderr()
     request = ScanRequest(
         source=SnapshotSource(snapshot) if snapshot else live_source(args), checks=checks, config=config,
         previous=previous_of(args.baseline),
