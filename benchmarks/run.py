@@ -127,7 +127,7 @@ def cli_scan(estate: Path, outdir: Path) -> dict[str, Any]:
     """`aksaudit scan --snapshot ... --json ...` as users run it, end to end (interpreter start included)."""
     outdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "aksaudit.cli", "scan", "--snapshot", str(estate), "--json",
+    proc = subprocess.run([sys.executable, "-m", "aksaudit", "scan", "--snapshot", str(estate), "--json",
                            str(outdir / "cli.json"), "--quiet", "--fail-on", "never"], capture_output=True, text=True,
                           env=python_env(), cwd=ROOT, timeout=7200)
     wall = time.perf_counter() - started

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from aksaudit.reports.check_docs import RULES_END, RULES_START, builtin_registry, check_pages, replace_block, rule_table, stale_pages, write_pages
+from aksaudit.reports.check_docs import configuration_page, RULES_END, RULES_START, builtin_registry, check_pages, replace_block, rule_table, stale_pages, write_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_DOCS = ROOT / "docs" / "checks"
@@ -32,7 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     pages = check_pages(registry)
     differ, orphans = stale_pages(CHECK_DOCS, pages)
 
+    configuration = ROOT / "docs" / "configuration.md"
+    wanted_configuration = configuration_page(registry)
+    configuration_stale = not configuration.is_file() or configuration.read_text(encoding="utf-8") != wanted_configuration
     stale = ([str(readme.relative_to(ROOT))] if wanted_readme != current else []) + \
+            (["docs/configuration.md"] if configuration_stale else []) + \
             [f"docs/checks/{name}" for name in differ] + [f"docs/checks/{name} (no such check)" for name in orphans]
     if args.check:
         for name in stale:
@@ -42,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if stale else 0
     if wanted_readme != current:
         readme.write_text(wanted_readme, encoding="utf-8")
+    if configuration_stale:
+        configuration.write_text(wanted_configuration, encoding="utf-8")
     write_pages(CHECK_DOCS, pages, differ, orphans)
     for name in stale:
         print(f"wrote {name}")

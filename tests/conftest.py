@@ -38,7 +38,7 @@ def expected_examples() -> dict:
 
 def aksaudit_cmd() -> list[str]:
     """Run the CLI as users do, from the interpreter running the tests."""
-    return [sys.executable, "-m", "aksaudit.cli"]
+    return [sys.executable, "-m", "aksaudit"]
 
 
 from hypothesis import settings as _hypothesis_settings

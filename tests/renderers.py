@@ -30,7 +30,7 @@ def remediation(result: ScanResult) -> str:
     """The script `scan --remediation --include-disruptive` writes for this result."""
     from aksaudit.run.registry import load_registry
     from aksaudit.reports.remediation import check_templates, render
-    from aksaudit.cli_remediation import header_of
+    from aksaudit.cli.remediate import header_of
 
     checks = result.checks_run or load_registry().checks
     return render(result.findings, check_templates(checks), header_of(result), include_disruptive=True).text

@@ -164,7 +164,9 @@ def read_json(path: str | Path, *, snapshot: bool = False) -> Any:
     except UnicodeDecodeError as error:
         raise InputError(f"{name}: is not UTF-8 text ({error.reason})") from error
     except json.JSONDecodeError as error:
-        raise InputError(f"{name}: is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from error
+        hint = ("; if it is `az graph query` output, write it with `-o json`"
+                if snapshot and error.doc.lstrip()[:1] not in ("[", "{") else "")
+        raise InputError(f"{name}: is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}){hint}") from error
     except RecursionError as error:
         raise InputError(f"{name}: JSON is nested too deeply to read") from error
     except OSError as error:

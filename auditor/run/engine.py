@@ -24,14 +24,14 @@ _STATUS_WEIGHT = {Status.PASS: 0, Status.SKIPPED: 1, Status.ERROR: 2, Status.FAI
 
 
 def select_checks(registry: Registry, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> tuple[LoadedCheck, ...]:
-    """Checks named by id, slug or alias; unknown names are an error naming them."""
+    """Checks named by id, slug, alias or id prefix; unknown names are an error naming them."""
     def resolve(tokens: Iterable[str]) -> set[str]:
         ids = set()
         for token in tokens:
-            check = registry.find(token)
-            if check is None:
+            checks = registry.matching(token)
+            if not checks:
                 raise ValueError(f"unknown check '{token}' (see 'aksaudit checks list')")
-            ids.add(check.id)
+            ids.update(check.id for check in checks)
         return ids
 
     chosen = resolve(select) if list(select) else {c.id for c in registry.checks}

@@ -2,7 +2,9 @@
 
 0 complete and nothing at or above the `--fail-on` severity; 1 findings at or above it; 2 the
 command could not start (usage, unreadable input, configuration); 3 the scan is incomplete
-(results still written); 130 interrupted (Ctrl-C: nothing written).
+(results still written); 130 interrupted (Ctrl-C: nothing written); 141 stdout was closed by
+its reader (`aksaudit diff ... | head`), as for other tools killed by SIGPIPE. `diff` uses 1
+for "changes found", as diff(1) does.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as shells report a writer whose reader went away
 NEVER = "never"
 FAIL_ON = (*(severity.value for severity in sorted(Severity, key=lambda s: -s.rank)), NEVER)
 DEFAULT_FAIL_ON = Severity.LOW.value

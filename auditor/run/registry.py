@@ -78,6 +78,15 @@ class Registry:
                 return check
         return None
 
+    def matching(self, token: str) -> tuple[LoadedCheck, ...]:
+        """The check a token names (id, slug or alias), else every check whose id starts with it
+        (`UDR` selects UDR001, UDR002, ...), as ruff selects rules by prefix; () when none does."""
+        exact = self.find(token)
+        if exact is not None:
+            return (exact,)
+        prefix = token.strip().lower()
+        return tuple(c for c in self.checks if prefix and c.id.lower().startswith(prefix))
+
 
 def _is_check_list(obj: Any) -> bool:
     """An entry point that returns a list of check modules (how the built-ins register), rather

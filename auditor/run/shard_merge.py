@@ -19,18 +19,11 @@ same writer as `scan --json`, so a merged result is a result like any other:
 """
 from __future__ import annotations
 
-import argparse
-import sys
-from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from aksaudit.collect.snapshot import InputError
-from aksaudit.run.engine import ScanResult, SkippedOutcome
+from aksaudit.results.scan_result import ScanResult, SkippedOutcome
 from aksaudit.results.findings import Finding
-from aksaudit.output import write_atomic
-from aksaudit.run.registry import Registry
-from aksaudit.run.exit_policy import DEFAULT_FAIL_ON, FAIL_ON, exit_code
-from aksaudit.run.result_json import read_result, render
 
 
 class MergeConflict(InputError):
@@ -98,25 +91,3 @@ def merge_results(shards: Sequence[tuple[str, ScanResult]]) -> ScanResult:
         merged_from=tuple({"source": name, "complete": result.complete, "scopes": list(result.scopes)}
                           for name, result in shards),
     )
-
-
-def add_merge_command(commands: Any) -> None:
-    parser = commands.add_parser("merge", help="combine the JSON results of sharded scans into one",
-                                 description="Combine JSON v1 results of scans run in parallel (e.g. one per "
-                                             "management group) into one: findings deduplicated by fingerprint, "
-                                             "complete only if every input is.")
-    parser.add_argument("output", metavar="OUT.json", help="merged JSON v1 result to write ('-' for stdout)")
-    parser.add_argument("inputs", metavar="IN.json", nargs="+", help="JSON v1 results of the shards")
-    parser.add_argument("--fail-on", choices=FAIL_ON, default=DEFAULT_FAIL_ON,
-                        help="lowest severity that makes the exit code 1 (default: %(default)s)")
-
-
-def cmd_merge(args: argparse.Namespace, registry: Registry, console: Any = None) -> int:
-    documentation = {check.id: check.documentation for check in registry.checks}
-    merged = merge_results([(str(path), read_result(path, documentation)) for path in args.inputs])
-    write_atomic(args.output, render(merged))
-    if str(args.output) != "-":
-        state = "complete" if merged.complete else "INCOMPLETE"
-        print(f"aksaudit: merged {len(args.inputs)} result(s), {len(merged.findings)} finding(s) -> "
-              f"{Path(args.output)} ({state})", file=sys.stderr)
-    return exit_code(merged, args.fail_on)

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from aksaudit.cli import build_parser, configure_logging
-from aksaudit.completion import SHELLS
+from aksaudit.cli.completion import SHELLS
 from conftest import aksaudit_cmd, require_tool
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from aksaudit.cli import exit_code
+from aksaudit.run.exit_policy import exit_code
 from aksaudit.collect.throttle import RetryPolicy
 from aksaudit.run.engine import run_scan
 from aksaudit.model.estate import build_estate

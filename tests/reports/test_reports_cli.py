@@ -28,7 +28,7 @@ def _sarif_keys(document: dict) -> set:
 def _readme_main_command() -> list[str]:
     """The arguments of the quick start's `aksaudit scan ...`, exactly as the README gives them."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    line = re.search(r"^pip install \. && aksaudit (scan .*)$", readme, re.MULTILINE)
+    line = re.search(r"^python3 -m venv .* && \.venv/bin/aksaudit (scan .*)$", readme, re.MULTILINE)
     assert line, "the README's quick start no longer runs 'aksaudit scan'"
     return shlex.split(line.group(1))
 

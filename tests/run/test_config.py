@@ -120,14 +120,14 @@ def test_cli_flags_override_the_file(tmp_path):
 
 @pytest.mark.parametrize("config,needle", [
     ('selct = ["UDR001"]\n', "unknown key(s) selct"),
-    ('[severity]\nFW003 = "urgent"\n', "severity.FW003: 'urgent' is not a severity"),
+    ('[severity]\nFW003 = "urgent"\n', "severity.FW003: expected one of critical"),
     ('[checks.UDR004]\napproved = ["10.0.0.1"]\n', "checks.UDR004.approved: unknown option"),
-    ('[checks.UDR004]\napproved_appliances = "10.0.0.1"\n', "checks.UDR004.approved_appliances: expected a list"),
+    ('[checks.UDR004]\napproved_appliances = "10.0.0.1"\n', "checks.UDR004.approved_appliances: expected an array of strings, found string '10.0.0.1'"),
     ('[[suppress]]\ncheck = "FW003"\nresource = "/x"\n', "suppress[0].reason: required"),
     ('[[suppress]]\ncheck = "FW003"\nreason = "r"\n', "exactly one of 'resource'"),
     ('[[suppress]]\ncheck = "NOPE1"\nresource = "/x"\nreason = "r"\n', "unknown check 'NOPE1'"),
-    ('[[suppress]]\ncheck = "FW003"\nresource = "/x"\nreason = "r"\nexpires = "soon"\n', "expires: expected a TOML date"),
-    ('fail-on = "sometimes"\n', "fail-on: 'sometimes'"),
+    ('[[suppress]]\ncheck = "FW003"\nresource = "/x"\nreason = "r"\nexpires = "soon"\n', "suppress[0].expires: expected a date such as 2026-12-31 (quoted or not), found string 'soon'"),
+    ('fail-on = "sometimes"\n', "fail-on: expected one of critical, high, medium, low, info, never, found string 'sometimes'"),
     ('select = [\n', "is not valid TOML"),
 ])
 def test_bad_configuration_exits_2_naming_file_and_key(tmp_path, config, needle):

@@ -54,7 +54,7 @@ def scan(emulator: Emulator, out: Path, *scope: str) -> dict:
 
 
 def merge(out: Path, *inputs: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([*aksaudit_cmd(), "merge", str(out), *map(str, inputs)], capture_output=True, text=True,
+    return subprocess.run([*aksaudit_cmd(), "merge", "-o", str(out), *map(str, inputs)], capture_output=True, text=True,
                           timeout=120)
 
 

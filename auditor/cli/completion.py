@@ -7,11 +7,14 @@ are marked by their metavar, so the shell completes paths there and only there.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import shtab
 
+from .arguments import choice
+
 SHELLS = ("bash", "zsh", "tcsh")
-FILE_METAVARS = frozenset({"FILE", "PATH", "PREVIOUS.json", "FINDINGS.json", "OLD", "NEW"})
+FILE_METAVARS = frozenset({"FILE", "PATH", "PREVIOUS.json", "FINDINGS.json", "OLD", "NEW", "SHARD.json", "SNAPSHOT"})
 DIR_METAVARS = frozenset({"DIR"})
 
 INSTALL_HELP = """\
@@ -21,11 +24,11 @@ install (tcsh):  aksaudit completion tcsh > ~/.aksaudit.completion.csh && echo '
 """
 
 
-def add_completion_command(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("completion", help="print a shell completion script",
+def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("completion", parents=parents, help="print a shell completion script",
                                  description="Print a completion script for SHELL on stdout.", epilog=INSTALL_HELP,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("shell", choices=SHELLS)
+    parser.add_argument("shell", type=choice(SHELLS), choices=SHELLS)
 
 
 def _subparsers(parser: argparse.ArgumentParser):

@@ -1,25 +1,21 @@
-"""The live side of the command line: scope flags, and saving a live snapshot.
+"""The live scope flags that `scan` and `snapshot` share.
 
-`scan` and `snapshot` take the same scope flags; declaring them once here keeps the two
-commands from drifting apart. The flags become a `LiveSource`; collecting from it is the
-pipeline's part (`aksaudit.run.sources`).
+Declaring them once here keeps the two commands from drifting apart. The flags become a
+`LiveSource`; collecting from it is the pipeline's part (`aksaudit.run.sources`).
 """
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from typing import Any, Iterable
+from typing import Any
 
-from .collect.clouds import CLOUDS
-from .collect.live import ScopeRequest
-from .collect.queries import SUBSCRIPTION_BATCH
-from .collect.snapshot import Snapshot, snapshot_document
-from .collect.throttle import RetryPolicy
+from ..collect.clouds import CLOUDS
+from ..collect.live import ScopeRequest
+from ..collect.queries import SUBSCRIPTION_BATCH
+from ..collect.throttle import RetryPolicy
 from aksaudit.run.engine import ScanResult
-from .output import write_atomic
-from .run.request import LiveSource, Source
-from .run.sources import collect
+from ..run.request import LiveSource, Source
+from . import channels
+from .arguments import choice
 
 
 def add_live_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,13 +25,13 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
                        help="a subscription id or display name to audit (repeatable)")
     group.add_argument("--management-group", action="append", metavar="ID",
                        help="a management group to audit, with every subscription below it (repeatable)")
-    group.add_argument("--cloud", choices=tuple(CLOUDS), default="AzureCloud",
+    group.add_argument("--cloud", type=choice(CLOUDS), choices=tuple(CLOUDS), default="AzureCloud",
                        help="Azure cloud to sign in to and query (default: AzureCloud)")
     group.add_argument("--retry-budget", type=float, default=RetryPolicy().budget, metavar="SECONDS",
                        help="seconds without a successful request (from the start, then from the latest success) "
                             "past which throttled or failed requests are no longer retried and their data is "
                             "reported missing (default: %(default)s)")
-    group.add_argument("--source", choices=("arg", "arm"), default="arg",
+    group.add_argument("--source", type=choice(("arg", "arm")), choices=("arg", "arm"), default="arg",
                        help="arg: Azure Resource Graph, a few paged queries for the whole scope (default); arm: "
                             "list every type per subscription from Azure Resource Manager, authoritative with no "
                             "indexing lag (e.g. right after a fix), but one request per subscription and type")
@@ -68,32 +64,12 @@ def live_source(args: argparse.Namespace) -> LiveSource:
         quiet=args.quiet)
 
 
-def _warn_collection(meta: Any) -> None:
+def warn_collection(meta: Any) -> None:
     for warning in (meta or {}).get("warnings") or ():
-        print(f"aksaudit: warning: {warning}", file=sys.stderr)
+        channels.warning(warning)
 
 
 def report_collection(source: Source, result: ScanResult) -> None:
     """What a live collection warned about (a saved snapshot's warnings were shown when it was saved)."""
     if isinstance(source, LiveSource):
-        _warn_collection(result.meta)
-
-
-def add_snapshot_command(commands: Any) -> None:
-    parser = commands.add_parser("snapshot", help="save the estate from Resource Graph for offline scans and drift baselines")
-    add_live_arguments(parser)
-    parser.add_argument("-o", "--output", metavar="PATH", required=True, help="snapshot file to write ('-' for stdout)")
-    parser.add_argument("--quiet", action="store_true", help="no progress display")
-
-
-def write_live_snapshot(args: argparse.Namespace, checks: Iterable[Any]) -> Snapshot:
-    """Collect what every given check needs and write it; gaps are listed on stderr."""
-    snapshot = collect(live_source(args), checks)
-    _warn_collection(snapshot.meta)
-    write_atomic(args.output, json.dumps(snapshot_document(snapshot), indent=1, ensure_ascii=False) + "\n")
-    for gap in snapshot.gaps:
-        print(f"aksaudit: gap: {gap}", file=sys.stderr)
-    state = "complete" if snapshot.complete else "INCOMPLETE"
-    print(f"aksaudit: {len(snapshot.rows)} row(s) from {', '.join(snapshot.scope_labels)} -> {args.output} ({state})",
-          file=sys.stderr)
-    return snapshot
+        warn_collection(result.meta)

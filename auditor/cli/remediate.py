@@ -1,26 +1,25 @@
 """The command line's remediation surface: `scan --remediation` and `remediate --from`.
 
-Kept apart from cli.py so that the wiring stays small there; every decision is a function here
-or in `aksaudit.reports.remediation` that tests call directly.
+Every decision is a function here or in `aksaudit.reports.remediation` that tests call directly.
 """
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-from datetime import date
-from typing import Iterable
+from typing import Any, Iterable
 
-from .config import load_config
+from ..config import load_config
 from aksaudit.run.engine import ScanResult
 from aksaudit.results.findings import Finding
-from .output import write_atomic
 from aksaudit.run.registry import Registry
-from .reports.remediation import RemediationScript, ScanHeader, check_templates, render
-from .run.exit_policy import EXIT_OK
-from .run.pipeline import run
-from .run.request import ScanRequest, SnapshotSource
-from .run.result_json import read_result
+from ..reports.remediation import RemediationScript, ScanHeader, check_templates, render
+from ..run import pipeline
+from ..run.exit_policy import EXIT_OK
+from ..run.request import ScanRequest, SnapshotSource
+from ..run.result_json import read_result
+from . import channels
+from .config import announce
+from .outputs import check_paths, named, write_output
+from .arguments import iso_date
 
 DISRUPTIVE_HELP = ("enable remediation blocks that can cut traffic (removing firewall rules or routes, re-creating "
                    "peerings, changing outbound types); without it they are written commented out")
@@ -33,17 +32,15 @@ def add_remediation_arguments(scan: argparse.ArgumentParser) -> None:
     scan.add_argument("--include-disruptive", action="store_true", help=DISRUPTIVE_HELP)
 
 
-def add_remediate_command(commands: argparse._SubParsersAction) -> None:
-    remediate = commands.add_parser("remediate", help="write a remediation script from a saved JSON v1 result")
+def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    remediate = commands.add_parser("remediate", parents=parents,
+                                    help="write a remediation script from a saved JSON v1 result")
     remediate.add_argument("--from", dest="source", metavar="FINDINGS.json", required=True,
                            help="a result written by 'scan --json'")
     remediate.add_argument("--snapshot", metavar="FILE",
                            help="re-evaluate this estate first: cover only the saved findings still present, with "
                                 "the evidence seen now")
-    remediate.add_argument("--config", metavar="PATH",
-                           help="with --snapshot: the configuration to re-evaluate with, as 'scan' finds it (default: "
-                                "aksaudit.toml or [tool.aksaudit] in pyproject.toml, from here upward)")
-    remediate.add_argument("--as-of", metavar="DATE", type=date.fromisoformat, default=None,
+    remediate.add_argument("--as-of", metavar="DATE", type=iso_date, default=None,
                            help="with --snapshot: judge suppression expiry as of this date (default: today)")
     remediate.add_argument("-o", "--output", metavar="PATH", required=True, help="the script to write ('-' for stdout)")
     remediate.add_argument("--include-disruptive", action="store_true", help=DISRUPTIVE_HELP)
@@ -57,9 +54,7 @@ def write_script(path: str, findings: Iterable[Finding], header: ScanHeader, reg
                  include_disruptive: bool) -> RemediationScript:
     """Render and write the script (executable, since it is meant to be run)."""
     script = render(findings, check_templates(registry.checks), header, include_disruptive=include_disruptive)
-    write_atomic(path, script.text)
-    if path != "-":
-        os.chmod(path, 0o755)
+    write_output(path, script.text, executable=True)
     return script
 
 
@@ -81,8 +76,11 @@ def rescan(args: argparse.Namespace, registry: Registry, saved: ScanResult) -> S
     """The saved result's checks run again on `--snapshot`, as `scan` would run them: with the
     configuration's options, severities and suppressions (an accepted risk gets no fix)."""
     ran = {f.check_id for f in saved.findings}
-    return run(ScanRequest(source=SnapshotSource(args.snapshot), checks=tuple(c for c in registry.checks if c.id in ran),
-                           config=load_config(registry, args.config), as_of=args.as_of))
+    config = load_config(registry, args.config)
+    announce(config, args.quiet)
+    return pipeline.run(ScanRequest(source=SnapshotSource(args.snapshot),
+                                    checks=tuple(c for c in registry.checks if c.id in ran), config=config,
+                                    as_of=args.as_of))
 
 
 def script_from_saved(args: argparse.Namespace, registry: Registry) -> RemediationScript:
@@ -105,11 +103,13 @@ def describe(script: RemediationScript, path: str) -> str:
     manual = sum(1 for b in script.blocks if not b.resolves)
     dormant = sum(1 for b in script.blocks if not b.active)
     where = "stdout" if path == "-" else path
-    return (f"aksaudit: wrote {where}: {changes} fix(es), {manual} manual, {dormant} disruptive commented out; "
+    return (f"wrote {where}: {changes} fix(es), {manual} manual, {dormant} disruptive commented out; "
             "it only plans unless run with --apply")
 
 
-def cmd_remediate(args: argparse.Namespace, registry: Registry, console: object = None) -> int:
+def run(args: argparse.Namespace, registry: Registry, console: Any = None) -> int:
+    check_paths(named("--output", args.output),
+                named("--from", args.source) + named("--snapshot", args.snapshot) + named("--config", args.config))
     script = script_from_saved(args, registry)
-    print(describe(script, args.output), file=sys.stderr)
+    channels.say("", describe(script, args.output))
     return EXIT_OK
