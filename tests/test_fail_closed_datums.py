@@ -51,7 +51,9 @@ def test_a_cluster_without_readable_pools_is_not_in_an_aks_managed_vnet(registry
     cluster = build_estate(rows).clusters[id_key(rows[CLUSTER]["id"])]
     assert "properties.agentPoolProfiles" in cluster.pools_unread and not cluster.uses_managed_vnet
     udr001 = _outcomes(registry, rows, "UDR001")
-    assert ("UDR001", rows[CLUSTER]["id"].lower(), "") not in udr001  # never "runs in an AKS-managed VNet"
+    # skipped naming the datum, never "runs in an AKS-managed VNet"
+    status, message = udr001[("UDR001", rows[CLUSTER]["id"].lower(), "")]
+    assert status is Status.SKIPPED and "properties.agentPoolProfiles" in message
     status, message = _cluster_outcome(registry, rows, "AKS002", "agentPools")
     assert status is Status.SKIPPED and "properties.agentPoolProfiles" in message
     status, message = _cluster_outcome(registry, rows, "AKS004")

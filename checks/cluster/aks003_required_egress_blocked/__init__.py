@@ -35,10 +35,11 @@ the network rules AKS documents (UDP 1194, TCP 9000, UDP 123). Move any `Deny` r
 these FQDNs below the allow, or narrow it.
 """
 from aksaudit.api import (
-    APPLICATION, NETWORK, AddressSet, T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET,
+    APPLICATION, NETWORK, AddressSet, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_IP_GROUP, T_POLICY, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET,
     CheckMeta, Severity, effective_rules, fail, passed, skipped,
 )
 from aksaudit.checks.cluster.aks003_required_egress_blocked.requirements import Requirement, requirements
+from aksaudit.checks.evidence import unidentified_next_hops
 from aksaudit.checks.firewall.scope import (
     carries_tcp, expand_addresses, overlaps_any, port_allowed, reaches_everywhere, uncovered,
 )
@@ -48,7 +49,7 @@ META = CheckMeta(
     slug="required-egress-blocked",
     title="Firewall blocks AKS's own required egress",
     severity=Severity.MEDIUM,
-    requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP),
+    requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_PUBLIC_IP),
     references=("https://learn.microsoft.com/azure/aks/outbound-rules-control-egress",
                 "https://learn.microsoft.com/azure/aks/limit-egress-traffic",
                 "https://learn.microsoft.com/azure/firewall/rule-processing"),
@@ -254,8 +255,8 @@ def _paths_by_cluster(estate) -> dict[int, list]:
 def _node_paths(estate, cluster, paths=None):
     node_subnets = {p.vnet_subnet_id.lower() for p in cluster.pools if p.vnet_subnet_id}
     candidates = estate.egress_paths if paths is None else paths
-    return [p for p in candidates if p.cluster is cluster and p.subnet is not None
-            and p.subnet.id.lower() in node_subnets]
+    return [p for p in candidates if p.cluster is cluster
+            and (p.subnet.id if p.subnet is not None else p.subnet_id).lower() in node_subnets]
 
 
 def evaluate(estate, options):
@@ -264,9 +265,13 @@ def evaluate(estate, options):
     walks: dict[int, RuleWalk] = {}  # per ruleset: one index however many clusters share the firewall
     for cluster in estate.clusters.values():
         wanted = requirements(estate, cluster, options)
-        problems, gaps, judged = [], [], False
+        problems, gaps, judged = [], [cluster.pools_unread] if cluster.pools_unread else [], False
         for path in _node_paths(estate, cluster, by_cluster.get(id(cluster), ())):
+            if path.gap:  # the subnet, its route table or a route could not be read
+                gaps.append(path.gap)
+                continue
             gaps.extend(path.hub_gaps)
+            gaps.extend(unidentified_next_hops(path))
             for firewall in path.firewalls:
                 judged = True
                 ruleset = effective_rules(estate, firewall)

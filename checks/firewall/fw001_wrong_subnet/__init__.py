@@ -16,7 +16,7 @@ A firewall cannot be moved between subnets. Create an `AzureFirewallSubnet` (at 
 the VNet, redeploy the firewall into it, then update every route's next hop to the new private
 IP.
 """
-from aksaudit.api import T_CLUSTER, T_FIREWALL, T_VNET, CheckMeta, Severity, fail, parse_network, passed
+from aksaudit.api import T_CLUSTER, T_FIREWALL, T_VNET, CheckMeta, Severity, fail, parse_network, passed, skipped
 
 META = CheckMeta(
     id="FW001",
@@ -86,6 +86,9 @@ def evaluate(estate, options):
     for firewall in estate.firewalls.values():
         wrong = [c for c in firewall.ip_configs
                  if c.subnet_id and c.subnet_id.rstrip("/").rsplit("/", 1)[-1].lower() != EXPECTED[c.management].lower()]
+        if not wrong and firewall.addresses_unread:  # an IP configuration not read may be misplaced
+            yield skipped(firewall.id, firewall.addresses_unread)
+            continue
         if not wrong:
             yield passed(firewall.id)
             continue

@@ -85,6 +85,10 @@ def evaluate(estate, options):
         else:
             record(passed(owner_id, locus=rule.locus), "pass")
     for ruleset in rulesets_by_owner(estate):
+        if ruleset.gaps:  # an unread rule or collection may complete a cover with any readable rule
+            for rule in ruleset.rules:
+                if rule.kind == NETWORK and rule.allows and not rule.gaps:
+                    record(skipped(rule.owner_id, "; ".join(ruleset.gaps), locus=rule.locus), "skipped")
         net = network_rules(estate, ruleset, extra)
         for protocol in PROTOCOLS:
             for target, family in TARGETS:

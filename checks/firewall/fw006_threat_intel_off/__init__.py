@@ -20,7 +20,7 @@ Set the mode to `Alert` or `Deny` on the policy (or, for classic rules, on the f
 policy can only be stricter than its base, so fix the base policy when the `Off` is inherited.
 """
 from aksaudit.api import (
-    T_FIREWALL, T_POLICY, CheckMeta, Estate, FirewallPolicy, Severity, fail, passed, policy_chain, skipped,
+    T_FIREWALL, T_POLICY, THREAT_INTEL_MODE, CheckMeta, Estate, FirewallPolicy, Severity, fail, passed, policy_chain, skipped,
 )
 
 META = CheckMeta(
@@ -55,6 +55,8 @@ def evaluate(estate, options):
     for firewall in estate.firewalls.values():
         if firewall.policy_id and firewall.policy_id.lower() not in estate.policies:
             yield skipped(firewall.id, f"its firewall policy is unreadable: {estate.gap(firewall.policy_id)}")
+        elif not firewall.policy_id and firewall.unread(THREAT_INTEL_MODE, "properties.firewallPolicy"):
+            yield skipped(firewall.id, firewall.unread(THREAT_INTEL_MODE, "properties.firewallPolicy"))
         elif not firewall.policy_id and effective_mode([firewall.threat_intel_mode]).lower() == "off":
             yield fail(firewall.id,
                        f"Firewall '{firewall.header.name}' has threat intelligence Off.",
