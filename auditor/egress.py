@@ -165,6 +165,8 @@ def resolve_next_hop(estate: "Estate", vnet_id: str, vnet: VirtualNetwork | None
                                                                                           firewall))
         if not remote and estate.vnet(peering.remote_vnet_id) is None:
             gaps.append(estate.gap(peering.remote_vnet_id))
+    if vnet is not None and vnet.peerings_unread:  # a peering not read may reach the firewall
+        gaps.append(vnet.peerings_unread)
     # A secured hub's firewall, only in a hub this VNet is connected to: hub IPs repeat.
     for connection in estate.hub_connections_of(vnet_id):
         for firewall in estate.hub_firewalls(connection.hub_id):

@@ -36,7 +36,7 @@ class RejectedRow:
         does not say otherwise."""
         if self.kind:
             return self.kind == kind
-        return not self.resource_id or f"/providers/{kind}/" in id_key(self.resource_id)
+        return not self.resource_id or resource_type(self.resource_id) == kind
 
     def describe(self) -> str:
         where = f"{self.source} " if self.source else ""
@@ -163,7 +163,8 @@ class Estate:
     @cached_property
     def hub_routing_unknown(self) -> str:
         """Why a VNet with no known hub connection might still be steered by a hub ('' when it cannot)."""
-        return "; ".join(self.unread_hubs[k] for k in sorted(self.unread_hubs))
+        connections = self.unread_rows(T_HUB_CONNECTION)  # one of them may connect any VNet to a hub
+        return "; ".join([*(self.unread_hubs[k] for k in sorted(self.unread_hubs)), *connections])
 
     # --- lookups -------------------------------------------------------------------------------
 
@@ -275,6 +276,20 @@ class Estate:
     def egress_paths(self):  # -> tuple[EgressPath, ...]; imported lazily to keep modules acyclic
         from .egress import resolve_egress_paths
         return resolve_egress_paths(self)
+
+
+def resource_type(resource_id: str) -> str:
+    """The lower-cased type an ARM id names ('microsoft.network/virtualhubs/hubvirtualnetworkconnections'
+    for '/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualHubs/h/hubVirtualNetworkConnections/c'),
+    '' when it names none."""
+    parts = id_key(resource_id).split("/")
+    if "providers" not in parts:
+        return ""
+    start = len(parts) - 1 - parts[::-1].index("providers")
+    rest = parts[start + 1:]
+    if len(rest) < 3:
+        return ""
+    return "/".join([rest[0], *rest[1::2]])
 
 
 def _resource_group_of(resource: Any) -> str:

@@ -221,12 +221,17 @@ class VirtualNetwork:
         return self.unread(ADDRESS_SPACE)
 
     @property
+    def peerings_unread(self) -> str:
+        return self.unread(PEERINGS)
+
+    @property
     def subnets_unread(self) -> str:
         """Why the subnet list may be incomplete: a subnet that is not found may be one not read."""
         return self.unread(SUBNETS)
 
 
 ADDRESS_SPACE = "properties.addressSpace.addressPrefixes"
+PEERINGS = "properties.virtualNetworkPeerings"
 SUBNETS = "properties.subnets"
 
 
@@ -299,8 +304,9 @@ def parse_vnet(row: Mapping[str, Any]) -> VirtualNetwork:
         header=header,
         address_prefixes=required(gaps, space.get("addressPrefixes"), ADDRESS_SPACE, _address_space, ()),
         subnets=tuple(s for s in subnets if s is not None),
+        # Azure returns the list, empty for a VNet without peerings: a missing one is not "no peering".
         peerings=tuple(_peering(header.id, i, p) for i, p in
-                       enumerate(arr(props.get("virtualNetworkPeerings"), "properties.virtualNetworkPeerings"))),
+                       enumerate(required(gaps, props.get("virtualNetworkPeerings"), PEERINGS, arr, []))),
         gaps=MappingProxyType(gaps),
     )
 
@@ -471,7 +477,8 @@ def _ip_config(gaps: dict[str, str], index: int, raw: Any, where: str, managemen
         name=optional(gaps, raw.get("name"), f"{where}.name", text, "") or str(index),
         private_ip=read(gaps, props.get("privateIPAddress"), f"{where}.properties.privateIPAddress", text, "").strip(),
         subnet_id=read(gaps, props.get("subnet"), f"{where}.properties.subnet", named_ref_id, ""),
-        public_ip_id=optional(gaps, props.get("publicIPAddress"), f"{where}.properties.publicIPAddress", ref_id, ""),
+        # absent with forced tunnelling; present, it must name one
+        public_ip_id=optional(gaps, props.get("publicIPAddress"), f"{where}.properties.publicIPAddress", named_ref_id, ""),
         management=management,
     )
 
@@ -503,6 +510,12 @@ def parse_firewall(row: Mapping[str, Any]) -> Firewall:
     sku = obj(props.get("sku"), "properties.sku")
     rules, rule_gaps = classic_rules(header.id, props)
     gaps.update(rule_gaps)
+    # Azure returns the three classic collection lists together (empty for a firewall with a policy);
+    # a row holding some of them lacks the others, it does not have none.
+    present = [key for key, _ in CLASSIC_COLLECTIONS if key in props]
+    for key, _ in CLASSIC_COLLECTIONS:
+        if present and props.get(key) is None:
+            gaps[f"properties.{key}"] = f"'properties.{key}' is missing or null, yet the row holds {', '.join(present)}"
     policy_id = optional(gaps, props.get("firewallPolicy"), "properties.firewallPolicy", named_ref_id, "")
     # A classic firewall's own mode decides; Azure returns it (default 'Alert') for every one.
     mode = (optional if policy_id else required)(gaps, props.get("threatIntelMode"), THREAT_INTEL_MODE, text, "")
@@ -529,6 +542,7 @@ class FirewallPolicy:
     base_policy_id: str
     rule_collection_group_ids: tuple[str, ...]
     threat_intel_mode: str
+    gaps: Mapping[str, str] = field(default_factory=dict)  # path in the row -> why it could not be read
 
     @property
     def id(self) -> str:
@@ -536,15 +550,25 @@ class FirewallPolicy:
 
 
 def parse_policy(row: Mapping[str, Any]) -> FirewallPolicy:
+    """A policy without its group list, or with a base policy reference naming nothing, cannot say
+    which rules it applies: the row is rejected. Azure returns the list (empty for a policy without
+    groups); an absent `basePolicy` is a policy that inherits nothing."""
     header = parse_header(row)
-    props = properties(row)
+    props = readable_properties(row)
+    if props.get("ruleCollectionGroups") is None:
+        raise RowError("'properties.ruleCollectionGroups' is missing or null, so which rules the policy holds is unknown")
     groups = arr(props.get("ruleCollectionGroups"), "properties.ruleCollectionGroups")
+    base = props.get("basePolicy")
+    gaps: dict[str, str] = {}
+    # A root policy's mode decides (Azure returns it, 'Alert' by default); a child's unset mode inherits.
+    mode = (required if base is None else optional)(gaps, props.get("threatIntelMode"), THREAT_INTEL_MODE, text, "")
     return FirewallPolicy(
         header=header,
-        base_policy_id=ref_id(props.get("basePolicy"), "properties.basePolicy"),
-        rule_collection_group_ids=tuple(ref_id(g, f"properties.ruleCollectionGroups[{i}]")
+        base_policy_id="" if base is None else named_ref_id(base, "properties.basePolicy"),
+        rule_collection_group_ids=tuple(named_ref_id(g, f"properties.ruleCollectionGroups[{i}]")
                                         for i, g in enumerate(groups)),
-        threat_intel_mode=text(props.get("threatIntelMode"), "properties.threatIntelMode"),
+        threat_intel_mode=mode,
+        gaps=MappingProxyType(gaps),
     )
 
 
@@ -801,13 +825,18 @@ class HubConnection:
 
 
 def parse_hub_connection(row: Mapping[str, Any]) -> HubConnection:
+    """Which VNet a connection attaches and whether it takes the hub's default route are what the
+    connection is: without either the row is rejected (Azure returns both)."""
     header = parse_header(row)
-    props = properties(row)
+    props = readable_properties(row)
     security = props.get("enableInternetSecurity")
+    if security is None:
+        raise RowError("'properties.enableInternetSecurity' is missing or null, so whether the spoke takes the "
+                       "hub's default route is unknown")
     routing = obj(props.get("routingConfiguration"), "properties.routingConfiguration")
     return HubConnection(header, parent_id(header.id),
-                         ref_id(props.get("remoteVirtualNetwork"), "properties.remoteVirtualNetwork"),
-                         True if security is None else flag(security, "properties.enableInternetSecurity"),
+                         named_ref_id(props.get("remoteVirtualNetwork"), "properties.remoteVirtualNetwork"),
+                         flag(security, "properties.enableInternetSecurity"),
                          ref_id(routing.get("associatedRouteTable"),
                                 "properties.routingConfiguration.associatedRouteTable"))
 
@@ -906,11 +935,22 @@ class OutboundEndpoints:
 
 
 def _endpoint(index: int, raw: Any) -> Endpoint:
+    """One dependency: a domain and the ports it is reached on. The AKS API lists both for each; a
+    dependency without them is one not read, and a list missing one would ask the firewall for less."""
     where = f"properties.endpoints[{index}]"
+    if raw is None:
+        raise RowError(f"'{where}' is null")
     raw = obj(raw, where)
     ports = []
-    for d_index, detail in enumerate(arr(raw.get("endpointDetails"), f"{where}.endpointDetails")):
+    details = arr(raw.get("endpointDetails"), f"{where}.endpointDetails")
+    if not details:
+        raise RowError(f"'{where}.endpointDetails' is missing or empty")
+    if not text(raw.get("domainName"), f"{where}.domainName").strip():
+        raise RowError(f"'{where}.domainName' is missing or empty")
+    for d_index, detail in enumerate(details):
         detail_where = f"{where}.endpointDetails[{d_index}]"
+        if detail is None:
+            raise RowError(f"'{detail_where}' is null")
         detail = obj(detail, detail_where)
         port = detail.get("port")
         if not isinstance(port, int) or isinstance(port, bool):
@@ -921,7 +961,9 @@ def _endpoint(index: int, raw: Any) -> Endpoint:
 
 def parse_outbound_endpoints(row: Mapping[str, Any]) -> OutboundEndpoints:
     header = parse_header(row)
-    props = properties(row)
+    props = readable_properties(row)
+    if props.get("endpoints") is None:
+        raise RowError("'properties.endpoints' is missing or null")
     return OutboundEndpoints(
         header, parent_id(header.id), text(props.get("category"), "properties.category") or header.name,
         tuple(_endpoint(i, e) for i, e in enumerate(arr(props.get("endpoints"), "properties.endpoints"))))

@@ -61,6 +61,9 @@ def effective_rules(estate: Estate, firewall: Firewall) -> RuleSet:
 
 
 def _resolve(estate: Estate, firewall: Firewall) -> RuleSet:
+    policy_unread = firewall.unread("properties.firewallPolicy")
+    if policy_unread:  # which policy applies is unknown, so are its rules
+        return RuleSet(firewall.id, (), (firewall.id,), (policy_unread,), "")
     if not firewall.policy_id:
         ordered = sorted(firewall.classic_rules, key=lambda r: (_KIND_ORDER.get(r.kind, 3), r.collection_priority))
         return RuleSet(firewall.id, tuple(ordered), (firewall.id,), firewall.rules_unread, firewall.threat_intel_mode)

@@ -38,7 +38,9 @@ from aksaudit.api import (
     APPLICATION, NETWORK, AddressSet, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_IP_GROUP, T_POLICY, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET,
     CheckMeta, Severity, effective_rules, fail, passed, skipped,
 )
-from aksaudit.checks.cluster.aks003_required_egress_blocked.requirements import Requirement, requirements
+from aksaudit.checks.cluster.aks003_required_egress_blocked.requirements import (
+    Requirement, requirements, unread_dependency_lists,
+)
 from aksaudit.checks.evidence import unidentified_next_hops
 from aksaudit.checks.firewall.scope import (
     carries_tcp, expand_addresses, overlaps_any, port_allowed, reaches_everywhere, uncovered,
@@ -265,7 +267,8 @@ def evaluate(estate, options):
     walks: dict[int, RuleWalk] = {}  # per ruleset: one index however many clusters share the firewall
     for cluster in estate.clusters.values():
         wanted = requirements(estate, cluster, options)
-        problems, gaps, judged = [], [cluster.pools_unread] if cluster.pools_unread else [], False
+        problems, judged = [], False
+        gaps = [gap for gap in (cluster.pools_unread, unread_dependency_lists(estate, cluster)) if gap]
         for path in _node_paths(estate, cluster, by_cluster.get(id(cluster), ())):
             if path.gap:  # the subnet, its route table or a route could not be read
                 gaps.append(path.gap)

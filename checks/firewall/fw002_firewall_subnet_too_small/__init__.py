@@ -15,7 +15,7 @@ A subnet holding a firewall cannot be resized in place. Delete the firewall (kee
 and public IPs), resize the subnet to /26 (`az network vnet subnet update --address-prefixes
 <x.y.z.0/26>`), redeploy the firewall and update the routes' next hop to its new private IP.
 """
-from aksaudit.api import T_VNET, CheckMeta, Severity, fail, passed
+from aksaudit.api import T_VNET, CheckMeta, Severity, fail, passed, skipped
 
 META = CheckMeta(
     id="FW002",
@@ -34,8 +34,13 @@ MIN_PREFIX = 26
 
 def evaluate(estate, options):
     for vnet in estate.vnets.values():
+        if vnet.subnets_unread:  # a subnet not read may be a firewall subnet
+            yield skipped(vnet.id, vnet.subnets_unread)
         for subnet in vnet.subnets:
             if subnet.name.lower() not in FIREWALL_SUBNETS:
+                continue
+            if subnet.unread:
+                yield skipped(subnet.id, subnet.unread)
                 continue
             v4 = [p for p in subnet.prefixes if p.version == 4]
             if not v4 or min(p.prefixlen for p in v4) <= MIN_PREFIX:

@@ -96,6 +96,8 @@ def exposure(estate: Estate) -> Exposure:
     by_firewall: dict[str, tuple[object, dict[str, SubnetBehind]]] = {}
     uncertain: list[tuple[str, tuple | None]] = [(c.pools_unread, None) for c in estate.clusters.values()
                                                  if c.pools_unread]
+    # A cluster row that could not be read may put any subnet behind any firewall.
+    uncertain += [(reason, None) for reason in estate.unread_rows(T_CLUSTER)]
     for path in estate.egress_paths:
         if path.subnet is None or path.gap:
             uncertain.append((path.gap, path.subnet.prefixes if path.subnet else None))

@@ -66,9 +66,13 @@ def evaluate(estate, options):
             yield passed(firewall.id)
     for policy in _judged_policies(estate):
         chain, gaps = policy_chain(estate, policy.id)
+        gaps += [f"firewall policy {p.id}: {why}" for p in chain for why in p.gaps.values()]
         modes = [p.threat_intel_mode for p in chain]
         mode = effective_mode(modes)
-        if mode.lower() != "off":
+        known = [m for m in modes if m.strip().lower() in STRICTNESS]
+        # A mode not read can only make the chain stricter than what was read, never laxer; with no
+        # mode read at all, what an unread link sets is what applies.
+        if mode.lower() != "off" and (known or not gaps):
             yield passed(policy.id)
         elif gaps:
             yield skipped(policy.id, "; ".join(gaps))

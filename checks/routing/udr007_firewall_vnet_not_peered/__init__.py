@@ -82,7 +82,10 @@ def evaluate(estate, options):
                            f"({next_hop.ip}): {next_hop.blocked}.", evidence=evidence)
                 continue
             if next_hop.kind == UNRESOLVED:  # a firewall that could not be read may be the one it names
-                yield skipped(path.vnet.id, f"cannot tell what {next_hop.ip} is: {next_hop.reason}")
+                reason = f"cannot tell what {next_hop.ip} is: {next_hop.reason}"
+                yield skipped(path.vnet.id, reason)
+                for peering in path.vnet.peerings:  # nor whether a peering carries traffic to it
+                    yield skipped(peering.id, reason)
                 continue
             candidates = unpeered_firewall_vnets(estate, path.vnet, next_hop.ip) if next_hop.kind == UNKNOWN else {}
             if len(candidates) == 1:
