@@ -19,7 +19,10 @@ whole node subnet; a `Deny` rule met earlier in processing order blocks what it 
 the live collector read the cluster's own dependency list (`outboundNetworkDependenciesEndpoints`
 rows), its HTTPS domains replace the list above. Options: `required_fqdns` (an entry may give
 alternatives as `a or b`), `public_cluster_fqdns` (`{region}` is replaced), `fqdn_tag`,
-`excluded_endpoint_categories`.
+`excluded_endpoint_categories`. A cluster whose pools, node subnet, route table or routes, rule
+collections or rules (name, kind, action, priority, protocols, ports, sources, targets), policy
+chain or own dependency list could not be read, or whose next hop may be a firewall that could
+not be read, is `skipped`, naming the datum.
 
 **Why it matters**
 A firewall that filters well but forgets AKS's dependencies breaks the cluster, not at once but

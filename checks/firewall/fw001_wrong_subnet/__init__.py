@@ -3,7 +3,9 @@
 **What it checks**
 Every IP configuration of an Azure Firewall must sit in a subnet named exactly
 `AzureFirewallSubnet` (compared case-insensitively); the management IP configuration must sit
-in `AzureFirewallManagementSubnet`. Secured-hub firewalls (no IP configurations) pass.
+in `AzureFirewallManagementSubnet`. Secured-hub firewalls (no IP configurations) pass. A firewall
+whose IP configurations, or the subnet or private IP of its first one, could not be read is
+`skipped`.
 
 **Why it matters**
 Azure Firewall only deploys into the dedicated subnet; a firewall recorded against any other

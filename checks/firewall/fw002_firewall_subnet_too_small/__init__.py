@@ -2,7 +2,9 @@
 
 **What it checks**
 Every subnet named `AzureFirewallSubnet` or `AzureFirewallManagementSubnet` (compared
-case-insensitively) must have an IPv4 prefix of at least /26 (64 addresses).
+case-insensitively) must have an IPv4 prefix of at least /26 (64 addresses). A subnet whose
+prefixes could not be read, and a VNet whose subnet list was not read whole (one of the missing
+subnets may be the firewall's), are `skipped`, naming the datum.
 
 **Why it matters**
 Azure Firewall adds instances as it scales out, each taking an address from the subnet; the

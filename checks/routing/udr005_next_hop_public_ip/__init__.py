@@ -3,7 +3,8 @@
 **What it checks**
 A `VirtualAppliance` route that decides Internet-bound traffic for an AKS subnet must not name
 one of a firewall's public IPs (its public IP address resources, or a secured hub's
-`hubIPAddresses.publicIPs`).
+`hubIPAddresses.publicIPs`). A public next hop IP is `skipped` while a firewall row, or a
+public IP a firewall names, could not be read: it may be that firewall's.
 
 **Why it matters**
 Azure only forwards to an appliance's private IP; a public IP as next hop is a classic

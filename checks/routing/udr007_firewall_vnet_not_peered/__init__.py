@@ -9,7 +9,8 @@ firewall's subnet among `remoteSubnetNames` (and the reverse on the other side).
 peering when one exists but does not carry the traffic; on the subnet's VNet when there is none,
 that is when the next hop IP belongs to exactly one firewall in the estate, in a VNet whose
 address space does not overlap the cluster's (an overlapping VNet cannot be peered and is an
-isolated twin, not the intended hub).
+isolated twin, not the intended hub). When a firewall's addresses or the VNet's peering list
+could not be read, the next hop may be that firewall: the VNet and its peerings are `skipped`.
 
 **Why it matters**
 A UDR can name an appliance in another VNet only through a working peering. A peering that was
