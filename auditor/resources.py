@@ -560,8 +560,8 @@ def parse_policy(row: Mapping[str, Any]) -> FirewallPolicy:
     groups = arr(props.get("ruleCollectionGroups"), "properties.ruleCollectionGroups")
     base = props.get("basePolicy")
     gaps: dict[str, str] = {}
-    # A root policy's mode decides (Azure returns it, 'Alert' by default); a child's unset mode inherits.
-    mode = (required if base is None else optional)(gaps, props.get("threatIntelMode"), THREAT_INTEL_MODE, text, "")
+    # An unset mode sets nothing: a child inherits its base's, and a chain setting none has Azure's default.
+    mode = optional(gaps, props.get("threatIntelMode"), THREAT_INTEL_MODE, text, "")
     return FirewallPolicy(
         header=header,
         base_policy_id="" if base is None else named_ref_id(base, "properties.basePolicy"),

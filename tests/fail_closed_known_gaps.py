@@ -9,6 +9,7 @@ verdicts that need it say `skipped`. Each check's comment says why its entries a
 from __future__ import annotations
 
 KNOWN_GAPS: dict[str, frozenset[str]] = {
+    # Each entry is a different, complete estate whose verdict Azure's semantics change, not a datum read as empty:
     # - outboundNetworkDependenciesEndpoints <row>: the cluster's own dependency list is an optional live read; without
     #   it AKS003 judges the firewall against the documented list (an unreadable row is a gap: see requirements.py).
     # - azurefirewalls <row>: with the firewall gone the route's next hop is an IP nothing answers on, which UDR004
@@ -34,10 +35,15 @@ KNOWN_GAPS: dict[str, frozenset[str]] = {
         "microsoft.network/azurefirewalls:properties.firewallPolicy",
         "microsoft.network/virtualnetworks:properties.subnets[].properties.routeTable",
     }),
-    # azurefirewalls firewallPolicy: a firewall without `firewallPolicy` is a classic firewall, whose own
-    # `threatIntelMode` (read, and required) applies.
+    # - azurefirewalls firewallPolicy: a firewall without `firewallPolicy` is a classic firewall, whose own
+    #   `threatIntelMode` (read, and required) applies.
+    # - firewallpolicies basePolicy: a policy without `basePolicy` inherits no mode.
+    # - firewallpolicies threatIntelMode: an unset mode sets nothing (a child inherits its base's; a chain setting
+    #   none has Azure's default, Alert), so the strictest mode the chain sets decides.
     "FW006": frozenset({
         "microsoft.network/azurefirewalls:properties.firewallPolicy",
+        "microsoft.network/firewallpolicies:properties.basePolicy",
+        "microsoft.network/firewallpolicies:properties.threatIntelMode",
     }),
     # - azurefirewalls <row>: the next hop is then a public IP no firewall owns, which UDR004 fails.
     # - ipConfigurations[].properties.publicIPAddress: an IP configuration without a public IP (forced tunnelling)

@@ -87,6 +87,7 @@ def test_known_gaps_name_only_registered_checks_and_none_of_the_fixed_ones():
 DOCUMENTED_ABSENCE = frozenset({
     "microsoft.network/firewallpolicies:properties.basePolicy",  # a policy inheriting nothing
     "microsoft.network/azurefirewalls:properties.firewallPolicy",  # a classic firewall
+    "microsoft.network/firewallpolicies:properties.threatIntelMode",  # sets nothing: inherits, or the default
     "microsoft.network/virtualnetworks:properties.subnets[].properties.routeTable",  # system routes only
     # a data IP configuration without a public IP (forced tunnelling)
     "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties.publicIPAddress",

@@ -6,10 +6,10 @@ firewall (no policy), its own `threatIntelMode`; for a firewall policy, the stri
 its `basePolicy` chain, since a child policy inherits its base's mode and may only make it
 stricter (`Off` < `Alert` < `Deny`; an unset mode inherits, and Azure's default is `Alert`).
 Policies are judged when a firewall uses them or when no other policy derives from them; a base
-policy that only feeds child policies is judged through them. A classic firewall's mode, and a
-root policy's, are always returned by Azure: a missing one is `skipped`, not read as `Alert`; a
-chain with a link that could not be read passes only when a mode that was read is already not
-`Off` (an unread link can only make it stricter).
+policy that only feeds child policies is judged through them. A classic firewall's mode is always
+returned by Azure: a missing one is `skipped`, not read as `Alert`; a chain with a link that
+could not be read passes only when a mode that was read is already not `Off` (an unread link can
+only make it stricter).
 
 **Why it matters**
 Threat intelligence alerts on (or denies) traffic to and from IP addresses and domains Microsoft
