@@ -24,7 +24,8 @@ from aksaudit.model.firewall_rules import (
 )
 from aksaudit.model.estate import Estate
 from aksaudit.model.resources import (
-    T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_VNET,
+    T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_VNET, THREAT_INTEL_MODE,
+    T_OUTBOUND_ENDPOINTS,
     AgentPool, Firewall, FirewallPolicy, IpGroup, ManagedCluster, Peering, PublicIp, Route, RouteTable,
     RuleCollectionGroup, Subnet, VirtualNetwork, parse_network,
 )
@@ -81,6 +82,7 @@ class Check(Protocol):
 __all__ = [
     "APPLICATION", "DOC_SECTIONS", "FIREWALL", "FIREWALL_PUBLIC_IP", "NAT", "NETWORK", "UNKNOWN", "UNRESOLVED",
     "T_CLUSTER", "T_FIREWALL", "T_IP_GROUP", "T_POLICY", "T_PUBLIC_IP", "T_RCG", "T_ROUTE_TABLE", "T_VNET",
+    "THREAT_INTEL_MODE", "T_OUTBOUND_ENDPOINTS",
     "AgentPool", "Check", "CheckMeta", "EgressPath", "Estate", "Finding", "Firewall", "FirewallPolicy",
     "FirewallRule", "Hop", "IpGroup", "ManagedCluster", "NextHop", "Outcome", "Peering", "PublicIp", "Route",
     "RouteDecision", "RouteTable", "RuleCollectionGroup", "RuleSet", "Severity", "Status", "Subnet",

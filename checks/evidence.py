@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aksaudit.api import EgressPath, Estate, Firewall, VirtualNetwork, parent_id, reachable_firewall_ips, skipped
+from aksaudit.api import (
+    UNRESOLVED, EgressPath, Estate, Firewall, VirtualNetwork, parent_id, reachable_firewall_ips, skipped,
+)
 
 
 def path_evidence(estate: Estate, path: EgressPath) -> dict[str, Any]:
@@ -78,6 +80,30 @@ def path_gap(path: EgressPath):
     return None
 
 
+def unread_pools(estate: Estate):
+    """A `skipped` outcome per cluster whose pools (or their subnet ids) could not be read.
+
+    Such a cluster has no egress path to judge, and every routing verdict about it would be a
+    verdict on the subnets that were read only: which subnets it uses is unknown, so say so.
+    """
+    for cluster in estate.clusters.values():
+        if cluster.pools_unread:
+            yield skipped(cluster.id, cluster.pools_unread)
+
+
+def unidentified_next_hops(path: EgressPath) -> list[str]:
+    """Why the firewalls on a path may be incomplete: a route sends public traffic to an appliance IP
+    that may be a firewall in data that could not be read. What that appliance lets through is
+    unknown, so a verdict on the path's firewall rules would judge only part of its egress. (An IP
+    nothing in a complete estate answers on is UDR004's failure, not an unknown.)"""
+    found = []
+    for hop in (*path.hops, *path.exception_hops):
+        next_hop = hop.next_hop
+        if next_hop is not None and next_hop.kind == UNRESOLVED:
+            found.append(next_hop.reason or f"route {hop.route.id}: next hop {next_hop.ip} could not be resolved")
+    return found
+
+
 def judge_hops(estate: Estate, judge):
     """Outcomes of `judge(path, hop)` for every route deciding an AKS subnet's Internet traffic.
 
@@ -85,6 +111,7 @@ def judge_hops(estate: Estate, judge):
     reporting an unreadable subnet or route table as skipped, is the same for all of them.
     `judge` may return None when the hop is another check's business.
     """
+    yield from unread_pools(estate)
     for path in estate.egress_paths:
         gap = path_gap(path)
         if gap:

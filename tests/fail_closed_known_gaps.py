@@ -1,364 +1,62 @@
-"""Known fail-closed gaps in code the monotonic test does not fix: (check id, "<row type>:<field path>").
+"""Removals the monotonic test exempts, per check: (check id, "<row type>:<field path>").
 
-Each entry is a single deletion or nulling that today turns a `fail` or `skipped` outcome of that check into
-`pass`, or makes it disappear without a `skipped` naming the datum. They sit in rule evaluation, routing and
-the firewall and routing checks; whoever fixes one deletes its entries (the test then holds them to the
-property). Nothing may be added here for the cluster checks or the cluster, VNet, subnet, public IP and load
-balancer parsers: those are fixed instead.
+Each entry is a single deletion that turns a `fail` or `skipped` outcome of that check into `pass`, or makes
+it disappear, and is not a fail-closed gap: the estate left is complete and valid, and Azure's own semantics
+give it the new verdict (a row that is simply not there, or a field whose absence Azure documents as a
+meaning). A datum that is missing, null or of the wrong type is never listed here: it is a named gap and the
+verdicts that need it say `skipped`. Each check's comment says why its entries are not violations.
 """
 from __future__ import annotations
 
 KNOWN_GAPS: dict[str, frozenset[str]] = {
-    # firewall owner (checks/cluster/aks003): a cluster whose egress path lost its firewall, route table,
-    # subnet or pools gets no outcome instead of skipped; an unreadable rule collection, rule field, IP group
-    # or outbound-endpoint row lets it pass
+    # Each entry is a different, complete estate whose verdict Azure's semantics change, not a datum read as empty:
+    # - outboundNetworkDependenciesEndpoints <row>: the cluster's own dependency list is an optional live read; without
+    #   it AKS003 judges the firewall against the documented list (an unreadable row is a gap: see requirements.py).
+    # - azurefirewalls <row>: with the firewall gone the route's next hop is an IP nothing answers on, which UDR004
+    #   fails; there is no firewall whose rules AKS003 could judge.
+    # - firewallpolicies basePolicy: a policy without `basePolicy` inherits nothing (its rules alone apply).
     "AKS003": frozenset({
-        "microsoft.network/virtualnetworks:properties.subnets[].properties.addressPrefixes[]",
-        "microsoft.network/virtualnetworks:properties.subnets[].properties.addressPrefixes",
         "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints:<row>",
-        "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints:id",
-        "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints:properties",
-        "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints:properties.endpoints",
-        "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints:properties.endpoints[]",
-        "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints:properties.endpoints[].domainName",
-        "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints:properties.endpoints[].endpointDetails",
-        "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints:properties.endpoints[].endpointDetails[]",
-        "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints:properties.endpoints[].endpointDetails[].port",
-        "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints:type",
-        "microsoft.containerservice/managedclusters:properties.agentPoolProfiles",
-        "microsoft.containerservice/managedclusters:properties.agentPoolProfiles[]",
         "microsoft.network/azurefirewalls:<row>",
-        "microsoft.network/azurefirewalls:id",
-        "microsoft.network/azurefirewalls:properties",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[]",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties.privateIPAddress",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties.subnet",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties.subnet.id",
-        "microsoft.network/azurefirewalls:type",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].action",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].action.type",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].priority",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].destinationAddresses",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].destinationAddresses[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].destinationPorts",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].destinationPorts[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].ipProtocols[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].protocols",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].protocols[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].protocols[].protocolType",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].ruleType",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].sourceAddresses",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].sourceAddresses[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].sourceIpGroups",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].targetFqdns",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].targetFqdns[]",
-        "microsoft.network/firewallpolicies:properties",
         "microsoft.network/firewallpolicies:properties.basePolicy",
-        "microsoft.network/firewallpolicies:properties.basePolicy.id",
-        "microsoft.network/firewallpolicies:properties.ruleCollectionGroups",
-        "microsoft.network/ipgroups:properties",
-        "microsoft.network/ipgroups:properties.ipAddresses",
-        "microsoft.network/ipgroups:properties.ipAddresses[]",
-        "microsoft.network/routetables:<row>",
-        "microsoft.network/routetables:id",
-        "microsoft.network/routetables:properties",
-        "microsoft.network/routetables:properties.routes",
-        "microsoft.network/routetables:properties.routes[]",
-        "microsoft.network/routetables:properties.routes[].properties",
-        "microsoft.network/routetables:properties.routes[].properties.addressPrefix",
-        "microsoft.network/routetables:properties.routes[].properties.nextHopIpAddress",
-        "microsoft.network/routetables:properties.routes[].properties.nextHopType",
-        "microsoft.network/routetables:type",
-        "microsoft.network/virtualnetworks:<row>",
-        "microsoft.network/virtualnetworks:id",
-        "microsoft.network/virtualnetworks:properties",
-        "microsoft.network/virtualnetworks:properties.subnets",
-        "microsoft.network/virtualnetworks:properties.subnets[]",
-        "microsoft.network/virtualnetworks:properties.subnets[].properties",
-        "microsoft.network/virtualnetworks:properties.subnets[].properties.addressPrefix",
-        "microsoft.network/virtualnetworks:properties.subnets[].properties.routeTable.id",
-        "microsoft.network/virtualnetworks:properties.virtualNetworkPeerings",
-        "microsoft.network/virtualnetworks:properties.virtualNetworkPeerings[]",
-        "microsoft.network/virtualnetworks:properties.virtualNetworkPeerings[].properties",
-        "microsoft.network/virtualnetworks:properties.virtualNetworkPeerings[].properties.remoteAddressSpace.addressPrefixes[]",
-        "microsoft.network/virtualnetworks:properties.virtualNetworkPeerings[].properties.remoteVirtualNetwork",
-        "microsoft.network/virtualnetworks:properties.virtualNetworkPeerings[].properties.remoteVirtualNetwork.id",
-        "microsoft.network/virtualnetworks:type",
     }),
-    # routing owner (auditor/analysis/egress_paths.py, route and Virtual WAN parsers): a route without properties, a deleted
-    # hub connection or routing intent reads as "no route to an appliance", so the load balancers get no
-    # outcome instead of skipped
+    # hubVirtualNetworkConnections <row>: a VNet with no hub connection is not attached to the hub, so its Internet
+    # egress is not steered to a firewall (UDR001/UDR002 judge that); an unreadable connection row is a gap.
     "AKS006": frozenset({
-        "microsoft.network/routetables:properties",
-        "microsoft.network/routetables:properties.routes",
-        "microsoft.network/routetables:properties.routes[]",
-        "microsoft.network/routetables:properties.routes[].properties",
-        "microsoft.network/routetables:properties.routes[].properties.addressPrefix",
-        "microsoft.network/routetables:properties.routes[].properties.nextHopType",
         "microsoft.network/virtualhubs/hubvirtualnetworkconnections:<row>",
-        "microsoft.network/virtualhubs/hubvirtualnetworkconnections:id",
-        "microsoft.network/virtualhubs/hubvirtualnetworkconnections:properties",
-        "microsoft.network/virtualhubs/hubvirtualnetworkconnections:properties.remoteVirtualNetwork",
-        "microsoft.network/virtualhubs/hubvirtualnetworkconnections:properties.remoteVirtualNetwork.id",
-        "microsoft.network/virtualhubs/hubvirtualnetworkconnections:type",
-        "microsoft.network/virtualhubs/routingintent:<row>",
-        "microsoft.network/virtualhubs/routingintent:id",
-        "microsoft.network/virtualhubs/routingintent:properties",
-        "microsoft.network/virtualhubs/routingintent:properties.routingPolicies",
-        "microsoft.network/virtualhubs/routingintent:properties.routingPolicies[]",
-        "microsoft.network/virtualhubs/routingintent:properties.routingPolicies[].destinations",
-        "microsoft.network/virtualhubs/routingintent:properties.routingPolicies[].destinations[]",
-        "microsoft.network/virtualhubs/routingintent:properties.routingPolicies[].nextHop",
-        "microsoft.network/virtualhubs/routingintent:type",
     }),
-    # firewall owner: a firewall ipConfiguration without its subnet reads as no subnet, so FW001 passes
-    "FW001": frozenset({
-        "microsoft.network/azurefirewalls:properties",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[]",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties.subnet",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties.subnet.id",
-    }),
-    # firewall owner: FW002 does not consult the VNet gaps (subnet list or a subnet prefix not read) and
-    # passes or says nothing
-    "FW002": frozenset({
-        "microsoft.network/virtualnetworks:properties.subnets",
-        "microsoft.network/virtualnetworks:properties.subnets[]",
-        "microsoft.network/virtualnetworks:properties.subnets[].properties",
-        "microsoft.network/virtualnetworks:properties.subnets[].properties.addressPrefix",
-    }),
-    # firewall owner (firewall_rules.py, rulesets.py, IP groups): unreadable rules, collections and IP groups
-    # read as empty
-    "FW003": frozenset({
-        "microsoft.network/azurefirewalls:properties",
-        "microsoft.network/azurefirewalls:properties.networkRuleCollections",
-        "microsoft.network/azurefirewalls:properties.networkRuleCollections[]",
-        "microsoft.network/azurefirewalls:properties.networkRuleCollections[].name",
-        "microsoft.network/azurefirewalls:properties.networkRuleCollections[].properties",
-        "microsoft.network/azurefirewalls:properties.networkRuleCollections[].properties.action",
-        "microsoft.network/azurefirewalls:properties.networkRuleCollections[].properties.action.type",
-        "microsoft.network/azurefirewalls:properties.networkRuleCollections[].properties.rules",
-        "microsoft.network/azurefirewalls:properties.networkRuleCollections[].properties.rules[]",
-        "microsoft.network/azurefirewalls:properties.networkRuleCollections[].properties.rules[].destinationAddresses",
-        "microsoft.network/azurefirewalls:properties.networkRuleCollections[].properties.rules[].destinationAddresses[]",
-        "microsoft.network/azurefirewalls:properties.networkRuleCollections[].properties.rules[].destinationPorts",
-        "microsoft.network/azurefirewalls:properties.networkRuleCollections[].properties.rules[].destinationPorts[]",
-        "microsoft.network/azurefirewalls:properties.networkRuleCollections[].properties.rules[].name",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].action",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].action.type",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].name",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].destinationAddresses",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].destinationAddresses[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].destinationIpGroups",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].destinationPorts",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].destinationPorts[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].name",
-        "microsoft.network/ipgroups:properties",
-        "microsoft.network/ipgroups:properties.ipAddresses",
-        "microsoft.network/ipgroups:properties.ipAddresses[]",
-    }),
-    # firewall owner (firewall_rules.py, rulesets.py): unreadable rules and collections read as empty
-    "FW004": frozenset({
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].action",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].action.type",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].name",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].name",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].ruleType",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].targetFqdns",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].targetFqdns[]",
-    }),
-    # firewall owner (checks/firewall/fw005, scope.py): unreadable rules/IP groups read as empty; a cluster
-    # whose pools are unread, a deleted cluster row or peering removes the AKS sources and FW005 passes
+    # - managedclusters <row>: without the cluster no AKS subnet sits behind the firewall (an unreadable row is a gap).
+    # - azurefirewalls <row>: the next hop then answers nowhere (UDR004 fails it); no firewall applies the policy.
+    # - azurefirewalls firewallPolicy: a firewall without `firewallPolicy` is a classic one; the policy applies nowhere.
+    # - subnets[].routeTable: a subnet without a route table sends Internet traffic straight out (UDR001 fails it).
     "FW005": frozenset({
         "microsoft.containerservice/managedclusters:<row>",
-        "microsoft.containerservice/managedclusters:id",
-        "microsoft.containerservice/managedclusters:properties",
-        "microsoft.containerservice/managedclusters:properties.agentPoolProfiles",
-        "microsoft.containerservice/managedclusters:properties.agentPoolProfiles[]",
-        "microsoft.containerservice/managedclusters:type",
         "microsoft.network/azurefirewalls:<row>",
-        "microsoft.network/azurefirewalls:id",
-        "microsoft.network/azurefirewalls:properties",
         "microsoft.network/azurefirewalls:properties.firewallPolicy",
-        "microsoft.network/azurefirewalls:properties.firewallPolicy.id",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[]",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties.privateIPAddress",
-        "microsoft.network/azurefirewalls:type",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].action",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].action.type",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].name",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].destinationAddresses",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].destinationAddresses[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].destinationIpGroups",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].destinationPorts",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].destinationPorts[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].ipProtocols[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].name",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].sourceAddresses",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].sourceAddresses[]",
-        "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].sourceIpGroups",
-        "microsoft.network/firewallpolicies:properties",
-        "microsoft.network/firewallpolicies:properties.ruleCollectionGroups",
-        "microsoft.network/ipgroups:properties",
-        "microsoft.network/ipgroups:properties.ipAddresses",
-        "microsoft.network/ipgroups:properties.ipAddresses[]",
-        "microsoft.network/routetables:properties",
-        "microsoft.network/routetables:properties.routes",
-        "microsoft.network/routetables:properties.routes[]",
-        "microsoft.network/routetables:properties.routes[].properties",
-        "microsoft.network/routetables:properties.routes[].properties.addressPrefix",
-        "microsoft.network/routetables:properties.routes[].properties.nextHopIpAddress",
-        "microsoft.network/routetables:properties.routes[].properties.nextHopType",
         "microsoft.network/virtualnetworks:properties.subnets[].properties.routeTable",
-        "microsoft.network/virtualnetworks:properties.virtualNetworkPeerings",
     }),
-    # firewall owner: a missing threatIntelMode (firewall or policy) passes
+    # - azurefirewalls firewallPolicy: a firewall without `firewallPolicy` is a classic firewall, whose own
+    #   `threatIntelMode` (read, and required) applies.
+    # - firewallpolicies basePolicy: a policy without `basePolicy` inherits no mode.
+    # - firewallpolicies threatIntelMode: an unset mode sets nothing (a child inherits its base's; a chain setting
+    #   none has Azure's default, Alert), so the strictest mode the chain sets decides.
     "FW006": frozenset({
-        "microsoft.network/azurefirewalls:properties",
-        "microsoft.network/azurefirewalls:properties.threatIntelMode",
-        "microsoft.network/firewallpolicies:<row>",
-        "microsoft.network/firewallpolicies:id",
-        "microsoft.network/firewallpolicies:properties",
+        "microsoft.network/azurefirewalls:properties.firewallPolicy",
         "microsoft.network/firewallpolicies:properties.basePolicy",
-        "microsoft.network/firewallpolicies:properties.basePolicy.id",
         "microsoft.network/firewallpolicies:properties.threatIntelMode",
-        "microsoft.network/firewallpolicies:type",
     }),
-    # routing owner (auditor/analysis/egress_paths.py): a cluster whose pools are unread gets no egress path, so no outcome
-    # (it should be skipped naming cluster.pools_unread)
-    "UDR001": frozenset({
-        "microsoft.containerservice/managedclusters:properties.agentPoolProfiles",
-        "microsoft.containerservice/managedclusters:properties.agentPoolProfiles[]",
-    }),
-    # routing owner (auditor/analysis/egress_paths.py, hub connection parser): pools unread (no path), hub connection fields
-    # read as defaults
-    "UDR002": frozenset({
-        "microsoft.containerservice/managedclusters:properties.agentPoolProfiles",
-        "microsoft.containerservice/managedclusters:properties.agentPoolProfiles[]",
-        "microsoft.network/virtualhubs/hubvirtualnetworkconnections:properties.enableInternetSecurity",
-    }),
-    # routing owner (auditor/analysis/egress_paths.py, route parser): pools unread (no path), routes without
-    # properties/prefix/next hop read as empty
-    "UDR003": frozenset({
-        "microsoft.containerservice/managedclusters:properties.agentPoolProfiles",
-        "microsoft.containerservice/managedclusters:properties.agentPoolProfiles[]",
-        "microsoft.network/routetables:properties",
-        "microsoft.network/routetables:properties.routes",
-        "microsoft.network/routetables:properties.routes[]",
-        "microsoft.network/routetables:properties.routes[].properties",
-        "microsoft.network/routetables:properties.routes[].properties.addressPrefix",
-    }),
-    # routing owner (auditor/analysis/egress_paths.py, route parser): as UDR003
-    "UDR004": frozenset({
-        "microsoft.containerservice/managedclusters:properties.agentPoolProfiles",
-        "microsoft.containerservice/managedclusters:properties.agentPoolProfiles[]",
-        "microsoft.network/routetables:properties",
-        "microsoft.network/routetables:properties.routes",
-        "microsoft.network/routetables:properties.routes[]",
-        "microsoft.network/routetables:properties.routes[].properties",
-        "microsoft.network/routetables:properties.routes[].properties.addressPrefix",
-        "microsoft.network/routetables:properties.routes[].properties.nextHopType",
-    }),
-    # routing owner (auditor/analysis/egress_paths.py): as UDR003, and a firewall public IP whose row or ipAddress is unread
-    # resolves to "unknown" instead of a gap (PublicIp.unread is available)
+    # - azurefirewalls <row>: the next hop is then a public IP no firewall owns, which UDR004 fails.
+    # - ipConfigurations[].properties.publicIPAddress: an IP configuration without a public IP (forced tunnelling)
+    #   owns none; a reference naming nothing (`publicIPAddress.id` missing) is a gap.
     "UDR005": frozenset({
-        "microsoft.containerservice/managedclusters:properties.agentPoolProfiles",
-        "microsoft.containerservice/managedclusters:properties.agentPoolProfiles[]",
         "microsoft.network/azurefirewalls:<row>",
-        "microsoft.network/azurefirewalls:id",
-        "microsoft.network/azurefirewalls:properties",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[]",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties",
         "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties.publicIPAddress",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties.publicIPAddress.id",
-        "microsoft.network/azurefirewalls:type",
-        "microsoft.network/publicipaddresses:<row>",
-        "microsoft.network/publicipaddresses:id",
-        "microsoft.network/publicipaddresses:properties",
-        "microsoft.network/publicipaddresses:properties.ipAddress",
-        "microsoft.network/publicipaddresses:type",
-        "microsoft.network/routetables:properties",
-        "microsoft.network/routetables:properties.routes",
-        "microsoft.network/routetables:properties.routes[]",
-        "microsoft.network/routetables:properties.routes[].properties",
-        "microsoft.network/routetables:properties.routes[].properties.addressPrefix",
-        "microsoft.network/routetables:properties.routes[].properties.nextHopIpAddress",
-        "microsoft.network/routetables:properties.routes[].properties.nextHopType",
     }),
-    # routing owner (auditor/analysis/egress_paths.py, route parser): as UDR003
-    "UDR006": frozenset({
-        "microsoft.containerservice/managedclusters:properties.agentPoolProfiles",
-        "microsoft.containerservice/managedclusters:properties.agentPoolProfiles[]",
-        "microsoft.network/routetables:properties",
-        "microsoft.network/routetables:properties.routes",
-        "microsoft.network/routetables:properties.routes[]",
-        "microsoft.network/routetables:properties.routes[].properties",
-        "microsoft.network/routetables:properties.routes[].properties.addressPrefix",
-        "microsoft.network/routetables:properties.routes[].properties.nextHopType",
-    }),
-    # routing owner (auditor/analysis/egress_paths.py, peering parser): pools unread (no path), peerings and firewall
-    # ipConfigurations read as empty
+    # azurefirewalls <row>: with the firewall gone the next hop is an IP nothing answers on, which UDR004 fails;
+    # no firewall VNet is left to be unpeered.
     "UDR007": frozenset({
-        "microsoft.containerservice/managedclusters:properties.agentPoolProfiles",
-        "microsoft.containerservice/managedclusters:properties.agentPoolProfiles[]",
         "microsoft.network/azurefirewalls:<row>",
-        "microsoft.network/azurefirewalls:id",
-        "microsoft.network/azurefirewalls:properties",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[]",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties.privateIPAddress",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties.subnet",
-        "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties.subnet.id",
-        "microsoft.network/azurefirewalls:type",
-        "microsoft.network/routetables:properties",
-        "microsoft.network/routetables:properties.routes",
-        "microsoft.network/routetables:properties.routes[]",
-        "microsoft.network/routetables:properties.routes[].properties",
-        "microsoft.network/routetables:properties.routes[].properties.addressPrefix",
-        "microsoft.network/routetables:properties.routes[].properties.nextHopIpAddress",
-        "microsoft.network/routetables:properties.routes[].properties.nextHopType",
-        "microsoft.network/virtualnetworks:properties.virtualNetworkPeerings",
-        "microsoft.network/virtualnetworks:properties.virtualNetworkPeerings[]",
-        "microsoft.network/virtualnetworks:properties.virtualNetworkPeerings[].properties",
-        "microsoft.network/virtualnetworks:properties.virtualNetworkPeerings[].properties.remoteVirtualNetwork",
-        "microsoft.network/virtualnetworks:properties.virtualNetworkPeerings[].properties.remoteVirtualNetwork.id",
     }),
-}
-
-# FW007 walks application rules exactly as FW004 does (allow_rules): the same unreadable collection fields.
-KNOWN_GAPS["FW007"] = KNOWN_GAPS["FW004"] | {
-    "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].targetUrls",
-    "microsoft.network/firewallpolicies/rulecollectiongroups:properties.ruleCollections[].rules[].targetUrls[]",
-}
-# routing owner: UDR008 reads a table without routes as routing nothing; FW006 reads a missing policy reference
-# as a classic firewall
-KNOWN_GAPS["UDR008"] = frozenset({"microsoft.network/routetables:properties", "microsoft.network/routetables:properties.routes"})
-KNOWN_GAPS["FW006"] = KNOWN_GAPS.get("FW006", frozenset()) | {
-    "microsoft.network/azurefirewalls:properties.firewallPolicy",
-    "microsoft.network/azurefirewalls:properties.firewallPolicy.id",
 }
 
 

@@ -167,6 +167,8 @@ def resolve_next_hop(estate: "Estate", vnet_id: str, vnet: VirtualNetwork | None
                                                                                           firewall))
         if not remote and estate.vnet(peering.remote_vnet_id) is None:
             gaps.append(estate.gap(peering.remote_vnet_id))
+    if vnet is not None and vnet.peerings_unread:  # a peering not read may reach the firewall
+        gaps.append(vnet.peerings_unread)
     # A secured hub's firewall, only in a hub this VNet is connected to: hub IPs repeat.
     for connection in estate.hub_connections_of(vnet_id):
         for firewall in estate.hub_firewalls(connection.hub_id):
@@ -175,6 +177,11 @@ def resolve_next_hop(estate: "Estate", vnet_id: str, vnet: VirtualNetwork | None
     owner = estate.firewall_owning_public_ip(ip)
     if owner is not None:
         return NextHop(FIREWALL_PUBLIC_IP, ip, owner)
+    # A firewall whose addresses could not be read may be the one answering on this IP.
+    unread = estate.firewall_public_ips_unread if ipaddress.ip_address(ip).is_global \
+        else estate.firewall_private_ips_unread
+    if unread:
+        gaps.append(unread)
     if not estate.hub_connections_of(vnet_id) and estate.hub_routing_unknown and any(
             f.hub_private_ip == ip for f in estate.firewalls_with_private_ip(ip)):
         gaps.append(estate.hub_routing_unknown)  # the VNet may be connected to that firewall's hub

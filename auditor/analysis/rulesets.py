@@ -61,9 +61,12 @@ def effective_rules(estate: Estate, firewall: Firewall) -> RuleSet:
 
 
 def _resolve(estate: Estate, firewall: Firewall) -> RuleSet:
+    policy_unread = firewall.unread("properties.firewallPolicy")
+    if policy_unread:  # which policy applies is unknown, so are its rules
+        return RuleSet(firewall.id, (), (firewall.id,), (policy_unread,), "")
     if not firewall.policy_id:
         ordered = sorted(firewall.classic_rules, key=lambda r: (_KIND_ORDER.get(r.kind, 3), r.collection_priority))
-        return RuleSet(firewall.id, tuple(ordered), (firewall.id,), (), firewall.threat_intel_mode)
+        return RuleSet(firewall.id, tuple(ordered), (firewall.id,), firewall.rules_unread, firewall.threat_intel_mode)
     # The same rules, in the same tuple, as the policy's own ruleset: what is computed from a
     # policy's rules (compiled address sets, covers) is then shared by its firewalls.
     shared = policy_ruleset(estate, firewall.policy_id)
@@ -98,8 +101,7 @@ def _resolve_policy(estate: Estate, policy_id: str, firewall_id: str) -> RuleSet
                 gaps.append(estate.gap(group_id))
                 continue
             owners.append(group.id)
-            if not group.rules_readable:
-                gaps.append(f"{group.id} came without its rule collections")
+            gaps.extend(f"{group.id}: {why}" for why in group.gaps.values())
             for rule in group.rules:
                 keyed.append(((_KIND_ORDER.get(rule.kind, 3), depth, group.priority, rule.collection_priority), rule))
     keyed.sort(key=lambda item: item[0])
@@ -111,7 +113,8 @@ def rulesets_by_owner(estate: Estate) -> list[RuleSet]:
     """One ruleset per place rules are written and deployed: every policy (with its base policies)
     and every classic firewall, so a rule is judged in each chain that applies it."""
     found = [policy_ruleset(estate, policy.id) for policy in estate.policies.values()]
-    found += [effective_rules(estate, f) for f in estate.firewalls.values() if not f.policy_id and f.classic_rules]
+    found += [effective_rules(estate, f) for f in estate.firewalls.values()
+              if not f.policy_id and (f.classic_rules or f.rules_unread)]
     # A group no policy chain takes in (its policy could not be read, or does not list it) is still
     # a place rules are written and may be deployed: judge it alone rather than not at all.
     judged = {id_key(owner) for ruleset in found for owner in ruleset.owner_ids}
@@ -120,5 +123,6 @@ def rulesets_by_owner(estate: Estate) -> list[RuleSet]:
             gap = estate.gap(group.policy_id) if id_key(group.policy_id) not in estate.policies else \
                 f"{group.id} is not listed by its policy's ruleCollectionGroups"
             ordered = sorted(group.rules, key=lambda r: (_KIND_ORDER.get(r.kind, 3), r.collection_priority))
-            found.append(RuleSet(group.id, tuple(ordered), (group.id,), (gap,), ""))
+            found.append(RuleSet(group.id, tuple(ordered), (group.id,),
+                                 (gap, *(f"{group.id}: {why}" for why in group.gaps.values())), ""))
     return found

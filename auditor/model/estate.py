@@ -16,7 +16,7 @@ from aksaudit.model.resources import (
     PARSERS, T_CLUSTER, T_FIREWALL, T_HUB_CONNECTION, T_HUB_ROUTE_TABLE, T_IP_GROUP, T_LOAD_BALANCER,
     T_OUTBOUND_ENDPOINTS, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_ROUTING_INTENT, T_VIRTUAL_HUB, T_VNET, Firewall,
     FirewallPolicy, HubConnection, HubRouteTable, IpGroup, LoadBalancer, ManagedCluster, OutboundEndpoints, PublicIp, RouteTable, RoutingIntent,
-    RuleCollectionGroup, Subnet, VirtualHub, VirtualNetwork,
+    IP_CONFIGURATIONS, RuleCollectionGroup, Subnet, VirtualHub, VirtualNetwork,
 )
 from aksaudit.model.arm_id import ArmId
 from aksaudit.model.row_fields import RowError, ascii_lower, id_key, parent_id
@@ -30,6 +30,14 @@ class RejectedRow:
     resource_id: str
     reason: str
     source: str = ""
+    kind: str = ""  # the row's lower-cased type, '' when it could not be read
+
+    def could_be(self, kind: str) -> bool:
+        """Whether the row may be a resource of this type: its type says so, or, with no type, its id
+        does not say otherwise."""
+        if self.kind:
+            return self.kind == kind
+        return not self.resource_id or resource_type(self.resource_id) == kind
 
     def describe(self) -> str:
         where = f"{self.source} " if self.source else ""
@@ -69,7 +77,8 @@ class Estate:
         # say `skipped`, and the scan reports each one, so it is never complete while one exists.
         self.data_gaps: tuple[str, ...] = tuple(
             f"{resource.id}: " + "; ".join(resource.gaps.values())
-            for index in (self.clusters, self.vnets, self.public_ips, self.load_balancers)
+            for index in (self.clusters, self.vnets, self.public_ips, self.load_balancers, self.firewalls,
+                          self.rule_collection_groups)
             for resource in index.values() if resource.gaps)
 
         # A subnet whose prefixes or route table could not be read is not offered for lookups:
@@ -150,7 +159,8 @@ class Estate:
     @cached_property
     def hub_routing_unknown(self) -> str:
         """Why a VNet with no known hub connection might still be steered by a hub ('' when it cannot)."""
-        return "; ".join(self.unread_hubs[k] for k in sorted(self.unread_hubs))
+        connections = self.unread_rows(T_HUB_CONNECTION)  # one of them may connect any VNet to a hub
+        return "; ".join([*(self.unread_hubs[k] for k in sorted(self.unread_hubs)), *connections])
 
     # --- lookups -------------------------------------------------------------------------------
 
@@ -222,6 +232,36 @@ class Estate:
             return f"{resource_id} is in subscription {sub}, which could not be read"
         return f"{resource_id} is not in the scanned estate"
 
+    def unread_rows(self, kind: str) -> tuple[str, ...]:
+        """Why some resource of this type may be missing: rows that could not be read and may be one."""
+        return tuple(r.describe() for r in self.rejected if r.could_be(kind))
+
+    @cached_property
+    def firewall_private_ips_unread(self) -> str:
+        """Why a private IP that no firewall answers on may still be a firewall's ('' when it cannot)."""
+        reasons = [*self.unread_rows(T_FIREWALL), *(f.addresses_unread for f in self.firewalls.values()
+                                                     if f.addresses_unread)]
+        return "; ".join(reasons)
+
+    @cached_property
+    def firewall_public_ips_unread(self) -> str:
+        """Why a public IP that no firewall is known to own may still be a firewall's ('' when it cannot):
+        a firewall row, or a public IP a firewall names, that could not be read."""
+        reasons = list(self.unread_rows(T_FIREWALL))
+        for firewall in self.firewalls.values():
+            reason = firewall.unread(IP_CONFIGURATIONS, "properties.hubIPAddresses")
+            if reason:
+                reasons.append(reason)
+            for config in firewall.ip_configs:
+                if not config.public_ip_id:
+                    continue
+                public_ip = self.public_ip(config.public_ip_id)
+                if public_ip is None:
+                    reasons.append(f"public IP of firewall {firewall.id}: {self.gap(config.public_ip_id)}")
+                elif public_ip.unread:
+                    reasons.append(public_ip.unread)
+        return "; ".join(dict.fromkeys(reasons))
+
     def is_rejected(self, resource_id: str) -> bool:
         return id_key(resource_id) in self._rejected_ids
 
@@ -229,6 +269,20 @@ class Estate:
     def egress_paths(self):  # -> tuple[EgressPath, ...]; imported lazily to keep modules acyclic
         from aksaudit.analysis.egress_paths import resolve_egress_paths
         return resolve_egress_paths(self)
+
+
+def resource_type(resource_id: str) -> str:
+    """The lower-cased type an ARM id names ('microsoft.network/virtualhubs/hubvirtualnetworkconnections'
+    for '/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualHubs/h/hubVirtualNetworkConnections/c'),
+    '' when it names none."""
+    parts = id_key(resource_id).split("/")
+    if "providers" not in parts:
+        return ""
+    start = len(parts) - 1 - parts[::-1].index("providers")
+    rest = parts[start + 1:]
+    if len(rest) < 3:
+        return ""
+    return "/".join([rest[0], *rest[1::2]])
 
 
 def _resource_group_of(resource: Any) -> str:
@@ -280,17 +334,18 @@ def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: It
         try:
             resource = parser(row)
         except RowError as error:
-            rejected.append(RejectedRow(index, resource_id, str(error), source))
+            rejected.append(RejectedRow(index, resource_id, str(error), source, kind))
             resource = None
         key = (kind, id_key(resource_id))
         first = parsed.setdefault(key, (index, resource))
         if first[0] != index and not _same_content(first[1], resource):
             conflicts.setdefault(key, (resource_id, [first[0]]))[1].append(index)
-    for resource_id, indexes in conflicts.values():
+    for (kind, _), (resource_id, indexes) in conflicts.items():
         for index in indexes:
             others = ", ".join(str(i) for i in indexes if i != index)
             rejected.append(RejectedRow(index, resource_id, f"other rows ({others}) have the same id, compared "
-                                                            "case-insensitively, and different content", source))
+                                                            "case-insensitively, and different content", source,
+                                        kind))
     rejected.sort(key=lambda r: r.index)
     resources = [resource for key, (_, resource) in parsed.items() if resource is not None and key not in conflicts]
     return Estate(resources, rejected, unreadable_scopes, hub_lookups)

@@ -13,7 +13,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from aksaudit.model.firewall_rules import FirewallRule, classic_rules, policy_rules
+from aksaudit.model.firewall_rules import CLASSIC_COLLECTIONS, FirewallRule, classic_rules, policy_rules
 from aksaudit.model.row_fields import (
     RowError, arr, ascii_lower, flag, id_key, last_segment, named_ref_id, obj, optional, parent_id, ref_id, required,
     strings, text, unread, within,
@@ -216,12 +216,17 @@ class VirtualNetwork:
         return self.unread(ADDRESS_SPACE)
 
     @property
+    def peerings_unread(self) -> str:
+        return self.unread(PEERINGS)
+
+    @property
     def subnets_unread(self) -> str:
         """Why the subnet list may be incomplete: a subnet that is not found may be one not read."""
         return self.unread(SUBNETS)
 
 
 ADDRESS_SPACE = "properties.addressSpace.addressPrefixes"
+PEERINGS = "properties.virtualNetworkPeerings"
 SUBNETS = "properties.subnets"
 
 
@@ -294,8 +299,9 @@ def parse_vnet(row: Mapping[str, Any]) -> VirtualNetwork:
         header=header,
         address_prefixes=required(gaps, space.get("addressPrefixes"), ADDRESS_SPACE, _address_space, ()),
         subnets=tuple(s for s in subnets if s is not None),
+        # Azure returns the list, empty for a VNet without peerings: a missing one is not "no peering".
         peerings=tuple(_peering(header.id, i, p) for i, p in
-                       enumerate(arr(props.get("virtualNetworkPeerings"), "properties.virtualNetworkPeerings"))),
+                       enumerate(required(gaps, props.get("virtualNetworkPeerings"), PEERINGS, arr, []))),
         gaps=MappingProxyType(gaps),
     )
 
@@ -382,8 +388,12 @@ def _route(table_id: str, index: int, raw: Any) -> Route:
 
 
 def parse_route_table(row: Mapping[str, Any]) -> RouteTable:
+    """The network API always returns `routes`, empty for a table without routes: a table whose
+    route list is missing is one whose routes were not read, never one that routes nothing."""
     header = parse_header(row)
-    props = properties(row)
+    props = readable_properties(row)
+    if props.get("routes") is None:
+        raise RowError("'properties.routes' is missing or null, so which routes the table holds is unknown")
     return RouteTable(
         header=header,
         routes=tuple(_route(header.id, i, r) for i, r in enumerate(arr(props.get("routes"), "properties.routes"))),
@@ -414,6 +424,9 @@ class Firewall:
     policy_id: str
     threat_intel_mode: str
     classic_rules: tuple[FirewallRule, ...]
+    # Datums that could not be read (path in the row -> why): an IP configuration without its
+    # subnet or private IP is not a firewall answering nowhere, and a missing mode is not 'Alert'.
+    gaps: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -426,44 +439,96 @@ class Firewall:
             ips.append(self.hub_private_ip)
         return tuple(ips)
 
+    def unread(self, *paths: str) -> str:
+        """Why a datum at one of these row paths could not be read ('' when it could)."""
+        reason = unread(self.gaps, *paths)
+        return f"firewall {self.id}: {reason}" if reason else ""
 
-def _ip_config(index: int, raw: Any, where: str, management: bool) -> FirewallIpConfig:
-    raw = obj(raw, where)
-    props = obj(raw.get("properties"), f"{where}.properties")
+    @property
+    def rules_unread(self) -> tuple[str, ...]:
+        """Why some of the firewall's own (classic) rules could not be read, one reason per place."""
+        return tuple(f"firewall {self.id}: {why}" for path, why in self.gaps.items()
+                     if any(within(path, f"properties.{key}") for key, _ in CLASSIC_COLLECTIONS))
+
+    @property
+    def addresses_unread(self) -> str:
+        """Why where the firewall sits and which private IPs it answers on are not fully known."""
+        return self.unread(IP_CONFIGURATIONS, "properties.managementIpConfiguration", "properties.hubIPAddresses")
+
+
+IP_CONFIGURATIONS = "properties.ipConfigurations"
+
+
+def _ip_config(gaps: dict[str, str], index: int, raw: Any, where: str, management: bool) -> FirewallIpConfig | None:
+    """One IP configuration. The first one places the firewall (its subnet and private IP, which
+    Azure always returns); further ones carry only another public IP, so their absence is Azure's."""
+    raw = required(gaps, raw, where, obj, None)
+    if raw is None:
+        return None
+    props = required(gaps, raw.get("properties"), f"{where}.properties", obj, {})
+    placing = index == 0 and not management
+    read = required if placing else optional
     return FirewallIpConfig(
-        name=text(raw.get("name"), f"{where}.name") or str(index),
-        private_ip=text(props.get("privateIPAddress"), f"{where}.properties.privateIPAddress").strip(),
-        subnet_id=ref_id(props.get("subnet"), f"{where}.properties.subnet"),
-        public_ip_id=ref_id(props.get("publicIPAddress"), f"{where}.properties.publicIPAddress"),
+        name=optional(gaps, raw.get("name"), f"{where}.name", text, "") or str(index),
+        private_ip=read(gaps, props.get("privateIPAddress"), f"{where}.properties.privateIPAddress", text, "").strip(),
+        subnet_id=read(gaps, props.get("subnet"), f"{where}.properties.subnet", named_ref_id, ""),
+        # absent with forced tunnelling; present, it must name one
+        public_ip_id=optional(gaps, props.get("publicIPAddress"), f"{where}.properties.publicIPAddress", named_ref_id, ""),
         management=management,
     )
 
 
 def parse_firewall(row: Mapping[str, Any]) -> Firewall:
     header = parse_header(row)
-    props = properties(row)
-    configs = [_ip_config(i, c, f"properties.ipConfigurations[{i}]", False)
-               for i, c in enumerate(arr(props.get("ipConfigurations"), "properties.ipConfigurations"))]
+    props = readable_properties(row)
+    gaps: dict[str, str] = {}
+    hub_id = ref_id(props.get("virtualHub"), "properties.virtualHub")
+    # A secured hub's firewall has no IP configurations of its own (its addresses are
+    # `hubIPAddresses`); every other firewall is placed by its first one.
+    raw_configs = (optional if hub_id else required)(gaps, props.get("ipConfigurations"), IP_CONFIGURATIONS, arr, [])
+    configs = [_ip_config(gaps, i, c, f"{IP_CONFIGURATIONS}[{i}]", False) for i, c in enumerate(raw_configs)]
+    if not hub_id and not raw_configs and not unread(gaps, IP_CONFIGURATIONS):
+        gaps[IP_CONFIGURATIONS] = f"'{IP_CONFIGURATIONS}' is empty, yet a firewall outside a virtual hub has one"
     if props.get("managementIpConfiguration") is not None:
-        configs.append(_ip_config(0, props.get("managementIpConfiguration"), "properties.managementIpConfiguration", True))
+        configs.append(_ip_config(gaps, 0, props.get("managementIpConfiguration"),
+                                  "properties.managementIpConfiguration", True))
     hub = obj(props.get("hubIPAddresses"), "properties.hubIPAddresses")
     public = obj(hub.get("publicIPs"), "properties.hubIPAddresses.publicIPs")
     hub_public = tuple(
         text(obj(a, f"properties.hubIPAddresses.publicIPs.addresses[{i}]").get("address"),
              f"properties.hubIPAddresses.publicIPs.addresses[{i}].address")
         for i, a in enumerate(arr(public.get("addresses"), "properties.hubIPAddresses.publicIPs.addresses")))
+    hub_private_ip = text(hub.get("privateIPAddress"), "properties.hubIPAddresses.privateIPAddress").strip()
+    if hub_id and not hub_private_ip:
+        gaps["properties.hubIPAddresses"] = ("'properties.hubIPAddresses.privateIPAddress' is missing, yet a secured "
+                                             "hub's firewall has one")
     sku = obj(props.get("sku"), "properties.sku")
+    rules, rule_gaps = classic_rules(header.id, props)
+    gaps.update(rule_gaps)
+    # Azure returns the three classic collection lists together (empty for a firewall with a policy);
+    # a row holding some of them lacks the others, it does not have none.
+    present = [key for key, _ in CLASSIC_COLLECTIONS if key in props]
+    for key, _ in CLASSIC_COLLECTIONS:
+        if present and props.get(key) is None:
+            gaps[f"properties.{key}"] = f"'properties.{key}' is missing or null, yet the row holds {', '.join(present)}"
+    policy_id = optional(gaps, props.get("firewallPolicy"), "properties.firewallPolicy", named_ref_id, "")
+    # A classic firewall's own mode decides; Azure returns it (default 'Alert') for every one.
+    mode = (optional if policy_id else required)(gaps, props.get("threatIntelMode"), THREAT_INTEL_MODE, text, "")
     return Firewall(
         header=header,
         sku_name=text(sku.get("name"), "properties.sku.name"),
-        ip_configs=tuple(configs),
-        hub_private_ip=text(hub.get("privateIPAddress"), "properties.hubIPAddresses.privateIPAddress").strip(),
+        ip_configs=tuple(c for c in configs if c is not None),
+        hub_private_ip=hub_private_ip,
         hub_public_ips=tuple(ip for ip in hub_public if ip),
-        virtual_hub_id=ref_id(props.get("virtualHub"), "properties.virtualHub"),
-        policy_id=ref_id(props.get("firewallPolicy"), "properties.firewallPolicy"),
-        threat_intel_mode=text(props.get("threatIntelMode"), "properties.threatIntelMode"),
-        classic_rules=classic_rules(header.id, props),
+        virtual_hub_id=hub_id,
+        policy_id=policy_id,
+        threat_intel_mode=mode,
+        classic_rules=rules,
+        gaps=MappingProxyType(gaps),
     )
+
+
+THREAT_INTEL_MODE = "properties.threatIntelMode"
 
 
 @dataclass(frozen=True)
@@ -472,6 +537,7 @@ class FirewallPolicy:
     base_policy_id: str
     rule_collection_group_ids: tuple[str, ...]
     threat_intel_mode: str
+    gaps: Mapping[str, str] = field(default_factory=dict)  # path in the row -> why it could not be read
 
     @property
     def id(self) -> str:
@@ -479,15 +545,25 @@ class FirewallPolicy:
 
 
 def parse_policy(row: Mapping[str, Any]) -> FirewallPolicy:
+    """A policy without its group list, or with a base policy reference naming nothing, cannot say
+    which rules it applies: the row is rejected. Azure returns the list (empty for a policy without
+    groups); an absent `basePolicy` is a policy that inherits nothing."""
     header = parse_header(row)
-    props = properties(row)
+    props = readable_properties(row)
+    if props.get("ruleCollectionGroups") is None:
+        raise RowError("'properties.ruleCollectionGroups' is missing or null, so which rules the policy holds is unknown")
     groups = arr(props.get("ruleCollectionGroups"), "properties.ruleCollectionGroups")
+    base = props.get("basePolicy")
+    gaps: dict[str, str] = {}
+    # An unset mode sets nothing: a child inherits its base's, and a chain setting none has Azure's default.
+    mode = optional(gaps, props.get("threatIntelMode"), THREAT_INTEL_MODE, text, "")
     return FirewallPolicy(
         header=header,
-        base_policy_id=ref_id(props.get("basePolicy"), "properties.basePolicy"),
-        rule_collection_group_ids=tuple(ref_id(g, f"properties.ruleCollectionGroups[{i}]")
+        base_policy_id="" if base is None else named_ref_id(base, "properties.basePolicy"),
+        rule_collection_group_ids=tuple(named_ref_id(g, f"properties.ruleCollectionGroups[{i}]")
                                         for i, g in enumerate(groups)),
-        threat_intel_mode=text(props.get("threatIntelMode"), "properties.threatIntelMode"),
+        threat_intel_mode=mode,
+        gaps=MappingProxyType(gaps),
     )
 
 
@@ -498,6 +574,9 @@ class RuleCollectionGroup:
     priority: int
     rules: tuple[FirewallRule, ...]
     rules_readable: bool  # False when the row came without properties.ruleCollections
+    # What of the rules could not be read (path in the row -> why): a null collection or rule, a
+    # collection without its rule list, and every rule with a datum missing (`FirewallRule.gaps`).
+    gaps: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -511,12 +590,17 @@ def parse_rule_collection_group(row: Mapping[str, Any]) -> RuleCollectionGroup:
     if not isinstance(priority, int) or isinstance(priority, bool):
         raise RowError(f"'properties.priority' is {type(priority).__name__}, expected an integer")
     parts = header.id.rstrip("/").split("/")
+    rules, gaps = policy_rules(header.id, props)
+    readable = props.get("ruleCollections") is not None
+    if not readable:
+        gaps["properties.ruleCollections"] = "'properties.ruleCollections' is missing or null"
     return RuleCollectionGroup(
         header=header,
         policy_id="/".join(parts[:-2]),
         priority=priority,
-        rules=policy_rules(header.id, props),
-        rules_readable="ruleCollections" in props,
+        rules=rules,
+        rules_readable=readable,
+        gaps=MappingProxyType(gaps),
     )
 
 
@@ -736,13 +820,18 @@ class HubConnection:
 
 
 def parse_hub_connection(row: Mapping[str, Any]) -> HubConnection:
+    """Which VNet a connection attaches and whether it takes the hub's default route are what the
+    connection is: without either the row is rejected (Azure returns both)."""
     header = parse_header(row)
-    props = properties(row)
+    props = readable_properties(row)
     security = props.get("enableInternetSecurity")
+    if security is None:
+        raise RowError("'properties.enableInternetSecurity' is missing or null, so whether the spoke takes the "
+                       "hub's default route is unknown")
     routing = obj(props.get("routingConfiguration"), "properties.routingConfiguration")
     return HubConnection(header, parent_id(header.id),
-                         ref_id(props.get("remoteVirtualNetwork"), "properties.remoteVirtualNetwork"),
-                         True if security is None else flag(security, "properties.enableInternetSecurity"),
+                         named_ref_id(props.get("remoteVirtualNetwork"), "properties.remoteVirtualNetwork"),
+                         flag(security, "properties.enableInternetSecurity"),
                          ref_id(routing.get("associatedRouteTable"),
                                 "properties.routingConfiguration.associatedRouteTable"))
 
@@ -841,11 +930,22 @@ class OutboundEndpoints:
 
 
 def _endpoint(index: int, raw: Any) -> Endpoint:
+    """One dependency: a domain and the ports it is reached on. The AKS API lists both for each; a
+    dependency without them is one not read, and a list missing one would ask the firewall for less."""
     where = f"properties.endpoints[{index}]"
+    if raw is None:
+        raise RowError(f"'{where}' is null")
     raw = obj(raw, where)
     ports = []
-    for d_index, detail in enumerate(arr(raw.get("endpointDetails"), f"{where}.endpointDetails")):
+    details = arr(raw.get("endpointDetails"), f"{where}.endpointDetails")
+    if not details:
+        raise RowError(f"'{where}.endpointDetails' is missing or empty")
+    if not text(raw.get("domainName"), f"{where}.domainName").strip():
+        raise RowError(f"'{where}.domainName' is missing or empty")
+    for d_index, detail in enumerate(details):
         detail_where = f"{where}.endpointDetails[{d_index}]"
+        if detail is None:
+            raise RowError(f"'{detail_where}' is null")
         detail = obj(detail, detail_where)
         port = detail.get("port")
         if not isinstance(port, int) or isinstance(port, bool):
@@ -856,7 +956,9 @@ def _endpoint(index: int, raw: Any) -> Endpoint:
 
 def parse_outbound_endpoints(row: Mapping[str, Any]) -> OutboundEndpoints:
     header = parse_header(row)
-    props = properties(row)
+    props = readable_properties(row)
+    if props.get("endpoints") is None:
+        raise RowError("'properties.endpoints' is missing or null")
     return OutboundEndpoints(
         header, parent_id(header.id), text(props.get("category"), "properties.category") or header.name,
         tuple(_endpoint(i, e) for i, e in enumerate(arr(props.get("endpoints"), "properties.endpoints"))))

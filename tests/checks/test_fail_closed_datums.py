@@ -15,7 +15,7 @@ from aksaudit.model.estate import build_estate
 from aksaudit.model.row_fields import ascii_lower, id_key
 from aksaudit.testing import failures, run_checks
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, ROOT
 
 ROWS = json.loads((EXAMPLES / "hub-spoke.json").read_text())
 CLUSTER = 13  # aks-payments-prod
@@ -51,7 +51,9 @@ def test_a_cluster_without_readable_pools_is_not_in_an_aks_managed_vnet(registry
     cluster = build_estate(rows).clusters[id_key(rows[CLUSTER]["id"])]
     assert "properties.agentPoolProfiles" in cluster.pools_unread and not cluster.uses_managed_vnet
     udr001 = _outcomes(registry, rows, "UDR001")
-    assert ("UDR001", rows[CLUSTER]["id"].lower(), "") not in udr001  # never "runs in an AKS-managed VNet"
+    # skipped naming the datum, never "runs in an AKS-managed VNet"
+    status, message = udr001[("UDR001", rows[CLUSTER]["id"].lower(), "")]
+    assert status is Status.SKIPPED and "properties.agentPoolProfiles" in message
     status, message = _cluster_outcome(registry, rows, "AKS002", "agentPools")
     assert status is Status.SKIPPED and "properties.agentPoolProfiles" in message
     status, message = _cluster_outcome(registry, rows, "AKS004")
@@ -160,3 +162,33 @@ def test_ids_differing_only_by_unicode_folding_are_two_resources():
     twin["properties"]["networkProfile"]["outboundType"] = "loadBalancer"
     estate = build_estate(rows + [twin])
     assert not estate.rejected and id_key(twin["id"]) in estate.clusters and id_key(rows[CLUSTER]["id"]) in estate.clusters
+
+
+@pytest.mark.parametrize("estate,name,path,check_id,datum", [
+    # a collection without its action: allow or deny is unknown, for each of its rules
+    ("checks/firewall/fw004_wildcard_application_rule/bad.json", "rcg-child",
+     ("properties", "ruleCollections", 0, "action"), "FW004", "action.type"),
+    # a route table without its route list routes something unknown, not nothing
+    ("checks/routing/udr003_next_hop_not_appliance/bad.json", "rt-aks", ("properties", "routes"), "UDR003",
+     "properties.routes"),
+    # a firewall without its IP configuration may be the next hop nothing else answers on
+    ("examples/tutorial.json", "myAzureFirewall", ("properties", "ipConfigurations", 0), "AKS003",
+     "properties.ipConfigurations"),
+    # a classic firewall's threat intelligence mode is always returned: missing is not 'Alert'
+    ("checks/firewall/fw006_threat_intel_off/bad.json", "afw-lab-weu", ("properties", "threatIntelMode"), "FW006",
+     "properties.threatIntelMode"),
+])
+def test_an_unread_datum_is_skipped_by_name(registry, estate, name, path, check_id, datum):
+    """One datum deleted from a complete estate: the check that needed it says `skipped`, naming it,
+    where it failed before (the monotonic property, pinned on cases Hypothesis may not draw)."""
+    document = json.loads((ROOT / estate).read_text())
+    rows = copy.deepcopy(document["estate"] if isinstance(document, dict) else document)
+    before = {key for key, (status, _) in _outcomes(registry, rows, check_id).items() if status is Status.FAIL}
+    target = next(r for r in rows if r.get("name") == name)
+    parent = target
+    for step in path[:-1]:
+        parent = parent[step]
+    del parent[path[-1]]
+    after = _outcomes(registry, rows, check_id)
+    assert before and all(after.get(key, (Status.SKIPPED,))[0] is not Status.PASS for key in before)
+    assert any(status is Status.SKIPPED and datum in message for status, message in after.values()), after

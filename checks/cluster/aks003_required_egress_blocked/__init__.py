@@ -19,7 +19,10 @@ whole node subnet; a `Deny` rule met earlier in processing order blocks what it 
 the live collector read the cluster's own dependency list (`outboundNetworkDependenciesEndpoints`
 rows), its HTTPS domains replace the list above. Options: `required_fqdns` (an entry may give
 alternatives as `a or b`), `public_cluster_fqdns` (`{region}` is replaced), `fqdn_tag`,
-`excluded_endpoint_categories`.
+`excluded_endpoint_categories`. A cluster whose pools, node subnet, route table or routes, rule
+collections or rules (name, kind, action, priority, protocols, ports, sources, targets), policy
+chain or own dependency list could not be read, or whose next hop may be a firewall that could
+not be read, is `skipped`, naming the datum.
 
 **Why it matters**
 A firewall that filters well but forgets AKS's dependencies breaks the cluster, not at once but
@@ -35,10 +38,13 @@ the network rules AKS documents (UDP 1194, TCP 9000, UDP 123). Move any `Deny` r
 these FQDNs below the allow, or narrow it.
 """
 from aksaudit.api import (
-    APPLICATION, NETWORK, AddressSet, T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET,
+    APPLICATION, NETWORK, AddressSet, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_IP_GROUP, T_POLICY, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET,
     CheckMeta, Severity, effective_rules, fail, passed, skipped,
 )
-from aksaudit.checks.cluster.aks003_required_egress_blocked.requirements import Requirement, requirements
+from aksaudit.checks.cluster.aks003_required_egress_blocked.requirements import (
+    Requirement, requirements, unread_dependency_lists,
+)
+from aksaudit.checks.evidence import unidentified_next_hops
 from aksaudit.checks.firewall.rule_sides import (
     carries_tcp, expand_addresses, overlaps_any, port_allowed, reaches_everywhere, uncovered,
 )
@@ -48,7 +54,7 @@ META = CheckMeta(
     slug="required-egress-blocked",
     title="Firewall blocks AKS's own required egress",
     severity=Severity.MEDIUM,
-    requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP),
+    requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_PUBLIC_IP),
     references=("https://learn.microsoft.com/azure/aks/outbound-rules-control-egress",
                 "https://learn.microsoft.com/azure/aks/limit-egress-traffic",
                 "https://learn.microsoft.com/azure/firewall/rule-processing"),
@@ -254,8 +260,8 @@ def _paths_by_cluster(estate) -> dict[int, list]:
 def _node_paths(estate, cluster, paths=None):
     node_subnets = {p.vnet_subnet_id.lower() for p in cluster.pools if p.vnet_subnet_id}
     candidates = estate.egress_paths if paths is None else paths
-    return [p for p in candidates if p.cluster is cluster and p.subnet is not None
-            and p.subnet.id.lower() in node_subnets]
+    return [p for p in candidates if p.cluster is cluster
+            and (p.subnet.id if p.subnet is not None else p.subnet_id).lower() in node_subnets]
 
 
 def evaluate(estate, options):
@@ -264,9 +270,14 @@ def evaluate(estate, options):
     walks: dict[int, RuleWalk] = {}  # per ruleset: one index however many clusters share the firewall
     for cluster in estate.clusters.values():
         wanted = requirements(estate, cluster, options)
-        problems, gaps, judged = [], [], False
+        problems, judged = [], False
+        gaps = [gap for gap in (cluster.pools_unread, unread_dependency_lists(estate, cluster)) if gap]
         for path in _node_paths(estate, cluster, by_cluster.get(id(cluster), ())):
+            if path.gap:  # the subnet, its route table or a route could not be read
+                gaps.append(path.gap)
+                continue
             gaps.extend(path.hub_gaps)
+            gaps.extend(unidentified_next_hops(path))
             for firewall in path.firewalls:
                 judged = True
                 ruleset = effective_rules(estate, firewall)

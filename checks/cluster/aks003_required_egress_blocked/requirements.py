@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from aksaudit.api import Estate, ManagedCluster
+from aksaudit.api import T_OUTBOUND_ENDPOINTS, Estate, ManagedCluster, id_key
 
 HTTPS_PORT = 443
 
@@ -21,6 +21,14 @@ class Requirement:
 
 def _region(location: str) -> str:
     return location.replace(" ", "").lower()
+
+
+def unread_dependency_lists(estate: Estate, cluster: ManagedCluster) -> str:
+    """Why the cluster's own dependency list may be one that could not be read ('' when it cannot):
+    reading the documented list instead would judge the firewall against other FQDNs."""
+    prefix = id_key(cluster.id) + "/"
+    return "; ".join(r.describe() for r in estate.rejected if r.could_be(T_OUTBOUND_ENDPOINTS)
+                     and (not r.resource_id or id_key(r.resource_id).startswith(prefix)))
 
 
 def requirements(estate: Estate, cluster: ManagedCluster, options: Mapping[str, Any]) -> list[Requirement]:

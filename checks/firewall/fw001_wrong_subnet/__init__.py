@@ -3,7 +3,9 @@
 **What it checks**
 Every IP configuration of an Azure Firewall must sit in a subnet named exactly
 `AzureFirewallSubnet` (compared case-insensitively); the management IP configuration must sit
-in `AzureFirewallManagementSubnet`. Secured-hub firewalls (no IP configurations) pass.
+in `AzureFirewallManagementSubnet`. Secured-hub firewalls (no IP configurations) pass. A firewall
+whose IP configurations, or the subnet or private IP of its first one, could not be read is
+`skipped`.
 
 **Why it matters**
 Azure Firewall only deploys into the dedicated subnet; a firewall recorded against any other
@@ -16,7 +18,7 @@ A firewall cannot be moved between subnets. Create an `AzureFirewallSubnet` (at 
 the VNet, redeploy the firewall into it, then update every route's next hop to the new private
 IP.
 """
-from aksaudit.api import T_CLUSTER, T_FIREWALL, T_VNET, ArmId, CheckMeta, Severity, fail, parse_network, passed
+from aksaudit.api import T_CLUSTER, T_FIREWALL, T_VNET, ArmId, CheckMeta, Severity, fail, parse_network, passed, skipped
 
 META = CheckMeta(
     id="FW001",
@@ -86,6 +88,9 @@ def evaluate(estate, options):
     for firewall in estate.firewalls.values():
         wrong = [c for c in firewall.ip_configs
                  if c.subnet_id and ArmId.parse(c.subnet_id).name.lower() != EXPECTED[c.management].lower()]
+        if not wrong and firewall.addresses_unread:  # an IP configuration not read may be misplaced
+            yield skipped(firewall.id, firewall.addresses_unread)
+            continue
         if not wrong:
             yield passed(firewall.id)
             continue

@@ -2,7 +2,9 @@
 
 **What it checks**
 Every subnet named `AzureFirewallSubnet` or `AzureFirewallManagementSubnet` (compared
-case-insensitively) must have an IPv4 prefix of at least /26 (64 addresses).
+case-insensitively) must have an IPv4 prefix of at least /26 (64 addresses). A subnet whose
+prefixes could not be read, and a VNet whose subnet list was not read whole (one of the missing
+subnets may be the firewall's), are `skipped`, naming the datum.
 
 **Why it matters**
 Azure Firewall adds instances as it scales out, each taking an address from the subnet; the
@@ -15,7 +17,7 @@ A subnet holding a firewall cannot be resized in place. Delete the firewall (kee
 and public IPs), resize the subnet to /26 (`az network vnet subnet update --address-prefixes
 <x.y.z.0/26>`), redeploy the firewall and update the routes' next hop to its new private IP.
 """
-from aksaudit.api import T_VNET, CheckMeta, Severity, fail, passed
+from aksaudit.api import T_VNET, CheckMeta, Severity, fail, passed, skipped
 
 META = CheckMeta(
     id="FW002",
@@ -34,8 +36,13 @@ MIN_PREFIX = 26
 
 def evaluate(estate, options):
     for vnet in estate.vnets.values():
+        if vnet.subnets_unread:  # a subnet not read may be a firewall subnet
+            yield skipped(vnet.id, vnet.subnets_unread)
         for subnet in vnet.subnets:
             if subnet.name.lower() not in FIREWALL_SUBNETS:
+                continue
+            if subnet.unread:
+                yield skipped(subnet.id, subnet.unread)
                 continue
             v4 = [p for p in subnet.prefixes if p.version == 4]
             if not v4 or min(p.prefixlen for p in v4) <= MIN_PREFIX:

@@ -13,7 +13,10 @@ covers it together; their evidence names the others. `Deny` rules do not change 
 set that allows everything except a deny list is allow-by-default. Service tags are named sets
 (`Internet` is every address; no other tag covers all public space). A rule whose addresses, IP
 groups, ports or protocols could not be read is `skipped` when reading it could make the rules
-cover everything, naming the datum. Option: `known_service_tags` (more tag names to accept).
+cover everything, naming the datum; a rule or collection that could not be read whole (its
+name, kind, action, priority, rule list) makes its owner `skipped`, and every readable rule it
+could combine with is `skipped` rather than passed. Option: `known_service_tags` (more tag names
+to accept).
 
 **Why it matters**
 Network rules are evaluated before application rules; an any/any rule lets every packet out
@@ -85,6 +88,10 @@ def evaluate(estate, options):
         else:
             record(passed(owner_id, locus=rule.locus), "pass")
     for ruleset in rulesets_by_owner(estate):
+        if ruleset.gaps:  # an unread rule or collection may complete a cover with any readable rule
+            for rule in ruleset.rules:
+                if rule.kind == NETWORK and rule.allows and not rule.gaps:
+                    record(skipped(rule.owner_id, "; ".join(ruleset.gaps), locus=rule.locus), "skipped")
         net = network_rules(estate, ruleset, extra)
         for protocol in PROTOCOLS:
             for target, family in TARGETS:

@@ -30,11 +30,12 @@ tag for AKS's own dependencies).
 from dataclasses import dataclass
 
 from aksaudit.api import (
-    EVERYTHING, FIREWALL, LOWER, NETWORK, PUBLIC_V4, PUBLIC_V6, TCP, UNRESOLVED, UPPER, AddressSet, Estate,
-    IntervalSet, T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET,
+    EVERYTHING, FIREWALL, LOWER, NETWORK, PUBLIC_V4, PUBLIC_V6, TCP, UPPER, AddressSet, Estate,
+    IntervalSet, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_IP_GROUP, T_POLICY, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET,
     CheckMeta, EgressPath, NetworkRules, Severity, covering_rules, effective_rules, fail, is_broad, network_rules,
     passed, rulesets_by_owner, skipped,
 )
+from aksaudit.checks.evidence import unidentified_next_hops
 from aksaudit.checks.firewall.rule_evidence import rule_evidence
 from aksaudit.checks.firewall.rule_owners import allow_rules
 
@@ -43,7 +44,7 @@ META = CheckMeta(
     slug="network-rule-bypasses-fqdn-filtering",
     title="Network rule lets AKS web traffic skip FQDN filtering",
     severity=Severity.MEDIUM,
-    requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP),
+    requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_PUBLIC_IP),
     references=("https://learn.microsoft.com/azure/firewall/rule-processing",
                 "https://learn.microsoft.com/azure/aks/limit-egress-traffic"),
     tags=("firewall", "rules"),
@@ -87,15 +88,16 @@ def _path_firewalls(path: EgressPath) -> tuple[list, list[str]]:
             continue
         if next_hop.kind == FIREWALL and next_hop.firewall is not None:
             firewalls.setdefault(next_hop.firewall.id.lower(), next_hop.firewall)
-        elif next_hop.kind == UNRESOLVED:
-            gaps.append(next_hop.reason or f"next hop {next_hop.ip} could not be resolved")
-    return list(firewalls.values()), gaps
+    return list(firewalls.values()), [*gaps, *unidentified_next_hops(path)]
 
 
 def exposure(estate: Estate) -> Exposure:
     """One pass over the egress paths: linear in clusters, whatever the number of rules."""
     by_firewall: dict[str, tuple[object, dict[str, SubnetBehind]]] = {}
-    uncertain: list[tuple[str, tuple | None]] = []
+    uncertain: list[tuple[str, tuple | None]] = [(c.pools_unread, None) for c in estate.clusters.values()
+                                                 if c.pools_unread]
+    # A cluster row that could not be read may put any subnet behind any firewall.
+    uncertain += [(reason, None) for reason in estate.unread_rows(T_CLUSTER)]
     for path in estate.egress_paths:
         if path.subnet is None or path.gap:
             uncertain.append((path.gap, path.subnet.prefixes if path.subnet else None))

@@ -6,7 +6,10 @@ firewall (no policy), its own `threatIntelMode`; for a firewall policy, the stri
 its `basePolicy` chain, since a child policy inherits its base's mode and may only make it
 stricter (`Off` < `Alert` < `Deny`; an unset mode inherits, and Azure's default is `Alert`).
 Policies are judged when a firewall uses them or when no other policy derives from them; a base
-policy that only feeds child policies is judged through them.
+policy that only feeds child policies is judged through them. A classic firewall's mode is always
+returned by Azure: a missing one is `skipped`, not read as `Alert`; a chain with a link that
+could not be read passes only when a mode that was read is already not `Off` (an unread link can
+only make it stricter).
 
 **Why it matters**
 Threat intelligence alerts on (or denies) traffic to and from IP addresses and domains Microsoft
@@ -20,7 +23,7 @@ Set the mode to `Alert` or `Deny` on the policy (or, for classic rules, on the f
 policy can only be stricter than its base, so fix the base policy when the `Off` is inherited.
 """
 from aksaudit.api import (
-    T_FIREWALL, T_POLICY, CheckMeta, Estate, FirewallPolicy, Severity, fail, passed, policy_chain, skipped,
+    T_FIREWALL, T_POLICY, THREAT_INTEL_MODE, CheckMeta, Estate, FirewallPolicy, Severity, fail, passed, policy_chain, skipped,
 )
 
 META = CheckMeta(
@@ -55,6 +58,8 @@ def evaluate(estate, options):
     for firewall in estate.firewalls.values():
         if firewall.policy_id and firewall.policy_id.lower() not in estate.policies:
             yield skipped(firewall.id, f"its firewall policy is unreadable: {estate.gap(firewall.policy_id)}")
+        elif not firewall.policy_id and firewall.unread(THREAT_INTEL_MODE, "properties.firewallPolicy"):
+            yield skipped(firewall.id, firewall.unread(THREAT_INTEL_MODE, "properties.firewallPolicy"))
         elif not firewall.policy_id and effective_mode([firewall.threat_intel_mode]).lower() == "off":
             yield fail(firewall.id,
                        f"Firewall '{firewall.header.name}' has threat intelligence Off.",
@@ -64,9 +69,13 @@ def evaluate(estate, options):
             yield passed(firewall.id)
     for policy in _judged_policies(estate):
         chain, gaps = policy_chain(estate, policy.id)
+        gaps += [f"firewall policy {p.id}: {why}" for p in chain for why in p.gaps.values()]
         modes = [p.threat_intel_mode for p in chain]
         mode = effective_mode(modes)
-        if mode.lower() != "off":
+        known = [m for m in modes if m.strip().lower() in STRICTNESS]
+        # A mode not read can only make the chain stricter than what was read, never laxer; with no
+        # mode read at all, what an unread link sets is what applies.
+        if mode.lower() != "off" and (known or not gaps):
             yield passed(policy.id)
         elif gaps:
             yield skipped(policy.id, "; ".join(gaps))

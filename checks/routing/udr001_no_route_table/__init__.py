@@ -26,7 +26,7 @@ association cannot change after the cluster is created: plan a new node pool or 
 cluster in an AKS-managed VNet must be redeployed into your own VNet (`--vnet-subnet-id`).
 """
 from aksaudit.api import T_CLUSTER, T_FIREWALL, T_VIRTUAL_HUB, T_VNET, CheckMeta, Severity, fail, passed, skipped
-from aksaudit.checks.evidence import path_evidence
+from aksaudit.checks.evidence import path_evidence, unread_pools
 
 META = CheckMeta(
     id="UDR001",
@@ -42,6 +42,7 @@ META = CheckMeta(
 
 
 def evaluate(estate, options):
+    yield from unread_pools(estate)
     for cluster in estate.clusters.values():
         if cluster.uses_managed_vnet:
             yield fail(cluster.id, f"Cluster '{cluster.header.name}' runs in an AKS-managed VNet: its egress "

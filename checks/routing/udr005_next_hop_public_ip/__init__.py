@@ -3,7 +3,8 @@
 **What it checks**
 A `VirtualAppliance` route that decides Internet-bound traffic for an AKS subnet must not name
 one of a firewall's public IPs (its public IP address resources, or a secured hub's
-`hubIPAddresses.publicIPs`).
+`hubIPAddresses.publicIPs`). A public next hop IP is `skipped` while a firewall row, or a
+public IP a firewall names, could not be read: it may be that firewall's.
 
 **Why it matters**
 Azure only forwards to an appliance's private IP; a public IP as next hop is a classic
@@ -15,8 +16,8 @@ Use the firewall's private IP: `az network route-table route update --next-hop-i
 <firewall private IP>` (`ipConfigurations[0].privateIPAddress`).
 """
 from aksaudit.api import (
-    FIREWALL_PUBLIC_IP, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, CheckMeta, Severity, fail,
-    passed,
+    FIREWALL_PUBLIC_IP, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, UNRESOLVED, CheckMeta, Severity,
+    fail, passed, skipped,
 )
 from aksaudit.checks.evidence import judge_hops, route_evidence
 
@@ -35,6 +36,8 @@ def evaluate(estate, options):
     def judge(path, hop):
         if hop.next_hop is None:
             return None
+        if hop.next_hop.kind == UNRESOLVED:  # a firewall whose public IPs could not be read may own it
+            return skipped(hop.route.id, f"cannot tell what {hop.next_hop.ip} is: {hop.next_hop.reason}")
         if hop.next_hop.kind != FIREWALL_PUBLIC_IP:
             return passed(hop.route.id)
         firewall = hop.next_hop.firewall

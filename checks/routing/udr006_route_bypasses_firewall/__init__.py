@@ -24,7 +24,7 @@ from aksaudit.api import (
     FIREWALL, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, UNRESOLVED, CheckMeta, Estate, Route,
     Severity, fail, parse_network, passed, skipped,
 )
-from aksaudit.checks.evidence import path_gap, route_evidence
+from aksaudit.checks.evidence import path_gap, route_evidence, unread_pools
 
 META = CheckMeta(
     id="UDR006",
@@ -58,6 +58,7 @@ def _firewall_host_route(estate: Estate, route: Route) -> bool:
 
 
 def evaluate(estate, options):
+    yield from unread_pools(estate)
     allowed = [str(p) for p in options.get("allowed_prefixes", ())]
     approved = {str(ip).strip() for ip in options.get("approved_appliances", ())}
     for path in estate.egress_paths:

@@ -9,7 +9,8 @@ firewall's subnet among `remoteSubnetNames` (and the reverse on the other side).
 peering when one exists but does not carry the traffic; on the subnet's VNet when there is none,
 that is when the next hop IP belongs to exactly one firewall in the estate, in a VNet whose
 address space does not overlap the cluster's (an overlapping VNet cannot be peered and is an
-isolated twin, not the intended hub).
+isolated twin, not the intended hub). When a firewall's addresses or the VNet's peering list
+could not be read, the next hop may be that firewall: the VNet and its peerings are `skipped`.
 
 **Why it matters**
 A UDR can name an appliance in another VNet only through a working peering. A peering that was
@@ -23,17 +24,17 @@ in the hub, with `--allow-forwarded-traffic`), then check both sides show `Conne
 (`az network vnet peering list --query "[].peeringState"`).
 """
 from aksaudit.api import (
-    FIREWALL, T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, UNKNOWN, CheckMeta, Estate, Severity,
-    VirtualNetwork, fail, passed,
+    FIREWALL, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, UNKNOWN, UNRESOLVED, CheckMeta, Estate, Severity,
+    VirtualNetwork, fail, passed, skipped,
 )
-from aksaudit.checks.evidence import firewall_vnet_id, path_gap, route_evidence, unpeered_firewall_vnets
+from aksaudit.checks.evidence import firewall_vnet_id, path_gap, route_evidence, unpeered_firewall_vnets, unread_pools
 
 META = CheckMeta(
     id="UDR007",
     slug="firewall-vnet-not-peered",
     title="Firewall VNet is not reachable over a connected peering",
     severity=Severity.HIGH,
-    requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL),
+    requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_PUBLIC_IP),
     references=("https://learn.microsoft.com/azure/virtual-network/virtual-network-peering-overview",
                 "https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview"),
     tags=("egress", "routing", "hub-spoke"),
@@ -58,6 +59,7 @@ def _peering_evidence(estate: Estate, vnet: VirtualNetwork, remote_id: str) -> d
 
 
 def evaluate(estate, options):
+    yield from unread_pools(estate)
     for path in estate.egress_paths:
         gap = path_gap(path)
         if gap:
@@ -79,6 +81,12 @@ def evaluate(estate, options):
                            f"The peering from VNet '{path.vnet.header.name}' to the firewall's VNet does not carry "
                            f"AKS subnet '{path.subnet.name}' to firewall '{next_hop.firewall.header.name}' "
                            f"({next_hop.ip}): {next_hop.blocked}.", evidence=evidence)
+                continue
+            if next_hop.kind == UNRESOLVED:  # a firewall that could not be read may be the one it names
+                reason = f"cannot tell what {next_hop.ip} is: {next_hop.reason}"
+                yield skipped(path.vnet.id, reason)
+                for peering in path.vnet.peerings:  # nor whether a peering carries traffic to it
+                    yield skipped(peering.id, reason)
                 continue
             candidates = unpeered_firewall_vnets(estate, path.vnet, next_hop.ip) if next_hop.kind == UNKNOWN else {}
             if len(candidates) == 1:
