@@ -20,7 +20,7 @@ from typing import Sequence
 
 from .addresses import AddressSet
 from .intervals import IntervalSet
-from .network_rules import CompiledRule, NetworkRules, region, source_atoms
+from .network_rules import CompiledRule, NetworkRules, SourceAtom, region, source_atoms
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,17 @@ def _covers(rules: Sequence[CompiledRule], protocol: str, version: int, target: 
 
 
 def _irredundant(rules: tuple[CompiledRule, ...], protocol: str, version: int, target: IntervalSet,
-                 ports: IntervalSet, bound: str) -> tuple[CompiledRule, ...]:
+                 ports: IntervalSet, bound: str, memo: dict) -> tuple[CompiledRule, ...]:
+    """Memoised per rule list: every AKS subnet meeting the same rules asks the same question."""
+    key = ("irredundant", tuple(r.position for r in rules), protocol, version, target, ports, bound)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _irredundant_uncached(rules, protocol, version, target, ports, bound)
+    return found
+
+
+def _irredundant_uncached(rules: tuple[CompiledRule, ...], protocol: str, version: int, target: IntervalSet,
+                          ports: IntervalSet, bound: str) -> tuple[CompiledRule, ...]:
     alone = tuple(r for r in rules if _covers((r,), protocol, version, target, ports, bound))
     if alone:
         return alone
@@ -101,9 +111,14 @@ def covering_rules(net: NetworkRules, sources: AddressSet, protocol: str, target
         if not candidates or not _covers(candidates, protocol, version, wanted, ports, bound, net.memo):
             continue
         family_sources = AddressSet(v4=sources.v4) if version == 4 else AddressSet(v6=sources.v6)
-        for atom in source_atoms(candidates, family_sources, bound):
+        if all(_family(rule.box(bound)[0], version).covers(wanted_sources) for rule in candidates):
+            # The usual case (sources '*', a supernet or an IP group holding the subnet): one atom.
+            atoms = [SourceAtom(family_sources, tuple(candidates))]
+        else:
+            atoms = source_atoms(candidates, family_sources, bound)
+        for atom in atoms:
             if atom.rules and _covers(atom.rules, protocol, version, wanted, ports, bound, net.memo):
-                rules = _irredundant(atom.rules, protocol, version, wanted, ports, bound)
+                rules = _irredundant(atom.rules, protocol, version, wanted, ports, bound, net.memo)
                 key = tuple(r.position for r in rules)
                 previous = found.get(key)
                 merged = atom.addresses if previous is None else previous.sources | atom.addresses

@@ -40,11 +40,14 @@ if TYPE_CHECKING:
     from ..rulesets import RuleSet
 
 LOWER, UPPER = "lower", "upper"  # the least and the most a rule with unreadable parts can match
+_NO_ADDRESSES = Addresses()
 
 
 def ip_group_addresses(estate: "Estate", group_ids: Iterable[str], where: str,
                        extra_tags: frozenset[str] = frozenset()) -> Addresses:
     """The union of IP groups' contents; a group that is missing or unreadable is named as unknown."""
+    if not group_ids:
+        return _NO_ADDRESSES
     parts: list[Addresses] = []
     for group_id in group_ids:
         group = estate.ip_groups.get(id_key(group_id))
