@@ -231,15 +231,9 @@ WIDENABLE = {name: owner for name in ESTATES if (owner := _widening_owner(name))
 # The spellings are tried on the estates of distinct shape (classic and policy firewalls, a secured
 # hub, CNI variants, a large generated hub-and-spoke); the literal rule is checked on all of them.
 SPELLING_ESTATES = sorted(n for n in WIDENABLE if not n.startswith("checks/"))
-KNOWN_BLIND_SPELLINGS = {
-    spelling: f"any/any written as {spelling}: {what}" for spelling, what in {
-        "cidr_halves_in_two_rules": "AKS003 counts a network rule for AKS's required egress only when that one "
-                                    "rule reaches every destination, so it fails where the literal rule let "
-                                    "the required egress through",
-    }.items()}
-# Where the literal rule lets AKS's required egress through (so AKS003 passes there and not with the halves).
-BLIND_ON = {"cidr_halves_in_two_rules": {"examples/hub-spoke-drifted.json", "examples/tutorial.json",
-                                         "scenarios/cni-variants-drifted.json"}}
+# Spellings of any/any a product verdict still misses, with what breaks and on which estates: none today.
+KNOWN_BLIND_SPELLINGS: dict[str, str] = {}
+BLIND_ON: dict[str, set[str]] = {}
 
 
 @lru_cache(maxsize=None)
