@@ -36,7 +36,7 @@ from .analysis.addresses import (
     EVERYTHING, PUBLIC, PUBLIC_V4, PUBLIC_V6, AddressSet, Addresses, parse_address, parse_addresses,
 )
 from .analysis.breadth import Cover, covering_rules
-from .analysis.destination_reach import ALLOWED, DENIED, UNDECIDED, Reach, reach_host
+from .analysis.destination_reach import ALLOWED, DENIED, UNDECIDED, Reach, atom_reach, reach_host, source_parts
 from .analysis.fqdn import DEFAULT_MULTI_TENANT_DOMAINS, domain_covered, every_name, matches, public_suffix_covered, target_host
 from .analysis.intervals import IntervalSet
 from .analysis.network_rules import (
@@ -100,7 +100,7 @@ __all__ += [
     "parse_address", "parse_addresses", "parse_ports", "parse_protocols", "policy_ruleset", "region",
     "rulesets_by_owner", "source_atoms",
 ]
-__all__ += ["ALLOWED", "DENIED", "UNDECIDED", "Reach", "reach_host"]
+__all__ += ["ALLOWED", "DENIED", "UNDECIDED", "Reach", "atom_reach", "reach_host", "source_parts"]
 __all__ += ["DEFAULT_MULTI_TENANT_DOMAINS", "domain_covered", "every_name", "matches", "public_suffix_covered",
             "target_host"]
 # ARM ids: taken apart one way everywhere (ids are case-insensitive; never split on a spelling).

@@ -72,43 +72,61 @@ def _atom_reach(rules: tuple[CompiledRule, ...], protocol: str, port: IntervalSe
 
 
 def reach_host(net: NetworkRules, sources: AddressSet, protocol: str, port: int, bound: str,
-               names_host: Callable[[CompiledRule], bool], key: tuple = ()) -> list[Reach]:
+               names_host: Callable[[CompiledRule], bool]) -> list[Reach]:
     """Per part of `sources`, what the network rules do with `protocol`/`port` traffic to a host at
     an unknown public address of the part's IP version.
 
-    `names_host(rule)` says whether the rule names the host in its `destinationFqdns`; `key`
-    identifies that predicate, so answers are memoised per ruleset: every AKS subnet behind a
-    hub asks the same question with other sources.
+    `names_host(rule)` says whether the rule names the host in its `destinationFqdns`. Answers
+    are memoised per ruleset: every AKS subnet behind a hub asks the same question with other
+    sources.
     """
-    wanted = IntervalSet.span(port, port + 1)
-    candidates = net.memo.get(("reach-candidates", protocol, port, bound))
-    if candidates is None:
-        candidates = net.memo[("reach-candidates", protocol, port, bound)] = tuple(
-            rule for rule in net.rules if protocol in rule.box(bound)[3] and rule.box(bound)[2].overlaps(wanted))
-    # The parts of the subnet depend on the sources only, not on the host: callers ask for every
-    # host of one subnet in a row, so the last partition is kept (one entry: no growth with subnets).
+    return [Reach(atom.addresses, *atom_reach(net, version, atom, protocol, port, bound, names_host))
+            for version, atom in source_parts(net, sources, protocol, port, bound)]
+
+
+def source_parts(net: NetworkRules, sources: AddressSet, protocol: str, port: int,
+                 bound: str) -> list[tuple[int, SourceAtom]]:
+    """(IP version, part) of `sources` that the network rules carrying `protocol`/`port` treat alike.
+
+    The parts depend on the sources only, not on the host: callers ask for every host of one
+    subnet in a row, so the last partition is kept (one entry: no growth with the subnets).
+    """
     last_key = ("reach-atoms", protocol, port, bound)
     last = net.memo.get(last_key)
     if last is not None and last[0] == sources:
-        atoms = last[1]
-    else:
-        atoms = []
-        for version in (4, 6):
-            part = AddressSet(v4=sources.v4) if version == 4 else AddressSet(v6=sources.v6)
-            spans = _family(part, version)
-            if not spans:
-                continue
-            relevant = [rule for rule in candidates if _family(rule.box(bound)[0], version).overlaps(spans)]
-            if all(_family(rule.box(bound)[0], version).covers(spans) for rule in relevant):
-                atoms.append((version, SourceAtom(part, tuple(relevant))))  # the usual case: one part
-            else:
-                atoms += [(version, atom) for atom in source_atoms(relevant, part, bound)]
-        net.memo[last_key] = (sources, atoms)
-    found = []
-    for version, atom in atoms:
-        memo_key = ("reach", tuple(r.position for r in atom.rules), protocol, port, version, bound, key)
-        answer = net.memo.get(memo_key)
-        if answer is None:
-            answer = net.memo[memo_key] = _atom_reach(atom.rules, protocol, wanted, version, bound, names_host)
-        found.append(Reach(atom.addresses, *answer))
-    return found
+        return last[1]
+    candidates = net.memo.get(("reach-candidates", protocol, port, bound))
+    if candidates is None:
+        wanted = IntervalSet.span(port, port + 1)
+        candidates = net.memo[("reach-candidates", protocol, port, bound)] = tuple(
+            rule for rule in net.rules if protocol in rule.box(bound)[3] and rule.box(bound)[2].overlaps(wanted))
+    atoms: list[tuple[int, SourceAtom]] = []
+    for version in (4, 6):
+        part = AddressSet(v4=sources.v4) if version == 4 else AddressSet(v6=sources.v6)
+        spans = _family(part, version)
+        if not spans:
+            continue
+        relevant = [rule for rule in candidates if _family(rule.box(bound)[0], version).overlaps(spans)]
+        if all(_family(rule.box(bound)[0], version).covers(spans) for rule in relevant):
+            atoms.append((version, SourceAtom(part, tuple(relevant))))  # the usual case: one part
+        else:
+            atoms += [(version, atom) for atom in source_atoms(relevant, part, bound)]
+    net.memo[last_key] = (sources, atoms)
+    return atoms
+
+
+def atom_reach(net: NetworkRules, version: int, atom: SourceAtom, protocol: str, port: int, bound: str,
+               names_host: Callable[[CompiledRule], bool]) -> tuple[str, CompiledRule | None]:
+    """(outcome, first deciding Deny) for one part, memoised per ruleset, rules met, and which of
+    them name the host (hosts named by the same rules get the same answer, whatever the host)."""
+    positions = tuple(r.position for r in atom.rules)
+    with_fqdns = net.memo.get(("fqdn-rules", positions))
+    if with_fqdns is None:
+        with_fqdns = net.memo[("fqdn-rules", positions)] = tuple(r for r in atom.rules if r.destination_fqdns)
+    named = tuple(r.position for r in with_fqdns if names_host(r))
+    memo_key = ("reach", positions, named, protocol, port, version, bound)
+    answer = net.memo.get(memo_key)
+    if answer is None:
+        answer = net.memo[memo_key] = _atom_reach(atom.rules, protocol, IntervalSet.span(port, port + 1), version,
+                                                  bound, names_host)
+    return answer

@@ -44,7 +44,7 @@ these FQDNs below the allow, or narrow it.
 from aksaudit.api import (
     APPLICATION, DENIED, LOWER, TCP, UNDECIDED, UPPER, AddressSet, Addresses, T_CLUSTER, T_FIREWALL, T_IP_GROUP,
     T_POLICY, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, CheckMeta, Severity, effective_rules, fail,
-    ip_group_addresses, network_rules, parse_addresses, passed, reach_host, skipped,
+    atom_reach, ip_group_addresses, network_rules, parse_addresses, passed, skipped, source_parts,
 )
 from aksaudit.checks.cluster.aks003_required_egress_blocked.requirements import Requirement, requirements
 
@@ -192,23 +192,31 @@ class RuleWalk:
                 ip_group_addresses(self.estate, rule.source_ip_groups, where))
         return found
 
-    def _outcome(self, subnet: AddressSet, requirement: Requirement, bound: str) -> tuple[AddressSet, object, list[str]]:
+    def _outcome(self, parts, requirement: Requirement, bound: str) -> tuple[AddressSet, object, list[str]]:
         """(what stays unallowed, the rule blocking it or None, unreadable sources of application rules)."""
-        reaches = reach_host(self.net, subnet, TCP, HTTPS_PORT, bound,
-                             lambda rule: _names_host(rule, requirement), key=requirement.alternatives)
-        denied = [r for r in reaches if r.outcome == DENIED]
+        undecided, denied, first = [], [], None
+        for version, atom in parts:
+            outcome, deny = atom_reach(self.net, version, atom, TCP, HTTPS_PORT, bound,
+                                       lambda rule: _names_host(rule, requirement))
+            if outcome == DENIED:
+                denied.append(atom.addresses)
+                if deny is not None and (first is None or deny.position < first.position):
+                    first = deny
+            elif outcome == UNDECIDED:
+                undecided.append(atom.addresses)
         if denied:
-            first = min((r.deny for r in denied if r.deny is not None), key=lambda rule: rule.position, default=None)
-            return AddressSet().union(*(r.sources for r in denied)), first.rule if first else None, []
-        remaining = AddressSet().union(*(r.sources for r in reaches if r.outcome == UNDECIDED))
+            return AddressSet().union(*denied), first.rule if first else None, []
+        if not undecided:
+            return AddressSet(), None, []
+        remaining = undecided[0].union(*undecided[1:])
         gaps: list[str] = []
         for pos in self.entries(requirement):
-            if not remaining:
-                break
             rule, sources = self.rules[pos], self._sources_of(pos)
             gaps += sources.unknown
             if rule.allows:
                 remaining = remaining - sources.ips
+                if not remaining:
+                    break
             elif remaining.overlaps(sources.ips):
                 return remaining, rule, gaps
         return remaining, None, gaps
@@ -219,12 +227,13 @@ class RuleWalk:
         gaps = list(self.ruleset.gaps)
         remaining: dict[str, AddressSet] = {}
         blocked: dict[str, object] = {}
+        lower_parts = source_parts(self.net, subnet, TCP, HTTPS_PORT, LOWER)
         for requirement in wanted:
-            lower = self._outcome(subnet, requirement, LOWER)
+            lower = self._outcome(lower_parts, requirement, LOWER)
             gaps += lower[2]
             if not lower[0]:
                 continue  # allowed even at the least the rules can allow
-            upper = self._outcome(subnet, requirement, UPPER)
+            upper = self._outcome(source_parts(self.net, subnet, TCP, HTTPS_PORT, UPPER), requirement, UPPER)
             gaps += upper[2]
             if not upper[0]:  # allowed only if what could not be read allows it
                 gaps += [gap for rule in self.net.rules for gap in rule.gaps]
