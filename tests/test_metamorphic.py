@@ -134,9 +134,6 @@ FW003_BAD = "checks/firewall/fw003_any_network_rule/bad.json"
 FW005_BAD = "checks/firewall/fw005_network_rule_bypasses_fqdn_filtering/bad.json"
 FW005_GOOD = "checks/firewall/fw005_network_rule_bypasses_fqdn_filtering/good.json"
 AKS003_GOOD = "checks/cluster/aks003_required_egress_blocked/good.json"
-_known("split_routes", "DRIFT001 compares routes by prefix, not by what they steer: the approved 0.0.0.0/0 "
-       "route split into two /1 routes to the same firewall is reported as drift (DRIFT001 findings appear "
-       "on aks-a and aks-gone)", "checks/drift/drift001_egress_path_changed/good.json")
 
 
 def _applies(rewrite: str, name: str) -> bool:
