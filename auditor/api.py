@@ -40,7 +40,7 @@ from .analysis.destination_reach import ALLOWED, DENIED, UNDECIDED, Reach, atom_
 from .analysis.fqdn import DEFAULT_MULTI_TENANT_DOMAINS, domain_covered, every_name, matches, public_suffix_covered, target_host
 from .analysis.intervals import IntervalSet
 from .analysis.network_rules import (
-    LOWER, UPPER, CompiledRule, NetworkRules, Region, SourceAtom, ip_group_addresses, network_rules, region,
+    AS_WRITTEN, LOWER, UPPER, CompiledRule, NetworkRules, Region, SourceAtom, ip_group_addresses, network_rules, region,
     source_atoms,
 )
 from .analysis.ports import ALL_PORTS, ALL_PROTOCOLS, ICMP, TCP, UDP, USABLE_PORTS, parse_ports, parse_protocols
@@ -94,7 +94,7 @@ __all__ += [
     "RoutingIntent", "RoutingPolicy", "VirtualHub", "policy_chain",
 ]
 __all__ += [
-    "ALL_PORTS", "ALL_PROTOCOLS", "EVERYTHING", "ICMP", "LOWER", "PUBLIC", "PUBLIC_V4", "PUBLIC_V6", "TCP", "UDP",
+    "ALL_PORTS", "ALL_PROTOCOLS", "AS_WRITTEN", "EVERYTHING", "ICMP", "LOWER", "PUBLIC", "PUBLIC_V4", "PUBLIC_V6", "TCP", "UDP",
     "UPPER", "USABLE_PORTS", "AddressSet", "Addresses", "CompiledRule", "Cover", "IntervalSet", "NetworkRules",
     "Region", "SourceAtom", "canonical_tag", "covering_rules", "ip_group_addresses", "is_broad", "network_rules",
     "parse_address", "parse_addresses", "parse_ports", "parse_protocols", "policy_ruleset", "region",

@@ -235,8 +235,8 @@ class RuleWalk:
                 continue  # allowed even at the least the rules can allow
             upper = self._outcome(source_parts(self.net, subnet, TCP, HTTPS_PORT, UPPER), requirement, UPPER)
             gaps += upper[2]
-            if not upper[0]:  # allowed only if what could not be read allows it
-                gaps += [gap for rule in self.net.rules for gap in rule.gaps]
+            if not upper[0]:  # allowed only if what could not be read (or a tag's contents) allows it
+                gaps += [gap for rule in self.net.rules for gap in rule.imprecise]
                 continue
             if upper[1] is not None:
                 blocked.setdefault(requirement.label, upper[1])
