@@ -21,8 +21,9 @@ the `AzureKubernetesService` FQDN tag over HTTPS covers every FQDN, otherwise ea
 `Allow` application rule (HTTPS 443) whose target FQDN or wildcard covers it. The rules' sources
 (CIDRs, ranges, `*`, IP groups expanded) must together cover the whole node subnet; a `Deny`
 application rule met earlier in processing order blocks what it matches. A rule whose addresses,
-ports or protocols could not be read makes the cluster `skipped` only when reading it could turn
-the verdict. When
+ports or protocols could not be read, or a network rule naming a service tag (whose prefixes are
+not known offline: a `Deny` of `Storage` may match the FQDN's address), makes the cluster
+`skipped` only when reading it could turn the verdict. When
 the live collector read the cluster's own dependency list (`outboundNetworkDependenciesEndpoints`
 rows), its HTTPS domains replace the list above. Options: `required_fqdns` (an entry may give
 alternatives as `a or b`), `public_cluster_fqdns` (`{region}` is replaced), `fqdn_tag`,
