@@ -37,10 +37,11 @@ from .analysis.addresses import (
     EVERYTHING, PUBLIC, PUBLIC_V4, PUBLIC_V6, AddressSet, Addresses, parse_address, parse_addresses,
 )
 from .analysis.breadth import Cover, covering_rules
+from .analysis.destination_reach import ALLOWED, DENIED, UNDECIDED, Reach, atom_reach, reach_host, source_parts
 from .analysis.fqdn import DEFAULT_MULTI_TENANT_DOMAINS, domain_covered, every_name, matches, public_suffix_covered, target_host
 from .analysis.intervals import IntervalSet
 from .analysis.network_rules import (
-    LOWER, UPPER, CompiledRule, NetworkRules, Region, SourceAtom, ip_group_addresses, network_rules, region,
+    AS_WRITTEN, LOWER, UPPER, CompiledRule, NetworkRules, Region, SourceAtom, ip_group_addresses, network_rules, region,
     source_atoms,
 )
 from .analysis.ports import ALL_PORTS, ALL_PROTOCOLS, ICMP, TCP, UDP, USABLE_PORTS, parse_ports, parse_protocols
@@ -95,12 +96,13 @@ __all__ += [
     "RoutingIntent", "RoutingPolicy", "VirtualHub", "policy_chain",
 ]
 __all__ += [
-    "ALL_PORTS", "ALL_PROTOCOLS", "EVERYTHING", "ICMP", "LOWER", "PUBLIC", "PUBLIC_V4", "PUBLIC_V6", "TCP", "UDP",
+    "ALL_PORTS", "ALL_PROTOCOLS", "AS_WRITTEN", "EVERYTHING", "ICMP", "LOWER", "PUBLIC", "PUBLIC_V4", "PUBLIC_V6", "TCP", "UDP",
     "UPPER", "USABLE_PORTS", "AddressSet", "Addresses", "CompiledRule", "Cover", "IntervalSet", "NetworkRules",
     "Region", "SourceAtom", "canonical_tag", "covering_rules", "ip_group_addresses", "is_broad", "network_rules",
     "parse_address", "parse_addresses", "parse_ports", "parse_protocols", "policy_ruleset", "region",
     "rulesets_by_owner", "source_atoms",
 ]
+__all__ += ["ALLOWED", "DENIED", "UNDECIDED", "Reach", "atom_reach", "reach_host", "source_parts"]
 __all__ += ["DEFAULT_MULTI_TENANT_DOMAINS", "domain_covered", "every_name", "matches", "public_suffix_covered",
             "target_host"]
 # ARM ids: taken apart one way everywhere (ids are case-insensitive; never split on a spelling).

@@ -29,6 +29,9 @@ PORT_ANCHORS = (0, 1, 53, 80, 443, 1024, 32767, 65535)
 
 # What a hole reads as in the rows the product sees.
 UNKNOWN_TAG = "NoSuchServiceTag"
+# Known tags are holes too: their prefixes are not known offline, so every filling must stay
+# within the product's bounds (a Deny of `Storage` may deny anything at the lower bound).
+TAG_SPELLINGS = (UNKNOWN_TAG, "Storage", "AzureCloud.westeurope")
 MALFORMED_PORTS = ("8o", "443-", "70000", "90-80")
 
 
@@ -180,12 +183,12 @@ def policy_specs(draw, *, holes: bool = False, version: int | None = None, max_r
             ip_groups.append(whole)
             continue
         members = tokens_(draw(st.integers(0, 3)))
-        tag = maker.maybe("tag", (UNKNOWN_TAG,))
+        tag = maker.maybe("tag", TAG_SPELLINGS)
         ip_groups.append(tuple(members) + ((tag,) if tag else ()))
 
     def addresses() -> tuple[tuple, tuple[int, ...]]:
         literal = tokens_(draw(st.integers(0, 3)))
-        tag = maker.maybe("tag", (UNKNOWN_TAG,))
+        tag = maker.maybe("tag", TAG_SPELLINGS)
         groups = draw(st.lists(st.integers(0, group_count - 1), max_size=2, unique=True)) if group_count else []
         if not literal and not groups and tag is None:
             literal = tokens_(1)

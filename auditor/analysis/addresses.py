@@ -65,6 +65,9 @@ class AddressSet:
         return int(address) in (self.v4 if address.version == 4 else self.v6)
 
     def union(self, *others: "AddressSet") -> "AddressSet":
+        others = tuple(o for o in others if o)
+        if not others:
+            return self
         return AddressSet(self.v4.union(*(o.v4 for o in others)), self.v6.union(*(o.v6 for o in others)))
 
     __or__ = union
@@ -146,6 +149,12 @@ class Addresses:
         return not self.unknown
 
     def union(self, *others: "Addresses") -> "Addresses":
+        # Most rules name no IP group, and most unions are of one part: skip the merges then.
+        others = tuple(o for o in others if o.ips or o.tags or o.unknown)
+        if not others:
+            return self
+        if len(others) == 1 and not (self.ips or self.tags or self.unknown):
+            return others[0]
         return Addresses(self.ips.union(*(o.ips for o in others)),
                          self.tags.union(*(o.tags for o in others)),
                          tuple(dict.fromkeys([*self.unknown, *(u for o in others for u in o.unknown)])))

@@ -8,10 +8,11 @@ target; deny rules are deliberately left out, because a rule set that allows eve
 deny list is still allow-by-default (one `Deny` of a single address before an any/any rule must
 not make it look filtering).
 
-When the union covers, the finding names an irredundant set of rules responsible: the rules that
-cover on their own if there are any, else the rules left after dropping, latest first, every rule
-the cover does not need. That points a fix at the `/1` halves and not at an unrelated narrow rule
-that happens to overlap them.
+When the union covers, the finding names every disjoint irredundant set of rules responsible:
+the rules that cover on their own, then, while the rules not named yet still cover together, the
+ones left after dropping, latest first, every rule that cover does not need. That points a fix at
+the `/1` halves and not at an unrelated narrow rule that happens to overlap them, and names the
+halves even beside an older `*` rule (as the same any/any written as `*` would be named).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from typing import Sequence
 
 from .addresses import AddressSet
 from .intervals import IntervalSet
-from .network_rules import CompiledRule, NetworkRules, region, source_atoms
+from .network_rules import CompiledRule, NetworkRules, SourceAtom, region, source_atoms
 
 
 @dataclass(frozen=True)
@@ -53,16 +54,38 @@ def _covers(rules: Sequence[CompiledRule], protocol: str, version: int, target: 
 
 
 def _irredundant(rules: tuple[CompiledRule, ...], protocol: str, version: int, target: IntervalSet,
-                 ports: IntervalSet, bound: str) -> tuple[CompiledRule, ...]:
+                 ports: IntervalSet, bound: str, memo: dict) -> tuple[tuple[CompiledRule, ...], ...]:
+    """Disjoint irredundant covers among `rules` (see `_disjoint_covers`), memoised per rule list:
+    every AKS subnet meeting the same rules asks the same question."""
+    key = ("irredundant", tuple(r.position for r in rules), protocol, version, target, ports, bound)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _disjoint_covers(rules, protocol, version, target, ports, bound)
+    return found
+
+
+def _disjoint_covers(rules: tuple[CompiledRule, ...], protocol: str, version: int, target: IntervalSet,
+                     ports: IntervalSet, bound: str) -> tuple[tuple[CompiledRule, ...], ...]:
+    """The rules that cover on their own (one group), then, while the rules not named yet still
+    cover together, an irredundant set of them (dropping, latest first, every rule not needed).
+
+    Naming every disjoint cover keeps findings independent of spelling: an any/any rule beside an
+    older `*` rule is named, and so are the two `/1` halves written instead of it.
+    """
+    groups: list[tuple[CompiledRule, ...]] = []
     alone = tuple(r for r in rules if _covers((r,), protocol, version, target, ports, bound))
     if alone:
-        return alone
-    kept = list(rules)
-    for rule in reversed(rules):
-        trial = [r for r in kept if r is not rule]
-        if _covers(trial, protocol, version, target, ports, bound):
-            kept = trial
-    return tuple(kept)
+        groups.append(alone)
+    rest = [r for r in rules if r not in alone]
+    while rest and _covers(rest, protocol, version, target, ports, bound):
+        kept = list(rest)
+        for rule in reversed(rest):
+            trial = [r for r in kept if r is not rule]
+            if _covers(trial, protocol, version, target, ports, bound):
+                kept = trial
+        groups.append(tuple(kept))
+        rest = [r for r in rest if r not in kept]
+    return tuple(groups)
 
 
 def _candidates(net: NetworkRules, protocol: str, version: int, wanted: IntervalSet, ports: IntervalSet,
@@ -101,11 +124,16 @@ def covering_rules(net: NetworkRules, sources: AddressSet, protocol: str, target
         if not candidates or not _covers(candidates, protocol, version, wanted, ports, bound, net.memo):
             continue
         family_sources = AddressSet(v4=sources.v4) if version == 4 else AddressSet(v6=sources.v6)
-        for atom in source_atoms(candidates, family_sources, bound):
+        if all(_family(rule.box(bound)[0], version).covers(wanted_sources) for rule in candidates):
+            # The usual case (sources '*', a supernet or an IP group holding the subnet): one atom.
+            atoms = [SourceAtom(family_sources, tuple(candidates))]
+        else:
+            atoms = source_atoms(candidates, family_sources, bound)
+        for atom in atoms:
             if atom.rules and _covers(atom.rules, protocol, version, wanted, ports, bound, net.memo):
-                rules = _irredundant(atom.rules, protocol, version, wanted, ports, bound)
-                key = tuple(r.position for r in rules)
-                previous = found.get(key)
-                merged = atom.addresses if previous is None else previous.sources | atom.addresses
-                found[key] = Cover(protocol, version, merged, rules)
+                for rules in _irredundant(atom.rules, protocol, version, wanted, ports, bound, net.memo):
+                    key = tuple(r.position for r in rules)
+                    previous = found.get(key)
+                    merged = atom.addresses if previous is None else previous.sources | atom.addresses
+                    found[key] = Cover(protocol, version, merged, rules)
     return list(found.values())

@@ -138,7 +138,7 @@ def peering_blocked(estate: "Estate", vnet: VirtualNetwork, peering: Peering, su
     remote = estate.vnet(peering.remote_vnet_id)
     if remote is None:
         return ""
-    back = [p for p in remote.peerings if id_key(p.remote_vnet_id) == id_key(vnet.id)]
+    back = remote.peerings_to(vnet.id)
     if not back:
         return f"the firewall's VNet {remote.id} has no peering back to {vnet.id}"
     if not any(p.connected for p in back):

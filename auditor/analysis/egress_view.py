@@ -3,6 +3,9 @@
 Firewalls are described by the traffic they allow from each AKS subnet
 (`analysis.subnet_egress`), never by rule names or text: renaming, splitting or re-spelling a
 rule is not drift, widening an IP group is. Firewalls are keyed by their full lower-cased id.
+Route tables are described the same way, by where longest-prefix match sends each part of the
+address space (`steering_map`), so splitting `0.0.0.0/0` into two `/1` routes to the same next
+hop is not drift, while a narrower route that sends a block elsewhere is.
 
 Approved egress baselines (DRIFT001) and `aksaudit diff` both compare these descriptions, so
 they agree on what counts as an egress-relevant change. Only what steers or filters traffic is
@@ -14,14 +17,17 @@ import hashlib
 import json
 from typing import Any
 
-from aksaudit.analysis.subnet_egress import subnet_egress, uncovered_lines
+from aksaudit.analysis.addresses import AddressSet, parse_address
+from aksaudit.analysis.intervals import IntervalSet
+from aksaudit.analysis.subnet_egress import describe_span, subnet_egress, uncovered_lines
 from aksaudit.model.estate import Estate
 from aksaudit.analysis.rulesets import effective_rules
 from aksaudit.model.row_fields import id_key
 
 # The shape of the views below; an approved baseline records it (as its 'version') so a view of
-# another shape is never compared with today's.
-VIEW_FORMAT = 2
+# another shape is never compared with today's. 3: routes as computed steering, next hops by target.
+VIEW_FORMAT = 3
+SYSTEM_ROUTES = "Azure's system routes"  # where space no user route matches goes
 
 
 def route_summary(route) -> str:
@@ -45,12 +51,11 @@ def cluster_views(estate: Estate) -> dict[str, dict[str, Any]]:
                                   (path.subnet.route_table_id if path.subnet else ""),
                                   "routes": {}, "next_hops": {}}
         if path.route_table:
-            subnet["routes"] = {r.address_prefix: route_summary(r) for r in path.route_table.routes}
+            subnet["routes"] = steering_map(path.route_table.routes)
         for hop in path.hops:
             target = hop.next_hop.firewall.id if hop.next_hop and hop.next_hop.firewall else ""
-            subnet["next_hops"][hop.route.address_prefix] = {
-                "next_hop": route_summary(hop.route), "kind": hop.next_hop.kind if hop.next_hop else "",
-                "firewall": target}
+            subnet["next_hops"][route_summary(hop.route)] = {
+                "kind": hop.next_hop.kind if hop.next_hop else "", "firewall": id_key(target) if target else ""}
         subnet["steering"] = _steering(path)
         subnet["egress"] = {}
         for firewall in path.firewalls:
@@ -65,14 +70,98 @@ def cluster_views(estate: Estate) -> dict[str, dict[str, Any]]:
     return views
 
 
+def steering_map(routes) -> dict[str, str]:
+    """Where longest-prefix match sends each part of the address space: {CIDR or range: next hop}.
+
+    Adjacent parts with the same next hop are one entry, so `0.0.0.0/1` and `128.0.0.0/1` to one
+    appliance read as `0.0.0.0/0` does; space no route matches is left out (Azure's system routes
+    decide it). Routes without an address prefix (service tags, unreadable ones) cannot be placed
+    offline and are listed by what they hold.
+    """
+    found: dict[str, str] = {}
+    for version in (4, 6):
+        entries = [(r.network, route_summary(r)) for r in routes if r.network is not None and r.network.version == version]
+        for start, end, summary in _winning_spans(entries):
+            found[describe_span(start, end, version)] = summary
+    for route in routes:
+        if route.network is None:
+            found[f"route {route.address_prefix.strip() or '(no prefix)'}"] = route_summary(route)
+    return found
+
+
+def _winning_spans(entries: list) -> list[tuple[int, int, str]]:
+    """(start, end, next hop) of the longest matching prefix, ties to the earlier route, merged."""
+    bounds = [(int(n.network_address), int(n.network_address) + n.num_addresses, n.prefixlen, i, summary)
+              for i, (n, summary) in enumerate(entries)]
+    cuts = sorted({b for start, end, *_ in bounds for b in (start, end)})
+    spans: list[tuple[int, int, str]] = []
+    for low, high in zip(cuts, cuts[1:]):
+        matching = [(-length, index, summary) for start, end, length, index, summary in bounds
+                    if start <= low and high <= end]
+        if not matching:
+            continue
+        summary = min(matching)[2]
+        if spans and spans[-1][1] == low and spans[-1][2] == summary:
+            spans[-1] = (spans[-1][0], high, summary)
+        else:
+            spans.append((low, high, summary))
+    return spans
+
+
 def _steering(path) -> str:
-    """Where the subnet's public traffic goes: its firewalls, or 'not steered' with the deciding route."""
+    """Where the subnet's public traffic goes: its firewalls, or 'not steered' with the deciding next hops
+    (the routes themselves are in the view's steering map)."""
     if path.firewalls:
         return "firewall " + ", ".join(sorted(id_key(f.id) for f in path.firewalls))
-    routes = [f"{hop.route.address_prefix} {route_summary(hop.route)}" for hop in path.hops]
-    if path.decision is not None and path.decision.uncovered or not routes:
-        routes.append("Azure's default route to the Internet")
-    return "not steered: " + "; ".join(routes)
+    hops = sorted({route_summary(hop.route) for hop in path.hops})
+    if path.decision is not None and path.decision.uncovered or not hops:
+        hops.append("Azure's default route to the Internet")
+    return "not steered: " + "; ".join(hops)
+
+
+def _steering_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """Where traffic to each part of the address space went and goes, for the parts that changed."""
+    changes = []
+    for version in (4, 6):
+        old, new = _spans(before, version), _spans(after, version)
+        cuts = sorted({b for start, end, _ in (*old, *new) for b in (start, end)})
+        moved: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        for low, high in zip(cuts, cuts[1:]):
+            was, now = _at(old, low), _at(new, low)
+            if was != now:
+                moved.setdefault((was, now), []).append((low, high))
+        changes += [f"traffic to {_describe_part(IntervalSet.of(spans), version)}: {was} → {now}"
+                    for (was, now), spans in moved.items()]
+    unplaced = lambda m: {k: v for k, v in m.items() if k.startswith("route ")}  # noqa: E731
+    changes += _diff_map(unplaced(before), unplaced(after), lambda p: p, lambda p, a, b: f"{p} next hop {a} → {b}")
+    return changes
+
+
+def _describe_part(part: IntervalSet, version: int) -> str:
+    """`0.0.0.0/0 except 20.103.42.17/32` when the part is a CIDR less a few holes, else its pieces."""
+    start, end = part.spans[0][0], part.spans[-1][1]
+    bits = 32 if version == 4 else 128
+    length = bits - max(1, (start ^ (end - 1))).bit_length() if end - start > 1 else bits
+    hull_start = start >> (bits - length) << (bits - length)
+    hull = IntervalSet.span(hull_start, hull_start + 2 ** (bits - length))
+    holes = hull - part
+    as_set = (lambda s: AddressSet(v4=s)) if version == 4 else (lambda s: AddressSet(v6=s))  # noqa: E731
+    if holes and len(holes.spans) < len(part.spans):
+        return f"{as_set(hull).describe()[0]} except {', '.join(as_set(holes).describe())}"
+    return ", ".join(as_set(part).describe())
+
+
+def _spans(steering: dict[str, str], version: int) -> list[tuple[int, int, str]]:
+    found = []
+    for key, summary in steering.items():
+        addresses = None if key.startswith("route ") else parse_address(key)
+        family = (addresses.v4 if version == 4 else addresses.v6) if addresses is not None else None
+        found += [(start, end, summary) for start, end in (family.spans if family else ())]
+    return found
+
+
+def _at(spans: list[tuple[int, int, str]], address: int) -> str:
+    return next((summary for start, end, summary in spans if start <= address < end), SYSTEM_ROUTES)
 
 
 def diff_cluster_view(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -90,8 +179,7 @@ def diff_cluster_view(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         name = after["name"] or key
         if id_key(before["route_table"] or "") != id_key(after["route_table"] or ""):
             changes.append(f"subnet '{name}' route table {_short(before['route_table'])} → {_short(after['route_table'])}")
-        changes.extend(_diff_map(before["routes"], after["routes"], lambda p: f"route {p}",
-                                 lambda p, a, b: f"{p} next hop {a} → {b}"))
+        changes.extend(f"subnet '{name}' {line}" for line in _steering_changes(before["routes"], after["routes"]))
         if before.get("egress_digest") != after.get("egress_digest"):
             changes.extend(_egress_changes(name, before, after, {**old.get("firewalls", {}), **new.get("firewalls", {})}))
     old_fw, new_fw = old.get("firewalls", {}), new.get("firewalls", {})

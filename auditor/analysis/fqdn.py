@@ -51,28 +51,52 @@ def every_name(pattern: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _icann_suffixes() -> tuple[str, ...]:
-    """The ICANN section of the packaged Public Suffix List, wildcard rules as their parent."""
+def _icann_rules() -> tuple[str, ...]:
+    """The ICANN section of the packaged Public Suffix List, wildcard rules as their parent.
+
+    Read on first use only: a scan whose application rules hold no wildcard never pays for it.
+    Internationalised suffixes stay in their Unicode form here (see `_icann_suffixes`).
+    """
     data = Path(publicsuffixlist.__file__).with_name("public_suffix_list.dat").read_text(encoding="utf-8")
     body = data.split("===BEGIN ICANN DOMAINS===", 1)[-1].split("===END ICANN DOMAINS===", 1)[0]
     found: set[str] = set()
     for line in body.splitlines():
         rule = line.strip().lower()
-        if not rule or rule.startswith("//") or rule.startswith("!"):
-            continue
-        rule = rule.removeprefix("*.")
-        found.add(rule)
-        if not rule.isascii():  # users write internationalised suffixes in their ASCII (punycode) form too
-            try:
-                found.add(rule.encode("idna").decode("ascii"))
-            except UnicodeError:
-                pass
+        if rule and not rule.startswith(("//", "!")):
+            found.add(rule.removeprefix("*."))
     return tuple(sorted(found))
 
 
 @lru_cache(maxsize=1)
+def _punycode_suffixes() -> frozenset[str]:
+    """The internationalised suffixes in the ASCII (punycode) form users also write them in.
+
+    Apart because encoding a thousand names costs more than reading the whole list, and only a
+    pattern holding `xn--`, or a tail within one label (`*p1ai`), can match every name under one.
+    """
+    found: set[str] = set()
+    for rule in _icann_rules():
+        if not rule.isascii():
+            try:
+                found.add(rule.encode("idna").decode("ascii"))
+            except UnicodeError:
+                pass
+    return frozenset(found)
+
+
+def _icann_suffixes(tail: str) -> tuple[str, ...]:
+    """The suffixes a pattern ending in `tail` may cover (punycode ones only when it could be one)."""
+    could_be_punycode = "xn--" in tail or "." not in tail
+    return (*_icann_rules(), *sorted(_punycode_suffixes())) if could_be_punycode else _icann_rules()
+
+
+@lru_cache(maxsize=1)
 def _icann_set() -> frozenset[str]:
-    return frozenset(_icann_suffixes())
+    return frozenset(_icann_rules())
+
+
+def _is_icann_suffix(domain: str) -> bool:
+    return domain in _icann_set() or ("xn--" in domain and domain in _punycode_suffixes())
 
 
 @lru_cache(maxsize=8192)
@@ -84,8 +108,8 @@ def public_suffix_covered(pattern: str) -> str | None:
     tail = host[1:]
     if tail.startswith(".") and "*" not in tail:
         # The usual spelling, '*.<domain>': a public suffix exactly when the domain is one.
-        return tail[1:] if tail[1:] in _icann_set() else None
-    for suffix in _icann_suffixes():
+        return tail[1:] if _is_icann_suffix(tail[1:]) else None
+    for suffix in _icann_suffixes(tail):
         if ("." + suffix).endswith(tail):
             return suffix
     return None

@@ -61,8 +61,11 @@ class IntervalSet:
         return sum(e - s for s, e in self.spans)
 
     def union(self, *others: "IntervalSet") -> "IntervalSet":
-        if not others:
+        present = [o for o in others if o.spans]
+        if not present:
             return self
+        if not self.spans and len(present) == 1:
+            return present[0]
         return IntervalSet(_normalise([*self.spans, *(s for o in others for s in o.spans)]))
 
     __or__ = union
@@ -105,7 +108,16 @@ class IntervalSet:
         return not other.difference(self)
 
     def overlaps(self, other: "IntervalSet") -> bool:
-        return bool(self.intersection(other))
+        """Whether the sets share a member: one merge walk that stops at the first common interval."""
+        a, b, i, j = self.spans, other.spans, 0, 0
+        while i < len(a) and j < len(b):
+            if a[i][0] < b[j][1] and b[j][0] < a[i][1]:
+                return True
+            if a[i][1] <= b[j][1]:
+                i += 1
+            else:
+                j += 1
+        return False
 
     def boundaries(self) -> Iterable[int]:
         for start, end in self.spans:

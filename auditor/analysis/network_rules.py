@@ -17,9 +17,14 @@ Two questions are answered here:
 What could not be read (an IP group that is missing or came without addresses, an unknown
 service tag, a malformed port) is never guessed: each rule is compiled twice, once as the least
 it can match and once as the most, and a verdict that differs between the two bounds is unknown.
-Service tags other than `Internet` (which is every address) are names whose prefixes are not
-known offline; they take part in no interval computation, which is exact for every question
-asked here ("does this cover all public space?": no tag but `Internet` does).
+Known service tags other than `Internet` (which is every address) are names whose prefixes are
+not known offline, so they are imprecise the same way: a rule naming one may match any address
+at the bound where matching more can only make the rules allow less (a `Deny` at `LOWER`) or more
+(an `Allow` at `UPPER`), and matches no address through it at the other. So the least allowed set
+after `Deny Storage` is what the rules allow with that Deny matching everything, and no verdict
+taken at `LOWER` is more permissive than the truth, whatever the tag holds. `AS_WRITTEN` is
+`LOWER` with tags matching only what they are known to (nothing): the egress view describes the
+rules' own addresses there, so a Deny of a tag does not hide every change behind it.
 """
 from __future__ import annotations
 
@@ -40,11 +45,15 @@ if TYPE_CHECKING:
     from aksaudit.analysis.rulesets import RuleSet
 
 LOWER, UPPER = "lower", "upper"  # the least and the most a rule with unreadable parts can match
+AS_WRITTEN = "as written"  # LOWER, except that service tags match no address (descriptions, not verdicts)
+_NO_ADDRESSES = Addresses()
 
 
 def ip_group_addresses(estate: "Estate", group_ids: Iterable[str], where: str,
                        extra_tags: frozenset[str] = frozenset()) -> Addresses:
     """The union of IP groups' contents; a group that is missing or unreadable is named as unknown."""
+    if not group_ids:
+        return _NO_ADDRESSES
     parts: list[Addresses] = []
     for group_id in group_ids:
         group = estate.ip_groups.get(id_key(group_id))
@@ -82,6 +91,14 @@ class CompiledRule:
     def gaps(self) -> tuple[str, ...]:
         return (*self.sources.unknown, *self.destinations.unknown, *self.port_gaps, *self.protocol_gaps)
 
+    @property
+    def imprecise(self) -> tuple[str, ...]:
+        """Why the rule's bounds differ: its gaps, and the service tags whose prefixes are not known offline."""
+        tags = sorted(self.sources.tags | self.destinations.tags)
+        where = f"rule '{self.rule.name}' ({self.rule.owner_id}/{self.rule.locus})"
+        named = (f"{where}: service tag(s) {', '.join(tags)} hold addresses not known offline",) if tags else ()
+        return (*self.gaps, *named)
+
     def box(self, bound: str) -> tuple[AddressSet, AddressSet, IntervalSet, frozenset[str]]:
         """(sources, destinations, ports, protocols) the rule matches at the given bound.
 
@@ -94,12 +111,15 @@ class CompiledRule:
     @cached_property
     def _boxes(self) -> dict[str, tuple[AddressSet, AddressSet, IntervalSet, frozenset[str]]]:
         boxes = {}
-        for bound in (LOWER, UPPER):
+        for bound in (LOWER, UPPER, AS_WRITTEN):
             widen = (bound == UPPER) == self.allow
-            boxes[bound] = (EVERYTHING if widen and self.sources.unknown else self.sources.ips,
-                            EVERYTHING if widen and self.destinations.unknown else self.destinations.ips,
-                            ALL_PORTS if widen and self.port_gaps else self.ports,
-                            ALL_PROTOCOLS if widen and self.protocol_gaps else self.protocols)
+            tags = bound != AS_WRITTEN  # a tag may hold any address: imprecise like unreadable data
+            boxes[bound] = (
+                EVERYTHING if widen and (self.sources.unknown or tags and self.sources.tags) else self.sources.ips,
+                EVERYTHING if widen and (self.destinations.unknown or tags and self.destinations.tags)
+                else self.destinations.ips,
+                ALL_PORTS if widen and self.port_gaps else self.ports,
+                ALL_PROTOCOLS if widen and self.protocol_gaps else self.protocols)
         return boxes
 
 

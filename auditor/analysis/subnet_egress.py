@@ -22,7 +22,7 @@ from weakref import WeakKeyDictionary
 from aksaudit.model.firewall_rules import APPLICATION
 from .addresses import AddressSet, parse_address, parse_addresses
 from .intervals import IntervalSet
-from .network_rules import LOWER, CompiledRule, NetworkRules, ip_group_addresses, network_rules, source_atoms
+from .network_rules import AS_WRITTEN, CompiledRule, NetworkRules, ip_group_addresses, network_rules, source_atoms
 from .ports import ALL_PORTS, ICMP, TCP, UDP, USABLE_PORTS, parse_ports
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def _region_lines(rules: NetworkRules, atom, protocol: str) -> list[str]:
     """
     lines = []
     for version in (4, 6):
-        found = rules.allowed_region(atom, protocol, version, LOWER)
+        found = rules.allowed_region(atom, protocol, version, AS_WRITTEN)
         pieces = [(found.cuts[i], found.cuts[i + 1], ports) for i, ports in enumerate(found.ports) if ports]
         port_cuts = sorted({b for _, _, ports in pieces for b in ports.boundaries()})
         by_destinations: dict[IntervalSet, list[tuple[int, int]]] = {}
@@ -86,7 +86,7 @@ def _named_lines(rules: tuple[CompiledRule, ...], protocol: str) -> list[str]:
     """Service tags and FQDNs of Allow rules: names without offline prefixes, listed with their ports."""
     ports_by_name: dict[str, IntervalSet] = {}
     for rule in rules:
-        _, _, ports, protocols = rule.box(LOWER)
+        _, _, ports, protocols = rule.box(AS_WRITTEN)
         if not rule.allow or protocol not in protocols:
             continue
         for name in (*(f"service tag {t}" for t in sorted(rule.destinations.tags)),
@@ -103,7 +103,7 @@ def network_lines(rules: NetworkRules, sources: AddressSet) -> tuple[tuple[str, 
     each line says which part ("from 10.0.0.0/25: TCP 443 to ...").
     """
     by_lines: dict[tuple[str, ...], AddressSet] = {}
-    for atom in source_atoms(rules.rules, sources, LOWER):
+    for atom in source_atoms(rules.rules, sources, AS_WRITTEN):
         lines = tuple(sorted({line for protocol in PROTOCOL_ORDER
                               for line in (*_region_lines(rules, atom, protocol), *_named_lines(atom.rules, protocol))}))
         by_lines[lines] = by_lines.get(lines, AddressSet()) | atom.addresses

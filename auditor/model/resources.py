@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -210,6 +210,21 @@ class VirtualNetwork:
         """Why a datum at one of these row paths could not be read ('' when it could)."""
         reason = unread(self.gaps, *paths)
         return f"virtual network {self.id}: {reason}" if reason else ""
+
+    def peerings_to(self, vnet_id: str) -> tuple[Peering, ...]:
+        """This VNet's peerings whose remote VNet is `vnet_id` (ids compared as ARM compares them).
+
+        Indexed once per VNet: a hub holds a peering per spoke, and every spoke's path asks its hub
+        for the peering back, so a scan over the list made routing quadratic in spokes per hub.
+        """
+        return self._peerings_by_remote.get(id_key(vnet_id), ())
+
+    @cached_property
+    def _peerings_by_remote(self) -> dict[str, tuple[Peering, ...]]:
+        found: dict[str, list[Peering]] = {}
+        for peering in self.peerings:
+            found.setdefault(id_key(peering.remote_vnet_id), []).append(peering)
+        return {key: tuple(value) for key, value in found.items()}
 
     @property
     def address_space_unread(self) -> str:

@@ -24,8 +24,10 @@ def approval_document(estate: Estate, *, source: str, approved_at: str) -> dict[
 def load_approval(path: str | Path) -> dict[str, Any]:
     name = str(path)
     document = read_json(path)
-    if isinstance(document, dict) and document.get("format") == FORMAT and document.get("version") == 1:
-        raise InputError(f"{name}: approved in egress view format 1 (firewall rules by name and text), which "
+    older = {1: "firewall rules by name and text", 2: "routes by prefix"}
+    if isinstance(document, dict) and document.get("format") == FORMAT and document.get("version") in older:
+        version = document["version"]
+        raise InputError(f"{name}: approved in egress view format {version} ({older[version]}), which "
                          f"this version no longer compares; re-approve with 'aksaudit baseline approve "
                          f"--snapshot SNAPSHOT -o {name}' after reviewing the estate")
     if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("version") != VERSION:

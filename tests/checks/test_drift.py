@@ -10,6 +10,9 @@ import jsonschema
 HUB = EXAMPLES / "hub-spoke.json"
 DRIFTED = EXAMPLES / "hub-spoke-drifted.json"
 
+# The default route's next hop moved; the /32 exception route beside it did not.
+MOVED_DEFAULT_ROUTE = ("subnet 'snet-aks-prod' traffic to 0.0.0.0/0 except 20.103.42.17/32: "
+                       "VirtualAppliance 10.0.1.4 → VirtualAppliance 10.0.1.5")
 
 def scan(snapshot, tmp_path, name, *extra):
     out = tmp_path / name
@@ -72,7 +75,7 @@ def test_approval_round_trip_and_drift_text(tmp_path):
     _, drifted = scan(DRIFTED, tmp_path, "drift.json", "--approved", str(approved), "--select", "DRIFT001")
     changes = {f["resource_id"].rsplit("/", 1)[-1]: f["evidence"]["changes"] for f in drifted["findings"]}
     assert set(changes) == {"aks-payments-prod", "aks-payments-staging", "aks-analytics-prod"}
-    assert "0.0.0.0/0 next hop VirtualAppliance 10.0.1.4 → VirtualAppliance 10.0.1.5" in changes["aks-payments-prod"]
+    assert MOVED_DEFAULT_ROUTE in changes["aks-payments-prod"]
     assert "subnet 'snet-aks-nodes' via firewall 'afw-hub-weu' now also allows TCP * to 0.0.0.0/0" \
         in changes["aks-analytics-prod"]
     assert "subnet 'snet-aks-pods' route table 'rt-spoke-analytics-egress' → (none)" in changes["aks-analytics-prod"]
@@ -91,7 +94,7 @@ def test_diff_reports_egress_changes_and_ignores_churn(tmp_path):
     proc = run("diff", str(HUB), str(DRIFTED), "--json")
     document = json.loads(proc.stdout)
     by_name = {c["name"]: c["changes"] for c in document["clusters"]}
-    assert "0.0.0.0/0 next hop VirtualAppliance 10.0.1.4 → VirtualAppliance 10.0.1.5" in by_name["aks-payments-prod"]
+    assert MOVED_DEFAULT_ROUTE in by_name["aks-payments-prod"]
     rows = json.loads(HUB.read_text())
     for row in rows:
         row["etag"] = 'W/"changed"'

@@ -150,16 +150,18 @@ def test_same_group_name_in_base_and_child_policy_do_not_collide(tmp_path):
     assert lines == {"now also allows TCP 8443,9443 to 198.51.100.0/24"}
 
 
-def test_old_format_approval_is_refused_with_a_request_to_re_approve(tmp_path):
+@pytest.mark.parametrize("version", [1, 2])  # rules by name and text; routes by prefix
+def test_old_format_approval_is_refused_with_a_request_to_re_approve(tmp_path, version):
     approved = tmp_path / "egress-baseline.json"
     snapshot = tmp_path / "estate.json"
     snapshot.write_text(json.dumps(APPROVED))
     assert run("baseline", "approve", "--snapshot", str(snapshot), "-o", str(approved)).returncode == 0
     document = json.loads(approved.read_text())
-    document["version"] = 1
+    document["version"] = version
     approved.write_text(json.dumps(document))
     proc = run("scan", "--snapshot", str(snapshot), "--approved", str(approved), "--quiet")
     assert proc.returncode not in (0, 1) and "re-approve" in proc.stderr and str(approved) in proc.stderr
+    assert f"format {version}" in proc.stderr
 
 
 def test_check_skips_an_approval_of_another_format_given_directly():
@@ -181,3 +183,54 @@ def test_an_unreadable_ip_group_is_named_not_read_as_no_traffic(drift, tmp_path)
     document = json.loads(run("diff", str(old), str(new), "--json").stdout)
     for cluster in document["clusters"]:
         assert any(" cannot read " in line and "ipg-partner" in line for line in cluster["changes"]), cluster
+
+
+def _payments_routes(rows: list) -> list:
+    table = next(r for r in rows if r["type"].lower() == "microsoft.network/routetables"
+                 and r["name"] == "rt-spoke-payments-egress")
+    return table["properties"]["routes"]
+
+
+def _split_default_route(rows: list) -> list:
+    """The payments spoke's 0.0.0.0/0 route as two /1 routes to the same next hop."""
+    rows = copy.deepcopy(rows)
+    routes = _payments_routes(rows)
+    default = next(r for r in routes if r["properties"]["addressPrefix"] == "0.0.0.0/0")
+    routes.remove(default)
+    for half in ("0.0.0.0/1", "128.0.0.0/1"):
+        route = copy.deepcopy(default)
+        route["name"] = f"half-{half.split('.')[0]}"
+        route["id"] = default["id"].rsplit("/", 1)[0] + "/" + route["name"]
+        route["properties"]["addressPrefix"] = half
+        routes.append(route)
+    return rows
+
+
+def test_route_split_into_halves_to_the_same_next_hop_is_not_drift(drift, tmp_path):
+    split = _split_default_route(APPROVED)
+    assert drift(split) == frozenset()
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(APPROVED))
+    new.write_text(json.dumps(split))
+    proc = run("diff", str(old), str(new))
+    assert proc.returncode == 0 and proc.stdout == "No egress-relevant changes.\n"
+
+
+def test_a_narrower_route_sending_a_block_elsewhere_is_drift_naming_the_block(drift, tmp_path):
+    rows = _split_default_route(APPROVED)
+    routes = _payments_routes(rows)
+    hole = copy.deepcopy(routes[-1])
+    hole["name"] = "to-partner"
+    hole["id"] = hole["id"].rsplit("/", 1)[0] + "/to-partner"
+    hole["properties"] = {"addressPrefix": "20.0.0.0/8", "nextHopType": "Internet"}
+    routes.append(hole)
+    assert drift(rows)
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(APPROVED))
+    new.write_text(json.dumps(rows))
+    document = json.loads(run("diff", str(old), str(new), "--json").stdout)
+    lines = {line for cluster in document["clusters"] for line in cluster["changes"]}
+    # The spoke's own 20.103.42.17/32 route already went to the Internet: only the rest of the /8 moved.
+    moved = "traffic to 20.0.0.0/8 except 20.103.42.17/32: VirtualAppliance 10.0.1.4 → Internet"
+    assert any(line.endswith(moved) for line in lines), lines
+

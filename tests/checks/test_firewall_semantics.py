@@ -154,3 +154,47 @@ def test_fw005_reports_broad_web_destinations_however_they_are_written(case):
     group["properties"]["ruleCollections"].append(_allow("evasion", rules, priority=150))
     expected = {("FW005", group["id"].lower(), f"ruleCollections/evasion/rules/{r['name']}") for r in rules}
     assert failures(run_checks([check], rows)) == expected
+
+
+def _aks003_with_network(collection: dict) -> tuple[frozenset, object]:
+    check = REGISTRY["AKS003"]
+    good = load_fixture(check.folder / "good.json")
+    rows, _ = _with_collection(good.rows, "rcg-aks", collection)
+    result = run_checks([check], rows)
+    return failures(result), result
+
+
+def _deny(name: str, rules: list, priority: int = 50) -> dict:
+    return {**_allow(name, rules, priority), "action": {"type": "Deny"}}
+
+
+def test_aks003_counts_network_rules_by_the_union_they_allow():
+    """No application rule is needed when network rules together reach every public address on 443."""
+    check = REGISTRY["AKS003"]
+    good = load_fixture(check.folder / "good.json")
+    rows = copy.deepcopy(good.rows)
+    group = next(r for r in rows if r["type"].lower() == RCG)
+    group["properties"]["ruleCollections"] = [c for c in group["properties"]["ruleCollections"]
+                                              if not c["name"].startswith("app-")]
+    halves = _allow("net-halves", [_network("low", ["0.0.0.0/1"], ports=("443",)),
+                                   _network("high", ["128.0.0.0/1"], ports=("443",))], priority=150)
+    group["properties"]["ruleCollections"].append(halves)
+    result = run_checks([check], rows)
+    assert failures(result) == frozenset() and not result.skipped
+    one_half = copy.deepcopy(rows)
+    group = next(r for r in one_half if r["type"].lower() == RCG)
+    group["properties"]["ruleCollections"][-1]["rules"].pop()
+    assert failures(run_checks([check], one_half))  # half the address space is not everywhere
+
+
+def test_aks003_a_network_deny_of_some_public_addresses_first_blocks():
+    found, _ = _aks003_with_network(_deny("net-block", [_network("block", ["20.0.0.0/8"], ports=("443",))]))
+    assert {key[0] for key in found} == {"AKS003"} and len(found) >= 4
+
+
+def test_aks003_a_network_deny_of_a_service_tag_is_not_read_as_denying_nothing():
+    """`Storage`'s prefixes are not known offline: the cluster may be blocked, so it cannot pass."""
+    found, result = _aks003_with_network(_deny("net-block", [_network("block", ["Storage"], ports=("443",))]))
+    assert found == frozenset()
+    assert len(result.skipped) >= 4
+    assert all("service tag(s) storage" in s.reason for s in result.skipped)

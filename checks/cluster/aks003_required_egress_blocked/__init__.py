@@ -11,11 +11,19 @@ the subnet reach every FQDN AKS needs over HTTPS:
 * `acs-mirror.azureedge.net` or `packages.aks.azure.com`,
 * `*.hcp.<region>.azmk8s.io` (or the cluster's own API server FQDN) unless the cluster is private.
 
-An application rule with the `AzureKubernetesService` FQDN tag over HTTPS covers them all.
-Otherwise each FQDN needs an `Allow` application rule (HTTPS 443) whose target FQDN or wildcard
-covers it, or an `Allow` network rule for TCP 443 naming it in `destinationFqdns` or reaching
-any destination. The rules' sources (CIDRs, `*`, IP groups expanded) must together cover the
-whole node subnet; a `Deny` rule met earlier in processing order blocks what it matches. When
+The FQDNs' addresses are not known offline, so network rules are read as the traffic they allow:
+for every public address an FQDN might have, the first network rule matching (node subnet,
+address, TCP 443) decides. Network rules whose destinations together cover every public address
+(`*`, `0.0.0.0/0`, the `/1` halves in two rules, a range, IP groups) let the FQDN through; so
+does one naming it in `destinationFqdns`. A network `Deny` deciding any public address first
+blocks it. What no network rule decides meets the application rules: an application rule with
+the `AzureKubernetesService` FQDN tag over HTTPS covers every FQDN, otherwise each FQDN needs an
+`Allow` application rule (HTTPS 443) whose target FQDN or wildcard covers it. The rules' sources
+(CIDRs, ranges, `*`, IP groups expanded) must together cover the whole node subnet; a `Deny`
+application rule met earlier in processing order blocks what it matches. A rule whose addresses,
+ports or protocols could not be read, or a network rule naming a service tag (whose prefixes are
+not known offline: a `Deny` of `Storage` may match the FQDN's address), makes the cluster
+`skipped` only when reading it could turn the verdict. When
 the live collector read the cluster's own dependency list (`outboundNetworkDependenciesEndpoints`
 rows), its HTTPS domains replace the list above. Options: `required_fqdns` (an entry may give
 alternatives as `a or b`), `public_cluster_fqdns` (`{region}` is replaced), `fqdn_tag`,
@@ -38,16 +46,14 @@ the network rules AKS documents (UDP 1194, TCP 9000, UDP 123). Move any `Deny` r
 these FQDNs below the allow, or narrow it.
 """
 from aksaudit.api import (
-    APPLICATION, NETWORK, AddressSet, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_IP_GROUP, T_POLICY, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET,
-    CheckMeta, Severity, effective_rules, fail, passed, skipped,
+    APPLICATION, DENIED, LOWER, TCP, UNDECIDED, UPPER, AddressSet, Addresses, T_CLUSTER, T_FIREWALL, T_IP_GROUP,
+    T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, CheckMeta, Severity, effective_rules, fail,
+    atom_reach, ip_group_addresses, network_rules, parse_addresses, passed, skipped, source_parts,
 )
 from aksaudit.checks.cluster.aks003_required_egress_blocked.requirements import (
     Requirement, requirements, unread_dependency_lists,
 )
 from aksaudit.checks.evidence import unidentified_next_hops
-from aksaudit.checks.firewall.rule_sides import (
-    carries_tcp, expand_addresses, overlaps_any, port_allowed, reaches_everywhere, uncovered,
-)
 
 META = CheckMeta(
     id="AKS003",
@@ -99,61 +105,55 @@ def _targets(rule) -> list[str]:
     return hosts
 
 
-def _matches(estate, rule, requirement: Requirement, tag: str) -> tuple[bool, list[str]]:
-    """Whether the rule's destination side matches the requirement, and IP groups it could not read.
+def _names_host(rule, requirement: Requirement) -> bool:
+    """Whether a network rule's `destinationFqdns` match the requirement's host.
 
-    An allow needs to match one alternative; a deny blocks only when it matches all of them.
+    An Allow needs to match one alternative; a Deny blocks only when it matches all of them.
     """
+    names = any if rule.allow else all
+    return names(any(fqdn_covers(d, alt) for d in rule.destination_fqdns) for alt in requirement.alternatives)
+
+
+def _app_matches(rule, requirement: Requirement, tag: str) -> bool:
+    """Whether an application rule's targets match the requirement (same any/all reading as above)."""
+    if not _https(rule):
+        return False
+    if tag.lower() in (t.strip().lower() for t in rule.fqdn_tags):
+        return True
     names = any if rule.allows else all
-    if rule.kind == NETWORK:
-        if not (carries_tcp(rule) and port_allowed(rule, HTTPS_PORT)):
-            return False, []
-        if names(any(fqdn_covers(d, alt) for d in rule.destination_fqdns) for alt in requirement.alternatives):
-            return True, []
-        destinations, missing = expand_addresses(estate, rule.destination_addresses, rule.destination_ip_groups)
-        return reaches_everywhere(destinations), missing
-    if rule.kind == APPLICATION and _https(rule):
-        if tag.lower() in (t.strip().lower() for t in rule.fqdn_tags):
-            return True, []
-        return names(any(fqdn_covers(t, alt) for t in _targets(rule)) for alt in requirement.alternatives), []
-    return False, []
+    return names(any(fqdn_covers(t, alt) for t in _targets(rule)) for alt in requirement.alternatives)
 
 
 class RuleWalk:
-    """One firewall's rules, indexed once so each cluster path walks only the rules that matter.
+    """One firewall's rules, asked per node subnet whether AKS's required egress gets through.
 
-    `verdict` used to try every rule against every requirement for every node subnet; with
-    hundreds of rules per hub and thousands of clusters behind it that dominated a scan. The
-    destination side of a rule (`_matches`) does not depend on the subnet, so it is worked out
-    here once per ruleset: rules whose match needs no FQDN (FQDN tag, any destination, unreadable
-    IP groups) are listed up front, and FQDN patterns are indexed by exact name and by wildcard
-    suffix so a requirement finds the rules covering it by lookup. Per subnet, only those rules
-    are walked, in processing order, with exactly the old semantics.
+    Network rules first, as Azure evaluates them: for every public address the host might have,
+    the first network rule matching (subnet, address, TCP 443) decides (`reach_host`: the union of
+    what the rules allow, so `0.0.0.0/1` and `128.0.0.0/1` in two rules reach everywhere as `*`
+    does). What no network rule decides meets the application rules, walked in processing order:
+    an Allow whose target covers the host takes its sources out of what remains, a Deny matching
+    what remains blocks it. Both are worked out at the two bounds of unreadable data: the subnet
+    passes only when it passes at the least the rules can allow, and fails only when it fails at
+    the most. Application rules are indexed once per ruleset (FQDN patterns by exact name and by
+    wildcard suffix), so each subnet walks only the rules that can match.
     """
 
     def __init__(self, estate, ruleset, tag: str) -> None:
         self.estate, self.ruleset, self.tag = estate, ruleset, tag
-        self.rules = [r for r in ruleset.rules if r.action in ("allow", "deny")]
-        self._static: dict[int, tuple[bool, list[str]]] = {}  # alternative-independent outcomes
+        self.net = network_rules(estate, ruleset)
+        self.rules = [r for r in ruleset.rules if r.kind == APPLICATION and r.action in ("allow", "deny")]
+        self._static: set[int] = set()  # rules matching whatever the host (the FQDN tag)
         self._exact: dict[str, set[int]] = {}  # normalised pattern -> rules naming it
         self._suffix: dict[str, set[int]] = {}  # what follows '*' in a wildcard pattern -> rules
         self._allows = frozenset(pos for pos, rule in enumerate(self.rules) if rule.allows)
-        self._entries: dict[tuple[str, ...], list[tuple[int, bool, list[str]]]] = {}
+        self._entries: dict[tuple[str, ...], list[int]] = {}
         self._covering: dict[str, frozenset[int]] = {}
-        self._sources: dict[int, tuple[tuple[str, ...], list[str]]] = {}
+        self._sources: dict[int, Addresses] = {}
         lowered_tag = tag.lower()
         for pos, rule in enumerate(self.rules):
-            if rule.kind == NETWORK:
-                if not (carries_tcp(rule) and port_allowed(rule, HTTPS_PORT)):
-                    continue
-                destinations, missing = expand_addresses(estate, rule.destination_addresses, rule.destination_ip_groups)
-                everywhere = reaches_everywhere(destinations)
-                if everywhere or missing:
-                    self._static[pos] = (everywhere, missing)
-                self._index(pos, rule.destination_fqdns)
-            elif rule.kind == APPLICATION and _https(rule):
+            if _https(rule):
                 if lowered_tag in (t.strip().lower() for t in rule.fqdn_tags):
-                    self._static[pos] = (True, [])
+                    self._static.add(pos)
                 else:
                     self._index(pos, _targets(rule))
 
@@ -176,76 +176,90 @@ class RuleWalk:
             found = self._covering[alternative] = frozenset(hits)
         return found
 
-    def entries(self, requirement: Requirement) -> list[tuple[int, bool, list[str]]]:
-        """(position, hit, unreadable IP groups) for every rule whose `_matches` is not (False, [])."""
+    def entries(self, requirement: Requirement) -> list[int]:
+        """Positions of the application rules matching the requirement (`_app_matches`), in order."""
         key = requirement.alternatives
         found = self._entries.get(key)
-        if found is not None:
-            return found
-        if not key:  # all() of nothing is true: every deny would match; keep the plain walk
-            found = [(pos, *_matches(self.estate, rule, requirement, self.tag)) for pos, rule in enumerate(self.rules)]
-            found = [entry for entry in found if entry[1] or entry[2]]
-        else:
-            covering = [self._covers(alternative) for alternative in key]
-            any_of, all_of = frozenset().union(*covering), frozenset.intersection(*covering)
-            outcome = dict(self._static)
-            for pos in (any_of & self._allows) | (all_of - self._allows):
-                outcome[pos] = (True, [])
-            found = [(pos, hit, missing) for pos, (hit, missing) in sorted(outcome.items()) if hit or missing]
-        self._entries[key] = found
+        if found is None:
+            if not key:  # all() of nothing is true: every deny would match; keep the plain walk
+                found = [pos for pos, rule in enumerate(self.rules) if _app_matches(rule, requirement, self.tag)]
+            else:
+                covering = [self._covers(alternative) for alternative in key]
+                any_of, all_of = frozenset().union(*covering), frozenset.intersection(*covering)
+                found = sorted(self._static | (any_of & self._allows) | (all_of - self._allows))
+            self._entries[key] = found
         return found
 
-    def _sources_of(self, pos: int) -> tuple[tuple[str, ...], list[str]]:
+    def _sources_of(self, pos: int) -> Addresses:
         found = self._sources.get(pos)
         if found is None:
             rule = self.rules[pos]
-            found = self._sources[pos] = expand_addresses(self.estate, rule.source_addresses, rule.source_ip_groups)
+            where = f"rule '{rule.name}' ({rule.owner_id}/{rule.locus})"
+            found = self._sources[pos] = parse_addresses(rule.source_addresses, where=where).union(
+                ip_group_addresses(self.estate, rule.source_ip_groups, where))
         return found
 
-    def verdict(self, prefixes, wanted: list[Requirement]) -> dict:
-        """Per requirement, what stays uncovered or who blocks it (see `verdict`)."""
-        subnet = AddressSet.of_networks(prefixes)  # immutable: every requirement starts from the same set
-        remaining = {r.label: subnet for r in wanted}
-        blocked: dict[str, tuple[tuple[int, int], object]] = {}  # label -> ((position, order), rule)
-        gaps = list(self.ruleset.gaps)
-        groups: dict[str, list[tuple[int, Requirement]]] = {}
-        for order, requirement in enumerate(wanted):
-            groups.setdefault(requirement.label, []).append((order, requirement))
-        for label, members in groups.items():
-            # Requirements sharing a label share its state, rule by rule, as in the full walk.
-            per_member = [(order, dict(((pos, (hit, missing)) for pos, hit, missing in self.entries(r))))
-                          for order, r in members]
-            positions = sorted(set().union(*(entries for _, entries in per_member)))
-            for pos in positions:
-                if not remaining[label] or label in blocked:
+    def _outcome(self, parts, requirement: Requirement, bound: str) -> tuple[AddressSet, object, list[str]]:
+        """(what stays unallowed, the rule blocking it or None, unreadable sources of application rules)."""
+        undecided, denied, first = [], [], None
+        for version, atom in parts:
+            outcome, deny = atom_reach(self.net, version, atom, TCP, HTTPS_PORT, bound,
+                                       lambda rule: _names_host(rule, requirement))
+            if outcome == DENIED:
+                denied.append(atom.addresses)
+                if deny is not None and (first is None or deny.position < first.position):
+                    first = deny
+            elif outcome == UNDECIDED:
+                undecided.append(atom.addresses)
+        if denied:
+            return AddressSet().union(*denied), first.rule if first else None, []
+        if not undecided:
+            return AddressSet(), None, []
+        remaining = undecided[0].union(*undecided[1:])
+        gaps: list[str] = []
+        for pos in self.entries(requirement):
+            rule, sources = self.rules[pos], self._sources_of(pos)
+            gaps += sources.unknown
+            if rule.allows:
+                remaining = remaining - sources.ips
+                if not remaining:
                     break
-                rule = self.rules[pos]
-                for order, entries in per_member:
-                    if not remaining[label] or label in blocked:
-                        break
-                    hit, missing = entries.get(pos, (False, []))
-                    gaps += missing
-                    if not hit:
-                        continue
-                    sources, missing = self._sources_of(pos)
-                    gaps += missing
-                    if rule.allows:
-                        remaining[label] = uncovered(remaining[label], sources)
-                    elif overlaps_any(remaining[label], sources):
-                        blocked[label] = ((pos, order), rule)
-        ordered = sorted(blocked.items(), key=lambda item: item[1][0])
+            elif remaining.overlaps(sources.ips):
+                return remaining, rule, gaps
+        return remaining, None, gaps
+
+    def verdict(self, prefixes, wanted: list[Requirement]) -> dict:
+        """Per requirement, what stays uncovered or who blocks it, and what could not be read."""
+        subnet = AddressSet.of_networks(prefixes)  # immutable: every requirement starts from the same set
+        gaps = list(self.ruleset.gaps)
+        remaining: dict[str, AddressSet] = {}
+        blocked: dict[str, object] = {}
+        lower_parts = source_parts(self.net, subnet, TCP, HTTPS_PORT, LOWER)
+        for requirement in wanted:
+            lower = self._outcome(lower_parts, requirement, LOWER)
+            gaps += lower[2]
+            if not lower[0]:
+                continue  # allowed even at the least the rules can allow
+            upper = self._outcome(source_parts(self.net, subnet, TCP, HTTPS_PORT, UPPER), requirement, UPPER)
+            gaps += upper[2]
+            if not upper[0]:  # allowed only if what could not be read (or a tag's contents) allows it
+                gaps += [gap for rule in self.net.rules for gap in rule.imprecise]
+                continue
+            if upper[1] is not None:
+                blocked.setdefault(requirement.label, upper[1])
+            else:
+                remaining[requirement.label] = remaining.get(requirement.label, AddressSet()) | upper[0]
         return {
-            "missing": [r.label for r in wanted if remaining[r.label] and r.label not in blocked],
-            "uncovered": {label: nets.describe(limit=20) for label, nets in remaining.items()
-                          if nets and label not in blocked},
+            "missing": [r.label for r in wanted if r.label in remaining and r.label not in blocked],
+            "uncovered": {label: nets.describe(limit=20) for label, nets in remaining.items() if label not in blocked},
             "blocked": [{"fqdn": label, "rule": rule.name, "collection": rule.collection, "locus": rule.locus,
-                         "owner": rule.owner_id} for label, (_, rule) in ordered],
+                         "owner": rule.owner_id} for label, rule in blocked.items()],
             "gaps": sorted(set(gaps)),
         }
 
 
 def verdict(estate, ruleset, prefixes, wanted: list[Requirement], tag: str) -> dict:
-    """Walk the rules in processing order; per requirement, what stays uncovered or who blocks it."""
+    """Network rules by the traffic they allow, then application rules in processing order (see `RuleWalk`)."""
     return RuleWalk(estate, ruleset, tag).verdict(prefixes, wanted)
 
 

@@ -2,13 +2,16 @@
 
 **What it checks**
 With `--approved egress-baseline.json` (written by `aksaudit baseline approve`), every cluster's
-egress — its subnets, their route tables and routes, where each subnet's public traffic is
-steered (which firewall, or the route that lets it out unfiltered) and the traffic that firewall
-allows from the subnet — must equal the approved one. The traffic is computed, not read off rule
-text: renaming or splitting a rule, splitting a CIDR or moving addresses into an IP group is not
-drift; widening an IP group's contents is. An approval written by an older version (format 1) is
-refused with a request to re-approve. Clusters missing from the approval and approved clusters that disappeared are
-reported too. Without an approved baseline the check has nothing to compare and reports nothing.
+egress — its subnets, their route tables, where longest-prefix match over each table sends every
+part of the address space, where each subnet's public traffic is steered (which firewall, or the
+next hop that lets it out unfiltered) and the traffic that firewall allows from the subnet — must
+equal the approved one. Routes and traffic are computed, not read off their text: renaming or
+splitting a rule, splitting a CIDR, moving addresses into an IP group, or splitting a route into
+two half-prefix routes to the same next hop is not drift; widening an IP group's contents, or a
+narrower route sending a block elsewhere, is. An approval written by an older version (format 1
+or 2) is refused with a request to re-approve. Clusters missing from the approval and approved
+clusters that disappeared are reported too. Without an approved baseline the check has nothing
+to compare and reports nothing.
 
 **Why it matters**
 A path can change and stay "compliant" — a next hop moved to another firewall, a new rule that

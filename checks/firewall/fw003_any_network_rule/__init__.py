@@ -7,9 +7,10 @@ public IPv4 address (or every public IPv6 address) on every port over TCP or UDP
 read as the traffic they permit, not as spelled: `*`, `0.0.0.0/0`, `Any`, the two `/1` halves in
 one rule or in two, an IP group holding a range such as `0.0.0.0-255.255.255.255`, and `1-32767`
 beside `32768-65535` are all the same traffic. Each policy is judged with its base policies, and
-each classic firewall on its own rules. The finding is reported on the rules responsible: a rule
-that covers everything on its own, or else the smallest set of rules (among those in play) that
-covers it together; their evidence names the others. `Deny` rules do not change the verdict: a rule
+each classic firewall on its own rules. The finding is reported on the rules responsible: every
+rule that covers everything on its own, and then, while the rules not named yet still cover it
+together, a smallest set of them (so two `/1` halves are named beside an older `*` rule, as a
+second `*` rule would be); their evidence names the others. `Deny` rules do not change the verdict: a rule
 set that allows everything except a deny list is allow-by-default. Service tags are named sets
 (`Internet` is every address; no other tag covers all public space). A rule whose addresses, IP
 groups, ports or protocols could not be read is `skipped` when reading it could make the rules

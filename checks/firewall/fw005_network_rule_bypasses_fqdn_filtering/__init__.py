@@ -9,7 +9,9 @@ anyone can rent a VM or storage account). Sources count as the addresses they de
 ranges, `*`, IP groups), and only the part of a rule's sources inside the AKS subnet matters. A
 rule is judged against the subnets routed through a firewall that applies it: its own classic
 rules, or a policy holding the rule's collection group directly or as a base policy. When several
-rules together cover the destinations, the finding names the smallest set responsible. A subnet
+rules together cover the destinations, the finding names the smallest set responsible (and
+every further disjoint set that covers them too, so a rewrite beside an existing broad rule is
+still named). A subnet
 whose route or firewall could not be read counts as possibly behind every firewall, and a rule
 whose addresses, IP groups, ports or protocols could not be read is `skipped` when reading it could
 turn the verdict. `Deny` rules do not change the verdict (an allow-by-default set with exceptions
