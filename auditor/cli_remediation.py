@@ -17,6 +17,7 @@ from .findings import Finding
 from .output import write_atomic
 from .registry import Registry
 from .reports.remediation import RemediationScript, ScanHeader, check_templates, render
+from .reports.remediation.shell import comment
 from .run.exit_policy import EXIT_OK
 from .run.pipeline import run
 from .run.request import ScanRequest, SnapshotSource
@@ -57,6 +58,8 @@ def write_script(path: str, findings: Iterable[Finding], header: ScanHeader, reg
                  include_disruptive: bool) -> RemediationScript:
     """Render and write the script (executable, since it is meant to be run)."""
     script = render(findings, check_templates(registry.checks), header, include_disruptive=include_disruptive)
+    for warning in script.warnings:
+        print(f"aksaudit: warning: {comment(warning)}", file=sys.stderr)
     write_atomic(path, script.text)
     if path != "-":
         os.chmod(path, 0o755)

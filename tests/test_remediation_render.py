@@ -177,10 +177,11 @@ def test_suppressed_findings_are_not_fixed_but_named(tmp_path):
     assert "accepted risk (suppressed): UDR004" in script.text
 
 
-def test_findings_are_grouped_by_subscription_each_behind_az_account_set(tmp_path):
+def test_findings_are_grouped_by_the_subscription_of_their_resource_id(tmp_path):
     result = scan(copy_estate("hub-spoke-drifted.json", tmp_path))
-    text = generate(result).text
-    for block in generate(result).blocks:
-        before = text.split(f"\nfix_{block.index}() {{\n", 1)[0]
-        last_set = before.rsplit("\nuse_subscription ", 1)[1].split("\n", 1)[0]
-        assert last_set == block.finding.subscription_id
+    script = generate(result)
+    assert "account set" not in script.text
+    for block in script.blocks:
+        before = script.text.split(f"\nfix_{block.index}() {{\n", 1)[0]
+        section = before.rsplit("\nsubscription_section ", 1)[1].split("\n", 1)[0]
+        assert section == parse_arm_id(block.finding.resource_id).subscription.lower()

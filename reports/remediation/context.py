@@ -55,6 +55,8 @@ def parse_arm_id(resource_id: str) -> ArmId:
         provider = lowered.index("providers")
     except (ValueError, IndexError) as error:
         raise ValueError(f"'{resource_id}' is not a resource id inside a resource group") from error
+    if not subscription or not group:
+        raise ValueError(f"'{resource_id}' names no subscription or resource group")
     rest = parts[provider + 2:]
     if len(rest) % 2:
         raise ValueError(f"'{resource_id}' has a type without a name")

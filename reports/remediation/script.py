@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 
 from jinja2 import BaseLoader, TemplateNotFound
 
-from aksaudit.findings import Finding
+from aksaudit.findings import Finding, subscription_of
 
 from .context import finding_context, template_globals
 from .shell import ShellFragment, UnquotedInterpolation, environment
@@ -71,6 +71,7 @@ class Block:
 class RemediationScript:
     text: str
     blocks: tuple[Block, ...]
+    warnings: tuple[str, ...] = ()  # for the user, on stderr; the script's header says the same
 
     @property
     def targeted(self) -> frozenset[tuple[str, str, str]]:
@@ -129,10 +130,26 @@ def _block(env: Any, finding: Finding, index: int, has_template: bool, include_d
                  needs_firewall_ip=uses_ip and not context["firewall_ip_known"])
 
 
+def subscription_of_resource(finding: Finding) -> str:
+    """The subscription a fix acts in: the one in the resource id, never the finding's separate
+    `subscription_id` field (a findings file is data; its fields need not agree)."""
+    return subscription_of(finding.resource_id)
+
+
+def subscription_mismatches(findings: Iterable[Finding]) -> tuple[str, ...]:
+    """One warning per finding whose `subscription_id` names another subscription than its
+    resource id does: the resource id wins."""
+    return tuple(
+        f"{f.check_id} {f.resource_id}: the finding names subscription '{f.subscription_id}', its resource id "
+        f"'{subscription_of_resource(f)}'; the fix uses '{subscription_of_resource(f)}'"
+        for f in findings
+        if f.subscription_id and f.subscription_id.lower() != subscription_of_resource(f).lower())
+
+
 def _by_subscription(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
     groups: dict[str, list[Finding]] = {}
     for finding in findings:
-        groups.setdefault(finding.subscription_id.lower(), []).append(finding)
+        groups.setdefault(subscription_of_resource(finding).lower(), []).append(finding)
     return sorted(groups.items())
 
 
@@ -142,9 +159,10 @@ def render(findings: Iterable[Finding], templates: Mapping[str, Path], header: S
     env = environment(_Loader(templates), template_globals())
     failing = [f for f in findings if f.status.value == "fail" and not f.suppressed]
     accepted = [f for f in findings if f.status.value == "fail" and f.suppressed]
+    warnings = subscription_mismatches(failing)
     header = replace(header, notes=(*header.notes, *(
         f"not covered, an accepted risk (suppressed): {f.check_id} {f.resource_id} {f.locus}".rstrip()
-        for f in accepted)))
+        for f in accepted), *warnings))
     groups, blocks, index = [], [], 0
     for subscription, members in _by_subscription(failing):
         group_blocks = []
@@ -158,4 +176,4 @@ def render(findings: Iterable[Finding], templates: Mapping[str, Path], header: S
                + ", ".join(f"[{b.index}] {b.finding.check_id} {b.finding.resource_id}" for b in asking))
     text = env.get_template("script.sh.j2").render(
         header=header, blocks=blocks, groups=groups, needs_firewall_ip=bool(asking), firewall_ip_request=request)
-    return RemediationScript(text, tuple(blocks))
+    return RemediationScript(text, tuple(blocks), warnings)
