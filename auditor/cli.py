@@ -179,10 +179,10 @@ def cmd_checks(args: argparse.Namespace, registry: Registry, console: Console) -
     if args.checks_command == "list":
         from rich.table import Table
         table = Table()
-        for column in ("Id", "Severity", "Slug", "Title"):
+        for column in ("Id", "Severity", "Fix", "Slug", "Title"):
             table.add_column(column)
         for check in registry.checks:
-            table.add_row(check.id, check.meta.severity.value, check.meta.slug, check.meta.title)
+            table.add_row(check.id, check.meta.severity.value, check.meta.fix.value, check.meta.slug, check.meta.title)
         console.print(table)
         for problem in registry.problems:
             console.print(f"warning: {problem}", style="yellow", markup=False)

@@ -29,7 +29,7 @@ the firewall: `az aks update -g <rg> -n <cluster> --outbound-type userDefinedRou
 2.56 or later; check the supported migration matrix for your current type).
 """
 from aksaudit.api import (
-    FIREWALL, T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, CheckMeta, EgressPath, Severity, fail, passed, skipped,
+    FIREWALL, T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, CheckMeta, FixKind, EgressPath, Severity, fail, passed, skipped,
 )
 
 META = CheckMeta(
@@ -37,6 +37,7 @@ META = CheckMeta(
     slug="public-outbound-type",
     title="Cluster owns a public egress path",
     severity=Severity.MEDIUM,
+    fix=FixKind.DISRUPTIVE,
     # The verdict needs only the cluster; the routing evidence (whether every subnet already sends
     # Internet traffic to a firewall, which decides if the fix may switch the outbound type)
     # needs the VNets, route tables and firewalls, so a scan selecting AKS001 alone reads them.

@@ -36,7 +36,7 @@ these FQDNs below the allow, or narrow it.
 """
 from aksaudit.api import (
     APPLICATION, NETWORK, AddressSet, T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET,
-    CheckMeta, Severity, effective_rules, fail, passed, skipped,
+    CheckMeta, FixKind, Severity, effective_rules, fail, passed, skipped,
 )
 from aksaudit.checks.cluster.aks003_required_egress_blocked.requirements import Requirement, requirements
 from aksaudit.checks.firewall.scope import (
@@ -48,6 +48,7 @@ META = CheckMeta(
     slug="required-egress-blocked",
     title="Firewall blocks AKS's own required egress",
     severity=Severity.MEDIUM,
+    fix=FixKind.MANUAL,
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP),
     references=("https://learn.microsoft.com/azure/aks/outbound-rules-control-egress",
                 "https://learn.microsoft.com/azure/aks/limit-egress-traffic",

@@ -21,13 +21,14 @@ Pick a service CIDR outside every VNet, peered network and on-premises range (fo
 `192.168.0.0/20` when unused) and recreate the cluster (the service CIDR cannot be changed in
 place), or move the VNet's conflicting ranges.
 """
-from aksaudit.api import T_CLUSTER, T_VNET, CheckMeta, Severity, fail, parent_id, parse_network, passed, skipped
+from aksaudit.api import T_CLUSTER, T_VNET, CheckMeta, FixKind, Severity, fail, parent_id, parse_network, passed, skipped
 
 META = CheckMeta(
     id="AKS004",
     slug="service-cidr-overlap",
     title="Service CIDR overlaps the cluster's network",
     severity=Severity.HIGH,
+    fix=FixKind.MANUAL,
     requires=(T_CLUSTER, T_VNET),
     references=("https://learn.microsoft.com/azure/aks/concepts-network-ip-address-planning",
                 "https://learn.microsoft.com/azure/aks/configure-azure-cni"),

@@ -21,13 +21,14 @@ are fixed at creation: recreate the cluster with consistent values.
 """
 import ipaddress
 
-from aksaudit.api import T_CLUSTER, CheckMeta, Severity, fail, parse_network, passed, skipped
+from aksaudit.api import T_CLUSTER, CheckMeta, FixKind, Severity, fail, parse_network, passed, skipped
 
 META = CheckMeta(
     id="AKS005",
     slug="dns-service-ip-outside-service-cidr",
     title="DNS service IP is not a usable address of the service CIDR",
     severity=Severity.MEDIUM,
+    fix=FixKind.MANUAL,
     requires=(T_CLUSTER,),
     references=("https://learn.microsoft.com/azure/aks/concepts-network-ip-address-planning",
                 "https://learn.microsoft.com/azure/aks/configure-azure-cni"),

@@ -25,7 +25,7 @@ firewall's public IP to the internal load balancer IP, and add the host route
 does not share the route table (Application Gateway in its own subnet).
 """
 from aksaudit.api import (
-    T_CLUSTER, T_LOAD_BALANCER, T_PUBLIC_IP, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, CheckMeta, Severity, fail, passed,
+    T_CLUSTER, T_LOAD_BALANCER, T_PUBLIC_IP, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, CheckMeta, FixKind, Severity, fail, passed,
     skipped,
 )
 
@@ -34,6 +34,7 @@ META = CheckMeta(
     slug="asymmetric-public-load-balancer",
     title="Public load balancer behind a firewall route: asymmetric routing",
     severity=Severity.MEDIUM,
+    fix=FixKind.MANUAL,
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_LOAD_BALANCER, T_PUBLIC_IP),
     references=("https://learn.microsoft.com/azure/firewall/integrate-lb",
                 "https://learn.microsoft.com/azure/aks/limit-egress-traffic"),

@@ -16,13 +16,14 @@ A firewall cannot be moved between subnets. Create an `AzureFirewallSubnet` (at 
 the VNet, redeploy the firewall into it, then update every route's next hop to the new private
 IP.
 """
-from aksaudit.api import T_CLUSTER, T_FIREWALL, T_VNET, CheckMeta, Severity, fail, parse_network, passed
+from aksaudit.api import T_CLUSTER, T_FIREWALL, T_VNET, CheckMeta, FixKind, Severity, fail, parse_network, passed
 
 META = CheckMeta(
     id="FW001",
     slug="firewall-not-in-azurefirewallsubnet",
     title="Azure Firewall is not in AzureFirewallSubnet",
     severity=Severity.HIGH,
+    fix=FixKind.MANUAL,
     # The VNet and the clusters in it: where a dedicated subnet fits without colliding with a
     # subnet or a cluster's service or pod range, for the fix.
     requires=(T_FIREWALL, T_VNET, T_CLUSTER),

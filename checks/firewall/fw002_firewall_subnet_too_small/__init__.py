@@ -15,13 +15,14 @@ A subnet holding a firewall cannot be resized in place. Delete the firewall (kee
 and public IPs), resize the subnet to /26 (`az network vnet subnet update --address-prefixes
 <x.y.z.0/26>`), redeploy the firewall and update the routes' next hop to its new private IP.
 """
-from aksaudit.api import T_VNET, CheckMeta, Severity, fail, passed
+from aksaudit.api import T_VNET, CheckMeta, FixKind, Severity, fail, passed
 
 META = CheckMeta(
     id="FW002",
     slug="firewall-subnet-too-small",
     title="AzureFirewallSubnet is smaller than /26",
     severity=Severity.MEDIUM,
+    fix=FixKind.MANUAL,
     requires=(T_VNET,),
     references=("https://learn.microsoft.com/azure/firewall/firewall-faq",
                 "https://learn.microsoft.com/azure/firewall/management-nic"),

@@ -28,7 +28,7 @@ application rules with FQDNs (and the `AzureKubernetesService` FQDN tag) for web
 
 from aksaudit.api import (
     LOWER, NETWORK, PUBLIC_V4, PUBLIC_V6, T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, UPPER, USABLE_PORTS, AddressSet,
-    CheckMeta, Severity, covering_rules, fail, network_rules, passed, rulesets_by_owner, skipped,
+    CheckMeta, FixKind, Severity, covering_rules, fail, network_rules, passed, rulesets_by_owner, skipped,
 )
 from aksaudit.checks.firewall.rule_evidence import rule_evidence
 from aksaudit.checks.firewall.rule_owners import allow_rules
@@ -38,6 +38,7 @@ META = CheckMeta(
     slug="network-rule-any-any",
     title="Network rule allows any destination on any port",
     severity=Severity.HIGH,
+    fix=FixKind.DISRUPTIVE,
     requires=(T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP),
     references=("https://learn.microsoft.com/azure/firewall/rule-processing",
                 "https://learn.microsoft.com/azure/aks/limit-egress-traffic"),

@@ -19,7 +19,7 @@ Replace the wildcard with the FQDNs the workload needs; allow AKS's own dependen
 """
 
 from aksaudit.api import (
-    T_FIREWALL, T_POLICY, T_RCG, APPLICATION, CheckMeta, Severity, every_name, fail, passed, public_suffix_covered,
+    T_FIREWALL, T_POLICY, T_RCG, APPLICATION, CheckMeta, FixKind, Severity, every_name, fail, passed, public_suffix_covered,
     skipped,
 )
 from aksaudit.checks.firewall.rule_evidence import rule_evidence
@@ -30,6 +30,7 @@ META = CheckMeta(
     slug="application-rule-wildcard-fqdn",
     title="Application rule allows every FQDN",
     severity=Severity.HIGH,
+    fix=FixKind.DISRUPTIVE,
     requires=(T_FIREWALL, T_POLICY, T_RCG),
     references=("https://learn.microsoft.com/azure/firewall/rule-processing",
                 "https://learn.microsoft.com/azure/firewall/fqdn-tags",

@@ -20,7 +20,7 @@ Set the mode to `Alert` or `Deny` on the policy (or, for classic rules, on the f
 policy can only be stricter than its base, so fix the base policy when the `Off` is inherited.
 """
 from aksaudit.api import (
-    T_FIREWALL, T_POLICY, CheckMeta, Estate, FirewallPolicy, Severity, fail, passed, policy_chain, skipped,
+    T_FIREWALL, T_POLICY, CheckMeta, FixKind, Estate, FirewallPolicy, Severity, fail, passed, policy_chain, skipped,
 )
 
 META = CheckMeta(
@@ -28,6 +28,7 @@ META = CheckMeta(
     slug="threat-intel-off",
     title="Threat intelligence is off",
     severity=Severity.MEDIUM,
+    fix=FixKind.SAFE,
     requires=(T_FIREWALL, T_POLICY),
     references=("https://learn.microsoft.com/azure/firewall/threat-intel",
                 "https://learn.microsoft.com/azure/firewall/policy-rule-sets"),

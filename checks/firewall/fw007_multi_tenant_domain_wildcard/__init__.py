@@ -20,7 +20,7 @@ Name the accounts or hosts the workload really uses (`mystorage.blob.core.window
 reach them through private endpoints and drop the rule.
 """
 from aksaudit.api import (
-    DEFAULT_MULTI_TENANT_DOMAINS, T_FIREWALL, T_POLICY, T_RCG, APPLICATION, CheckMeta, Severity, domain_covered,
+    DEFAULT_MULTI_TENANT_DOMAINS, T_FIREWALL, T_POLICY, T_RCG, APPLICATION, CheckMeta, FixKind, Severity, domain_covered,
     every_name, fail, passed, public_suffix_covered, skipped,
 )
 from aksaudit.checks.firewall.rule_evidence import rule_evidence
@@ -31,6 +31,7 @@ META = CheckMeta(
     slug="application-rule-multi-tenant-domain",
     title="Application rule allows a whole multi-tenant domain",
     severity=Severity.LOW,
+    fix=FixKind.DISRUPTIVE,
     requires=(T_FIREWALL, T_POLICY, T_RCG),
     references=("https://learn.microsoft.com/azure/firewall/rule-processing",
                 "https://learn.microsoft.com/azure/aks/outbound-rules-control-egress"),

@@ -25,7 +25,7 @@ it with the subnet (`az network vnet subnet update --route-table`). For kubenet 
 association cannot change after the cluster is created: plan a new node pool or cluster. A
 cluster in an AKS-managed VNet must be redeployed into your own VNet (`--vnet-subnet-id`).
 """
-from aksaudit.api import T_CLUSTER, T_FIREWALL, T_VIRTUAL_HUB, T_VNET, CheckMeta, Severity, fail, passed, skipped
+from aksaudit.api import T_CLUSTER, T_FIREWALL, T_VIRTUAL_HUB, T_VNET, CheckMeta, FixKind, Severity, fail, passed, skipped
 from aksaudit.checks.evidence import path_evidence
 
 META = CheckMeta(
@@ -33,6 +33,7 @@ META = CheckMeta(
     slug="aks-subnet-without-route-table",
     title="AKS subnet has no route table",
     severity=Severity.HIGH,
+    fix=FixKind.SAFE,
     # the evidence names the firewalls the fix can point the route at
     requires=(T_CLUSTER, T_VNET, T_VIRTUAL_HUB, T_FIREWALL),
     references=("https://learn.microsoft.com/azure/aks/egress-udr",

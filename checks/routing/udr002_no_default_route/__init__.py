@@ -21,7 +21,7 @@ still reaches the Internet directly, while the association makes it look control
 Add `az network route-table route create --address-prefix 0.0.0.0/0 --next-hop-type
 VirtualAppliance --next-hop-ip-address <firewall private IP>` to the route table.
 """
-from aksaudit.api import T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, CheckMeta, Severity, fail, passed, skipped
+from aksaudit.api import T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, CheckMeta, FixKind, Severity, fail, passed, skipped
 from aksaudit.checks.evidence import path_evidence, path_gap
 
 META = CheckMeta(
@@ -29,6 +29,7 @@ META = CheckMeta(
     slug="route-table-without-default-route",
     title="Route table does not steer Internet-bound traffic",
     severity=Severity.HIGH,
+    fix=FixKind.SAFE,
     # the evidence names the firewalls the fix can point the route at
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_FIREWALL),
     references=("https://learn.microsoft.com/azure/aks/egress-outboundtype",

@@ -16,7 +16,7 @@ send it somewhere that does not filter Internet egress. Any of these defeats the
 Point the route at the firewall's private IP: `az network route-table route update
 --next-hop-type VirtualAppliance --next-hop-ip-address <firewall private IP>`.
 """
-from aksaudit.api import T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, CheckMeta, Severity, fail, passed
+from aksaudit.api import T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, CheckMeta, FixKind, Severity, fail, passed
 from aksaudit.checks.evidence import judge_hops, route_evidence
 
 META = CheckMeta(
@@ -24,6 +24,7 @@ META = CheckMeta(
     slug="internet-route-not-to-appliance",
     title="Internet-bound route does not go to a virtual appliance",
     severity=Severity.HIGH,
+    fix=FixKind.SAFE,
     # the evidence names the firewalls the fix can point the route at
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL),
     references=("https://learn.microsoft.com/azure/aks/egress-udr",

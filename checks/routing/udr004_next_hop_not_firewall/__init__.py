@@ -18,7 +18,7 @@ Update the route's next hop to the firewall's current private IP (`az network fi
 it is a sanctioned network virtual appliance.
 """
 from aksaudit.api import (
-    T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, UNKNOWN, UNRESOLVED, CheckMeta, Severity, fail, passed, skipped,
+    T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, UNKNOWN, UNRESOLVED, CheckMeta, FixKind, Severity, fail, passed, skipped,
 )
 from aksaudit.checks.evidence import judge_hops, route_evidence, unpeered_firewall_vnets
 
@@ -27,6 +27,7 @@ META = CheckMeta(
     slug="next-hop-not-firewall",
     title="Next hop IP is not a reachable firewall",
     severity=Severity.HIGH,
+    fix=FixKind.SAFE,
     # public IPs: a next hop that is a firewall's public IP is UDR005's finding, not this one's
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_PUBLIC_IP),
     references=("https://learn.microsoft.com/azure/aks/limit-egress-traffic",

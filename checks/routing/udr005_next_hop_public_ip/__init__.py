@@ -15,7 +15,7 @@ Use the firewall's private IP: `az network route-table route update --next-hop-i
 <firewall private IP>` (`ipConfigurations[0].privateIPAddress`).
 """
 from aksaudit.api import (
-    FIREWALL_PUBLIC_IP, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, CheckMeta, Severity, fail,
+    FIREWALL_PUBLIC_IP, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, CheckMeta, FixKind, Severity, fail,
     passed,
 )
 from aksaudit.checks.evidence import judge_hops, route_evidence
@@ -25,6 +25,7 @@ META = CheckMeta(
     slug="next-hop-is-firewall-public-ip",
     title="Next hop is a firewall's public IP",
     severity=Severity.CRITICAL,
+    fix=FixKind.SAFE,
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_PUBLIC_IP),
     references=("https://learn.microsoft.com/azure/aks/limit-egress-traffic",),
     tags=("egress", "routing", "firewall"),

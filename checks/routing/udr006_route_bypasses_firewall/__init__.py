@@ -21,7 +21,7 @@ firewall instead, or, if the direct path is a deliberate decision, record the pr
 `allowed_prefixes` option of UDR006 so the exception is documented and reviewed.
 """
 from aksaudit.api import (
-    FIREWALL, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, UNRESOLVED, CheckMeta, Estate, Route,
+    FIREWALL, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, UNRESOLVED, CheckMeta, FixKind, Estate, Route,
     Severity, fail, parse_network, passed, skipped,
 )
 from aksaudit.checks.evidence import path_gap, route_evidence
@@ -31,6 +31,7 @@ META = CheckMeta(
     slug="route-bypasses-firewall",
     title="Route punches a hole in egress filtering",
     severity=Severity.MEDIUM,
+    fix=FixKind.DISRUPTIVE,
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_PUBLIC_IP),
     references=("https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview",
                 "https://learn.microsoft.com/azure/aks/limit-egress-traffic"),

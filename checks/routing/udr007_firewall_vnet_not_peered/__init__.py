@@ -23,7 +23,7 @@ in the hub, with `--allow-forwarded-traffic`), then check both sides show `Conne
 (`az network vnet peering list --query "[].peeringState"`).
 """
 from aksaudit.api import (
-    FIREWALL, T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, UNKNOWN, CheckMeta, Estate, Severity,
+    FIREWALL, T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, UNKNOWN, CheckMeta, FixKind, Estate, Severity,
     VirtualNetwork, fail, passed,
 )
 from aksaudit.checks.evidence import firewall_vnet_id, path_gap, route_evidence, unpeered_firewall_vnets
@@ -33,6 +33,7 @@ META = CheckMeta(
     slug="firewall-vnet-not-peered",
     title="Firewall VNet is not reachable over a connected peering",
     severity=Severity.HIGH,
+    fix=FixKind.DISRUPTIVE,
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL),
     references=("https://learn.microsoft.com/azure/virtual-network/virtual-network-peering-overview",
                 "https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview"),

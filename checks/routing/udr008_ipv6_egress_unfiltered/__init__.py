@@ -36,7 +36,7 @@ with a `::/0 -> None` route. The remediation script prints this procedure: choos
 is a design decision.
 """
 from aksaudit.api import (
-    FIREWALL, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, UNRESOLVED, CheckMeta,
+    FIREWALL, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, UNRESOLVED, CheckMeta, FixKind,
     Firewall, Severity, fail, passed, skipped,
 )
 from aksaudit.checks.evidence import path_evidence
@@ -46,6 +46,7 @@ META = CheckMeta(
     slug="ipv6-egress-not-filtered",
     title="Dual-stack cluster's IPv6 Internet traffic is not filtered by a firewall",
     severity=Severity.HIGH,
+    fix=FixKind.MANUAL,
     # hubs: a hub firewall's IP resolves only through the hub a VNet is connected to; public IPs:
     # a next hop that is a firewall's public IP is no firewall hop
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_PUBLIC_IP, T_VIRTUAL_HUB),
