@@ -100,6 +100,7 @@ class CheckMeta:
     tags: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()  # former ids or slugs that still select this check
     options: Mapping[str, Any] = field(default_factory=dict)  # option name -> default value
+    evidence: type | None = None  # the dataclass of the evidence its remediation template reads
     fix: FixKind = FixKind.NONE  # what its remediation does (the docs and `checks list` show it)
 
 
@@ -136,3 +137,8 @@ __all__ += ["DEFAULT_MULTI_TENANT_DOMAINS", "domain_covered", "every_name", "mat
 # ARM ids: taken apart one way everywhere (ids are case-insensitive; never split on a spelling).
 from .rows import id_key, parent_id  # noqa: E402
 __all__ += ["id_key", "parent_id"]
+# The evidence a fix reads, typed (see fix_evidence): built by the shared evidence helpers.
+from .fix_evidence import (  # noqa: E402
+    PathEvidence, RouteEvidence, RouteState, RuleEvidence, evidence_dict, evidence_problems,
+)
+__all__ += ["PathEvidence", "RouteEvidence", "RouteState", "RuleEvidence", "evidence_dict", "evidence_problems"]

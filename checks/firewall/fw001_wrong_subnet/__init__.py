@@ -16,7 +16,21 @@ A firewall cannot be moved between subnets. Create an `AzureFirewallSubnet` (at 
 the VNet, redeploy the firewall into it, then update every route's next hop to the new private
 IP.
 """
+from dataclasses import dataclass
+
 from aksaudit.api import T_CLUSTER, T_FIREWALL, T_VNET, CheckMeta, FixKind, Severity, fail, parse_network, passed
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence:
+    """What the fix reads of the evidence (the rest is for people reading the finding)."""
+
+    vnet: str
+    vnet_readable: bool
+    vnet_address_prefixes: tuple[str, ...]
+    vnet_subnet_names: tuple[str, ...]
+    firewall_subnet_exists: bool
+    proposed_subnet_prefix: str | None
+
 
 META = CheckMeta(
     id="FW001",
@@ -24,6 +38,7 @@ META = CheckMeta(
     title="Azure Firewall is not in AzureFirewallSubnet",
     severity=Severity.HIGH,
     fix=FixKind.MANUAL,
+    evidence=FixEvidence,
     # The VNet and the clusters in it: where a dedicated subnet fits without colliding with a
     # subnet or a cluster's service or pod range, for the fix.
     requires=(T_FIREWALL, T_VNET, T_CLUSTER),

@@ -15,7 +15,20 @@ A subnet holding a firewall cannot be resized in place. Delete the firewall (kee
 and public IPs), resize the subnet to /26 (`az network vnet subnet update --address-prefixes
 <x.y.z.0/26>`), redeploy the firewall and update the routes' next hop to its new private IP.
 """
+from dataclasses import dataclass
+
 from aksaudit.api import T_VNET, CheckMeta, FixKind, Severity, fail, passed
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence:
+    """What the fix reads of the evidence (the rest is for people reading the finding)."""
+
+    vnet: str
+    subnet_name: str
+    prefixes: tuple[str, ...]
+    required_prefix_length: int
+    vnet_address_space: tuple[str, ...]
+
 
 META = CheckMeta(
     id="FW002",
@@ -23,6 +36,7 @@ META = CheckMeta(
     title="AzureFirewallSubnet is smaller than /26",
     severity=Severity.MEDIUM,
     fix=FixKind.MANUAL,
+    evidence=FixEvidence,
     requires=(T_VNET,),
     references=("https://learn.microsoft.com/azure/firewall/firewall-faq",
                 "https://learn.microsoft.com/azure/firewall/management-nic"),

@@ -19,9 +19,26 @@ Set the mode to `Alert` or `Deny` on the policy (or, for classic rules, on the f
 `az resource update --ids <policy or firewall id> --set properties.threatIntelMode=Deny`. A child
 policy can only be stricter than its base, so fix the base policy when the `Off` is inherited.
 """
+from dataclasses import dataclass
+
 from aksaudit.api import (
     T_FIREWALL, T_POLICY, CheckMeta, FixKind, Estate, FirewallPolicy, Severity, fail, passed, policy_chain, skipped,
 )
+
+@dataclass(frozen=True, kw_only=True)
+class ChainLink:
+    policy: str
+    threat_intel_mode: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence:
+    """What the fix reads of the evidence (the rest is for people reading the finding)."""
+
+    threat_intel_mode: str | None
+    policy: str | None = None  # a policy's finding; a classic firewall's has none
+    chain: tuple[ChainLink, ...] | None = None
+
 
 META = CheckMeta(
     id="FW006",
@@ -29,6 +46,7 @@ META = CheckMeta(
     title="Threat intelligence is off",
     severity=Severity.MEDIUM,
     fix=FixKind.SAFE,
+    evidence=FixEvidence,
     requires=(T_FIREWALL, T_POLICY),
     references=("https://learn.microsoft.com/azure/firewall/threat-intel",
                 "https://learn.microsoft.com/azure/firewall/policy-rule-sets"),
