@@ -9,6 +9,7 @@ fixtures and the example estates has every field the type requires.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 
 import pytest
@@ -151,3 +152,19 @@ def test_the_contract_sees_a_read_of_a_field_the_type_lacks_however_it_is_writte
         assert missing_fields(RouteEvidence, evidence_reads(wider, "t")) == ["gateway_name"], how
     else:
         assert missing_fields(RouteEvidence, evidence_reads(env, "t")) == ["route_table_routes.*.gateway"], how
+
+
+# --- shared operations -----------------------------------------------------------------------------
+
+def test_each_operation_folder_is_in_every_script_and_each_function_a_template_calls_is_defined_once():
+    from aksaudit.reports.remediation import operations
+    folders = {p.name for p in operations.HERE.iterdir() if (p / "functions.sh").is_file()}
+    assert folders == set(operations.OPERATIONS)
+    defined = [name for text in operations.functions() for name in re.findall(r"^([a-z_]+)\(\) \{", text, re.M)]
+    common = re.findall(r"^([a-z_]+)\(\) \{", (operations.HERE.parent / "script.sh.j2").read_text(), re.M)
+    assert len(set(defined)) == len(defined) and not set(defined) & set(common)
+    sources = [p.read_text() for p in operations.HERE.glob("*/*.sh.j2")]
+    sources += [fix.template.read_text() for fix in TEMPLATES.values()]
+    called = {m for text in sources for m in re.findall(r"^\s+(?:if )?([a-z_]+) \{\{", text, re.M)}
+    assert {"set_next_hop", "remove_rule", "connect_peering", "set_outbound_udr"} <= called
+    assert called - {"begin", "info", "manual"} <= set(defined), called - set(defined)

@@ -20,6 +20,7 @@ from jinja2 import BaseLoader, TemplateNotFound
 from aksaudit.api import FixKind
 from aksaudit.findings import Finding, subscription_of
 
+from . import operations
 from .context import finding_context, template_globals
 from .shell import ShellFragment, UnquotedInterpolation, environment
 
@@ -111,7 +112,9 @@ class _Loader(BaseLoader):
             fix = self.fixes.get(template[len(CHECK_PREFIX):])
             path = fix.template if fix else None
         else:
-            path = HERE / template if "/" not in template and template.endswith(".j2") else None
+            path = None
+            if "/" not in template and template.endswith(".j2"):
+                path = HERE / template if (HERE / template).is_file() else operations.shared_template(template)
         if path is None or not path.is_file():
             raise TemplateNotFound(template)
         return path.read_text(encoding="utf-8"), str(path), lambda: True
@@ -211,5 +214,5 @@ def render(findings: Iterable[Finding], templates: Mapping[str, CheckFix], heade
     request = ("aksaudit: no firewall private IP could be chosen from the scanned estate for: "
                + ", ".join(f"[{b.index}] {b.finding.check_id} {b.finding.resource_id}" for b in asking))
     text = env.get_template("script.sh.j2").render(
-        header=header, blocks=blocks, groups=groups, needs_firewall_ip=bool(asking), firewall_ip_request=request)
+        operation_functions=ShellFragment("\n".join(operations.functions())), header=header, blocks=blocks, groups=groups, needs_firewall_ip=bool(asking), firewall_ip_request=request)
     return RemediationScript(text, tuple(blocks), warnings)
