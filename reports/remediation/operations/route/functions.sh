@@ -1,8 +1,13 @@
+# One route's state now (ROUTE_STATE), or $ABSENT: what every route operation compares first.
+route_now() {
+    az_read network route-table route show --subscription="$1" --resource-group="$2" --route-table-name="$3" \
+        --name="$4" --query="$ROUTE_STATE" --output tsv
+}
+
 # Point a route at the firewall; it must still look as the scan saw it.
 set_next_hop() {
     local sub=$1 rg=$2 table=$3 route=$4 scanned=$5 prefix_json=$6 ip=$7 now
-    now=$(az_read network route-table route show --subscription="$sub" --resource-group="$rg" --route-table-name="$table" \
-        --name="$route" --query="$ROUTE_STATE" --output tsv)
+    now=$(route_now "$sub" "$rg" "$table" "$route")
     info "now:  $now"
     if [ "$now" = "[$prefix_json,\"VirtualAppliance\",\"$ip\"]" ]; then
         unchanged "the route already sends this traffic to $ip"
@@ -17,8 +22,7 @@ set_next_hop() {
 # Add 0.0.0.0/0 -> firewall to a route table whose routes are still those the scan saw.
 add_default_route() {
     local sub=$1 rg=$2 table=$3 route=$4 scanned=$5 ip=$6 now mine
-    mine=$(az_read network route-table route show --subscription="$sub" --resource-group="$rg" --route-table-name="$table" \
-        --name="$route" --query="$ROUTE_STATE" --output tsv)
+    mine=$(route_now "$sub" "$rg" "$table" "$route")
     if [ "$mine" = "[\"0.0.0.0/0\",\"VirtualAppliance\",\"$ip\"]" ]; then
         unchanged "route $route already sends 0.0.0.0/0 to $ip"
         return 0
@@ -69,8 +73,7 @@ route_subnet_via_new_table() {
 # Delete a route that sends traffic around the firewall; it must still look as the scan saw it.
 delete_route() {
     local sub=$1 rg=$2 table=$3 route=$4 scanned=$5 now
-    now=$(az_read network route-table route show --subscription="$sub" --resource-group="$rg" --route-table-name="$table" \
-        --name="$route" --query="$ROUTE_STATE" --output tsv)
+    now=$(route_now "$sub" "$rg" "$table" "$route")
     info "now:  $now"
     if [ "$now" = "$ABSENT" ]; then
         unchanged "the route is not there any more"
@@ -85,8 +88,7 @@ delete_route() {
 # Succeed when a route still looks as the scan saw it; otherwise skip the block, saying so.
 route_unchanged() {
     local sub=$1 rg=$2 table=$3 route=$4 scanned=$5 now
-    now=$(az_read network route-table route show --subscription="$sub" --resource-group="$rg" --route-table-name="$table" \
-        --name="$route" --query="$ROUTE_STATE" --output tsv)
+    now=$(route_now "$sub" "$rg" "$table" "$route")
     if [ "$now" = "$scanned" ]; then
         return 0
     fi
