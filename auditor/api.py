@@ -11,6 +11,7 @@ It registers through the `aksaudit.checks` entry-point group, with the check id 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Iterable, Mapping, Protocol
 
 from aksaudit.analysis.egress_paths import (
@@ -58,6 +59,36 @@ from aksaudit.model.resources import (
 DOC_SECTIONS = ("What it checks", "Why it matters", "How to fix")
 
 
+class FixKind(str, Enum):
+    """What a check's remediation does, from least to most: the worst case over its findings.
+
+    * `none`: no fix is written (the script names the finding and `aksaudit checks explain`);
+    * `manual`: a procedure for people; the script may prepare a step, but running it does not
+      make the finding go away;
+    * `safe`: the script makes the change, and it cuts no traffic that the finding's intent allows;
+    * `disruptive`: the script makes the change, and it can cut traffic; such blocks are written
+      commented out unless `--include-disruptive` is given.
+
+    A check's template may narrow this for one finding (say, a route that cannot be fixed without
+    a new peering is `manual`), never widen it: the renderer refuses a block more disruptive than
+    the check declares.
+    """
+
+    NONE = "none"
+    MANUAL = "manual"
+    SAFE = "safe"
+    DISRUPTIVE = "disruptive"
+
+    @property
+    def rank(self) -> int:
+        return tuple(FixKind).index(self)
+
+    @property
+    def changes_azure(self) -> bool:
+        """Running the block with --apply makes the finding go away."""
+        return self in (FixKind.SAFE, FixKind.DISRUPTIVE)
+
+
 @dataclass(frozen=True)
 class CheckMeta:
     """What a check declares about itself. `id` is permanent and never reused."""
@@ -71,6 +102,8 @@ class CheckMeta:
     tags: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()  # former ids or slugs that still select this check
     options: Mapping[str, Any] = field(default_factory=dict)  # option name -> default value
+    evidence: type | None = None  # the dataclass of the evidence its remediation template reads
+    fix: FixKind = FixKind.NONE  # what its remediation does (the docs and `checks list` show it)
 
 
 class Check(Protocol):
@@ -83,8 +116,7 @@ class Check(Protocol):
 __all__ = [
     "APPLICATION", "DOC_SECTIONS", "FIREWALL", "FIREWALL_PUBLIC_IP", "NAT", "NETWORK", "UNKNOWN", "UNRESOLVED",
     "T_CLUSTER", "T_FIREWALL", "T_IP_GROUP", "T_POLICY", "T_PUBLIC_IP", "T_RCG", "T_ROUTE_TABLE", "T_VNET",
-    "THREAT_INTEL_MODE", "T_OUTBOUND_ENDPOINTS",
-    "AgentPool", "Check", "CheckMeta", "EgressPath", "Estate", "Finding", "Firewall", "FirewallPolicy",
+    "AgentPool", "Check", "CheckMeta", "FixKind", "THREAT_INTEL_MODE", "T_OUTBOUND_ENDPOINTS", "EgressPath", "Estate", "Finding", "Firewall", "FirewallPolicy",
     "FirewallRule", "Hop", "IpGroup", "ManagedCluster", "NextHop", "Outcome", "Peering", "PublicIp", "Route",
     "RouteDecision", "RouteTable", "RuleCollectionGroup", "RuleSet", "Severity", "Status", "Subnet",
     "VIEW_FORMAT", "VirtualNetwork", "cluster_views", "diff_cluster_view", "effective_rules", "fail", "fingerprint", "is_full_port_range", "is_unrestricted_address",
@@ -109,3 +141,8 @@ __all__ += ["DEFAULT_MULTI_TENANT_DOMAINS", "domain_covered", "every_name", "mat
 from aksaudit.model.arm_id import ArmId  # noqa: E402
 from aksaudit.model.row_fields import id_key, parent_id  # noqa: E402
 __all__ += ["ArmId", "id_key", "parent_id"]
+# The evidence a fix reads, typed (see fix_evidence): built by the shared evidence helpers.
+from aksaudit.fix_evidence import (  # noqa: E402
+    PathEvidence, RouteEvidence, RouteState, RuleEvidence, evidence_dict, evidence_problems,
+)
+__all__ += ["PathEvidence", "RouteEvidence", "RouteState", "RuleEvidence", "evidence_dict", "evidence_problems"]

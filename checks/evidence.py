@@ -4,43 +4,42 @@ from __future__ import annotations
 from typing import Any
 
 from aksaudit.api import (
-    UNRESOLVED, EgressPath, Estate, Firewall, VirtualNetwork, parent_id, reachable_firewall_ips, skipped,
+    EgressPath, Estate, Firewall, PathEvidence, RouteEvidence, RouteState, VirtualNetwork, evidence_dict, parent_id,
+    reachable_firewall_ips, skipped,
+    UNRESOLVED,
 )
 
 
-def path_evidence(estate: Estate, path: EgressPath) -> dict[str, Any]:
+def _path_fields(estate: Estate, path: EgressPath) -> dict[str, Any]:
     vnet = path.vnet
-    evidence: dict[str, Any] = {
+    fields: dict[str, Any] = {
         "cluster": path.cluster.id,
-        "pools": list(path.pools),
+        "pools": tuple(path.pools),
         "subnet": path.subnet_id,
         "subnet_name": path.subnet.name if path.subnet else "",
-        "subnet_prefixes": [str(p) for p in path.subnet.prefixes] if path.subnet else [],
+        "subnet_prefixes": tuple(str(p) for p in path.subnet.prefixes) if path.subnet else (),
         "vnet": vnet.id if vnet else "",
         "vnet_resource_group": vnet.header.resource_group if vnet else "",
         "location": vnet.header.location if vnet else "",
         "network_plugin": path.cluster.network_plugin,
-        "firewall_private_ips": list(reachable_firewall_ips(estate, vnet)) if vnet else [],
+        "firewall_private_ips": tuple(reachable_firewall_ips(estate, vnet)) if vnet else (),
     }
     if path.route_table:
-        evidence["route_table"] = path.route_table.id
+        fields["route_table"] = path.route_table.id
         # Every route as the scan saw it: a fix re-reads the table and acts only if it still matches.
-        evidence["route_table_routes"] = [
-            {"name": r.name, "address_prefix": r.address_prefix, "next_hop_type": r.next_hop_type,
-             "next_hop_ip": r.next_hop_ip} for r in path.route_table.routes]
-    return evidence
+        fields["route_table_routes"] = tuple(RouteState(r.name, r.address_prefix, r.next_hop_type, r.next_hop_ip)
+                                             for r in path.route_table.routes)
+    return fields
+
+
+def path_evidence(estate: Estate, path: EgressPath) -> dict[str, Any]:
+    return evidence_dict(PathEvidence(**_path_fields(estate, path)))
 
 
 def route_evidence(estate: Estate, path: EgressPath, route) -> dict[str, Any]:
-    evidence = path_evidence(estate, path)
-    evidence.update({
-        "route": route.id,
-        "route_name": route.name,
-        "address_prefix": route.address_prefix,
-        "next_hop_type": route.next_hop_type,
-        "next_hop_ip": route.next_hop_ip,
-    })
-    return evidence
+    return evidence_dict(RouteEvidence(
+        **_path_fields(estate, path), route=route.id, route_name=route.name, address_prefix=route.address_prefix,
+        next_hop_type=route.next_hop_type, next_hop_ip=route.next_hop_ip))
 
 
 def firewall_vnet_id(firewall: Firewall) -> str:

@@ -23,11 +23,11 @@ def run(args: argparse.Namespace, registry: Registry, console: Any) -> int:
         from rich.table import Table
         from rich.text import Text
         table = Table()
-        for column in ("Id", "Severity", "Slug", "Title"):
+        for column in ("Id", "Severity", "Fix", "Slug", "Title"):
             table.add_column(column)
         for check in registry.checks:  # plugins' metadata is data too: escaped like the estate's
             table.add_row(*(Text(channels.escape(cell)) for cell in
-                            (check.id, check.meta.severity.value, check.meta.slug, check.meta.title)))
+                            (check.id, check.meta.severity.value, check.meta.fix.value, check.meta.slug, check.meta.title)))
         console.print(table)
         for problem in registry.problems:
             channels.warning(problem)

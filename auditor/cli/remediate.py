@@ -5,6 +5,7 @@ Every decision is a function here or in `aksaudit.reports.remediation` that test
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any, Iterable
 
 from ..config import load_config
@@ -20,6 +21,7 @@ from . import channels
 from .config import announce
 from .outputs import check_paths, named, write_output
 from .arguments import iso_date
+from aksaudit.reports.remediation.shell import comment
 
 DISRUPTIVE_HELP = ("enable remediation blocks that can cut traffic (removing firewall rules or routes, re-creating "
                    "peerings, changing outbound types); without it they are written commented out")
@@ -54,6 +56,8 @@ def write_script(path: str, findings: Iterable[Finding], header: ScanHeader, reg
                  include_disruptive: bool) -> RemediationScript:
     """Render and write the script (executable, since it is meant to be run)."""
     script = render(findings, check_templates(registry.checks), header, include_disruptive=include_disruptive)
+    for warning in script.warnings:
+        print(f"aksaudit: warning: {comment(warning)}", file=sys.stderr)
     write_output(path, script.text, executable=True)
     return script
 

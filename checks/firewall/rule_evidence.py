@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aksaudit.api import FirewallRule
+from aksaudit.api import FirewallRule, RuleEvidence, evidence_dict
 
 POLICY_COLLECTIONS = "ruleCollections"
 
@@ -19,11 +19,8 @@ def rule_evidence(rule: FirewallRule) -> dict[str, Any]:
     it is the first segment of the locus, which we build ourselves, so it never holds a name.
     """
     collection_key = rule.locus.split("/", 1)[0]
-    return {
-        "rule": rule.name,
-        "collection": rule.collection,
-        "collection_key": collection_key,
-        "owner_kind": "rule_collection_group" if collection_key == POLICY_COLLECTIONS else "classic_firewall",
-        "collection_action": rule.raw_action,
-        "rule_json": json.loads(json.dumps(dict(rule.raw))),  # a plain, JSON-safe copy
-    }
+    return evidence_dict(RuleEvidence(
+        rule=rule.name, collection=rule.collection, collection_key=collection_key,
+        owner_kind="rule_collection_group" if collection_key == POLICY_COLLECTIONS else "classic_firewall",
+        collection_action=rule.raw_action,
+        rule_json=json.loads(json.dumps(dict(rule.raw)))))  # a plain, JSON-safe copy

@@ -16,6 +16,9 @@ from aksaudit.results.findings import Finding
 from aksaudit.reports.json_report import finding_dict
 
 from . import jmes
+from .operations.firewall_rule import guard as rule_guard
+from .operations.firewall_subnet import guard as subnet_guard
+from .operations.route import guard as route_guard
 from .shell import ShellWord, shq
 
 NETWORK_API_VERSION = "2024-05-01"  # rule collection groups and classic firewalls, GET and PUT
@@ -55,6 +58,8 @@ def parse_arm_id(resource_id: str) -> ArmId:
         provider = lowered.index("providers")
     except (ValueError, IndexError) as error:
         raise ValueError(f"'{resource_id}' is not a resource id inside a resource group") from error
+    if not subscription or not group:
+        raise ValueError(f"'{resource_id}' names no subscription or resource group")
     rest = parts[provider + 2:]
     if len(rest) % 2:
         raise ValueError(f"'{resource_id}' has a type without a name")
@@ -149,8 +154,9 @@ def template_globals() -> dict[str, Any]:
         "peering_name": peering_name,
         "route_table_name": route_table_name,
         "jmes": SimpleNamespace(
-            ROUTE_STATE=jmes.ROUTE_STATE, ROUTES_STATE=jmes.ROUTES_STATE, VNET_STATE=jmes.VNET_STATE,
-            to_string=jmes.to_string, route_state=jmes.route_state, routes_state=jmes.routes_state,
-            vnet_state=jmes.vnet_state, rule_place=jmes.rule_place, rule_state_query=jmes.rule_state_query,
-            rule_state=jmes.rule_state, rule_removal_query=jmes.rule_removal_query),
+            ROUTE_STATE=route_guard.ROUTE_STATE, ROUTES_STATE=route_guard.ROUTES_STATE,
+            VNET_STATE=subnet_guard.VNET_STATE, to_string=jmes.to_string, route_state=route_guard.route_state,
+            routes_state=route_guard.routes_state, vnet_state=subnet_guard.vnet_state,
+            rule_place=rule_guard.rule_place, rule_state_query=rule_guard.rule_state_query,
+            rule_state=rule_guard.rule_state, rule_removal_query=rule_guard.rule_removal_query),
     }

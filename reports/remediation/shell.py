@@ -60,6 +60,27 @@ def shq(value: Any) -> ShellWord:
     return ShellWord(shlex.quote(str(value)))
 
 
+class FileReference(UnquotedValue, LookupError):
+    """A value that would reach an `az` argument starting with `@`: az reads the file such a value
+    names (`--name=@/etc/passwd` sends that file). No fix is generated from it; the block
+    becomes a manual one that says why."""
+
+
+def azarg(value: Any) -> ShellWord:
+    """One value for an `az` argument (directly, or through one of the script's functions).
+
+    Like `shq`, and refuses a value starting with `@`: quoting keeps it one word for bash, but az
+    itself would replace it with the content of the file it names.
+    """
+    word = shq(value)
+    text = "true" if value is True else "false" if value is False else str(value)
+    if text.startswith("@"):
+        shown = comment(text)[:80]
+        raise FileReference(f"the value '{shown}' starts with '@', for which az reads the file it names: "
+                            "this fix is left to be done by hand")
+    return word
+
+
 def shq_words(values: Iterable[Any]) -> ShellWord:
     """Several values as separately quoted words."""
     return ShellWord(" ".join(shq(v) for v in values))
@@ -93,6 +114,6 @@ def environment(loader: BaseLoader, globals_: dict[str, Callable[..., Any] | Any
     """The one environment remediation templates render in."""
     env = Environment(loader=loader, undefined=StrictUndefined, autoescape=False, finalize=finalize,
                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(shq=shq, shq_words=shq_words, comment=comment, ident=ident)
+    env.filters.update(shq=shq, azarg=azarg, shq_words=shq_words, comment=comment, ident=ident)
     env.globals.update(globals_ or {})
     return env

@@ -28,15 +28,39 @@ Migrate the cluster to `userDefinedRouting` once its subnet's route table sends 
 the firewall: `az aks update -g <rg> -n <cluster> --outbound-type userDefinedRouting` (Azure CLI
 2.56 or later; check the supported migration matrix for your current type).
 """
+from dataclasses import dataclass
+
 from aksaudit.api import (
-    FIREWALL, T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, CheckMeta, EgressPath, Severity, fail, passed, skipped,
+    FIREWALL, T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, RouteState, CheckMeta, FixKind, EgressPath, Severity, fail, passed, skipped,
 )
+
+@dataclass(frozen=True, kw_only=True)
+class SubnetRouting:
+    """One node or pod subnet of the cluster, and whether its Internet traffic reaches a firewall."""
+
+    subnet: str
+    route_table: str | None = None
+    route_table_routes: tuple[RouteState, ...] | None = None
+    not_via_firewall: str | None = None  # why not, when it does not
+
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence:
+    """What the fix reads of the evidence (the rest is for people reading the finding)."""
+
+    outbound_type: str
+    all_subnets_route_to_firewall: bool
+    subnets: tuple[SubnetRouting, ...]
+    pools_in_managed_vnet: tuple[str, ...]
+
 
 META = CheckMeta(
     id="AKS001",
     slug="public-outbound-type",
     title="Cluster owns a public egress path",
     severity=Severity.MEDIUM,
+    fix=FixKind.DISRUPTIVE,
+    evidence=FixEvidence,
     # The verdict needs only the cluster; the routing evidence (whether every subnet already sends
     # Internet traffic to a firewall, which decides if the fix may switch the outbound type)
     # needs the VNets, route tables and firewalls, so a scan selecting AKS001 alone reads them.

@@ -16,13 +16,26 @@ Node public IPs cannot be switched off on an existing pool. Create a replacement
 them (`az aks nodepool add ... ` without `--enable-node-public-ip`), move workloads over
 (`kubectl drain`), then delete the old pool (`az aks nodepool delete`).
 """
-from aksaudit.api import T_CLUSTER, CheckMeta, Severity, fail, passed, skipped
+from dataclasses import dataclass
+
+from aksaudit.api import T_CLUSTER, CheckMeta, FixKind, Severity, fail, passed, skipped
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence:
+    """What the fix reads of the evidence (the rest is for people reading the finding)."""
+
+    pool: str
+    mode: str | None = None
+    subnet: str | None = None
+
 
 META = CheckMeta(
     id="AKS002",
     slug="node-public-ip",
     title="Node pool gives nodes public IPs",
     severity=Severity.HIGH,
+    fix=FixKind.MANUAL,
+    evidence=FixEvidence,
     requires=(T_CLUSTER,),
     references=("https://learn.microsoft.com/azure/aks/use-node-public-ips",
                 "https://learn.microsoft.com/azure/aks/limit-egress-traffic"),

@@ -45,21 +45,51 @@ rule-collection-group collection add-filter-collection ... --rule-type Applicati
 the network rules AKS documents (UDP 1194, TCP 9000, UDP 123). Move any `Deny` rule that matches
 these FQDNs below the allow, or narrow it.
 """
+from dataclasses import dataclass
+
 from aksaudit.api import (
-    APPLICATION, DENIED, LOWER, TCP, UNDECIDED, UPPER, AddressSet, Addresses, T_CLUSTER, T_FIREWALL, T_IP_GROUP,
-    T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, CheckMeta, Severity, effective_rules, fail,
-    atom_reach, ip_group_addresses, network_rules, parse_addresses, passed, skipped, source_parts,
+    APPLICATION, NETWORK, AddressSet, T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET,
+    CheckMeta, FixKind, Severity, effective_rules, fail, passed, skipped,
+    DENIED, LOWER, TCP, UNDECIDED, UPPER, Addresses, T_PUBLIC_IP, atom_reach, ip_group_addresses, network_rules, parse_addresses, source_parts,
 )
 from aksaudit.checks.cluster.aks003_required_egress_blocked.requirements import (
     Requirement, requirements, unread_dependency_lists,
 )
 from aksaudit.checks.evidence import unidentified_next_hops
 
+@dataclass(frozen=True, kw_only=True)
+class BlockedFqdn:
+    fqdn: str
+    rule: str
+    collection: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PathReach:
+    """What one subnet's firewall lets through of AKS's required egress."""
+
+    subnet_name: str
+    subnet_prefixes: tuple[str, ...]
+    firewall_name: str
+    policy: str | None
+    missing: tuple[str, ...]
+    blocked: tuple[BlockedFqdn, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence:
+    """What the fix reads of the evidence (the rest is for people reading the finding)."""
+
+    paths: tuple[PathReach, ...]
+
+
 META = CheckMeta(
     id="AKS003",
     slug="required-egress-blocked",
     title="Firewall blocks AKS's own required egress",
     severity=Severity.MEDIUM,
+    fix=FixKind.MANUAL,
+    evidence=FixEvidence,
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_PUBLIC_IP),
     references=("https://learn.microsoft.com/azure/aks/outbound-rules-control-egress",
                 "https://learn.microsoft.com/azure/aks/limit-egress-traffic",

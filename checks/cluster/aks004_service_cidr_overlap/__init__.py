@@ -21,13 +21,31 @@ Pick a service CIDR outside every VNet, peered network and on-premises range (fo
 `192.168.0.0/20` when unused) and recreate the cluster (the service CIDR cannot be changed in
 place), or move the VNet's conflicting ranges.
 """
-from aksaudit.api import T_CLUSTER, T_VNET, ArmId, CheckMeta, Severity, fail, parent_id, parse_network, passed, skipped
+from dataclasses import dataclass
+
+from aksaudit.api import T_CLUSTER, T_VNET, CheckMeta, FixKind, Severity, fail, parent_id, parse_network, passed, skipped, ArmId
+
+@dataclass(frozen=True, kw_only=True)
+class Overlap:
+    service_cidr: str
+    overlaps: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence:
+    """What the fix reads of the evidence (the rest is for people reading the finding)."""
+
+    service_cidrs: tuple[str, ...]
+    overlaps: tuple[Overlap, ...]
+
 
 META = CheckMeta(
     id="AKS004",
     slug="service-cidr-overlap",
     title="Service CIDR overlaps the cluster's network",
     severity=Severity.HIGH,
+    fix=FixKind.MANUAL,
+    evidence=FixEvidence,
     requires=(T_CLUSTER, T_VNET),
     references=("https://learn.microsoft.com/azure/aks/concepts-network-ip-address-planning",
                 "https://learn.microsoft.com/azure/aks/configure-azure-cni"),

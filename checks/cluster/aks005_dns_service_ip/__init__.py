@@ -21,13 +21,26 @@ are fixed at creation: recreate the cluster with consistent values.
 """
 import ipaddress
 
-from aksaudit.api import T_CLUSTER, CheckMeta, Severity, fail, parse_network, passed, skipped
+from dataclasses import dataclass
+
+from aksaudit.api import T_CLUSTER, CheckMeta, FixKind, Severity, fail, parse_network, passed, skipped
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence:
+    """What the fix reads of the evidence (the rest is for people reading the finding)."""
+
+    dns_service_ip: str
+    service_cidrs: tuple[str, ...]
+    problem: str
+
 
 META = CheckMeta(
     id="AKS005",
     slug="dns-service-ip-outside-service-cidr",
     title="DNS service IP is not a usable address of the service CIDR",
     severity=Severity.MEDIUM,
+    fix=FixKind.MANUAL,
+    evidence=FixEvidence,
     requires=(T_CLUSTER,),
     references=("https://learn.microsoft.com/azure/aks/concepts-network-ip-address-planning",
                 "https://learn.microsoft.com/azure/aks/configure-azure-cni"),

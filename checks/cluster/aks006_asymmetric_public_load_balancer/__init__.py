@@ -24,16 +24,36 @@ firewall's public IP to the internal load balancer IP, and add the host route
 `<firewall public IP>/32 -> Internet` to the subnet's route table. Or use an ingress path that
 does not share the route table (Application Gateway in its own subnet).
 """
+from dataclasses import dataclass
+
 from aksaudit.api import (
-    T_CLUSTER, T_LOAD_BALANCER, T_PUBLIC_IP, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, CheckMeta, Severity, fail, passed,
+    T_CLUSTER, T_LOAD_BALANCER, T_PUBLIC_IP, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, CheckMeta, FixKind, Severity, fail, passed,
     skipped,
 )
+
+@dataclass(frozen=True, kw_only=True)
+class PublicFrontend:
+    name: str
+    public_ip: str | None
+    address: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence:
+    """What the fix reads of the evidence (the rest is for people reading the finding)."""
+
+    cluster: str
+    node_resource_group: str
+    frontends: tuple[PublicFrontend, ...]
+
 
 META = CheckMeta(
     id="AKS006",
     slug="asymmetric-public-load-balancer",
     title="Public load balancer behind a firewall route: asymmetric routing",
     severity=Severity.MEDIUM,
+    fix=FixKind.MANUAL,
+    evidence=FixEvidence,
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_LOAD_BALANCER, T_PUBLIC_IP),
     references=("https://learn.microsoft.com/azure/firewall/integrate-lb",
                 "https://learn.microsoft.com/azure/aks/limit-egress-traffic"),

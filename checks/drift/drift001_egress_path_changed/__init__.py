@@ -23,7 +23,8 @@ Review the change in the finding. If it was intended, re-approve (`aksaudit base
 --snapshot NEW -o egress-baseline.json`) and commit the file; otherwise revert the change.
 """
 from aksaudit.api import (
-    ArmId, T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_VNET, CheckMeta, Severity,
+    T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_VNET, CheckMeta, FixKind, Severity,
+    ArmId,
     VIEW_FORMAT, cluster_views, diff_cluster_view, fail, passed, skipped,
 )
 
@@ -32,6 +33,7 @@ META = CheckMeta(
     slug="egress-path-drift",
     title="Egress path differs from the approved baseline",
     severity=Severity.MEDIUM,
+    fix=FixKind.NONE,
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_PUBLIC_IP),
     references=("https://learn.microsoft.com/azure/aks/limit-egress-traffic",),
     tags=("drift", "egress"),

@@ -18,13 +18,29 @@ A firewall cannot be moved between subnets. Create an `AzureFirewallSubnet` (at 
 the VNet, redeploy the firewall into it, then update every route's next hop to the new private
 IP.
 """
-from aksaudit.api import T_CLUSTER, T_FIREWALL, T_VNET, ArmId, CheckMeta, Severity, fail, parse_network, passed, skipped
+from dataclasses import dataclass
+
+from aksaudit.api import T_CLUSTER, T_FIREWALL, T_VNET, CheckMeta, FixKind, Severity, fail, parse_network, passed, ArmId, skipped
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence:
+    """What the fix reads of the evidence (the rest is for people reading the finding)."""
+
+    vnet: str
+    vnet_readable: bool
+    vnet_address_prefixes: tuple[str, ...]
+    vnet_subnet_names: tuple[str, ...]
+    firewall_subnet_exists: bool
+    proposed_subnet_prefix: str | None
+
 
 META = CheckMeta(
     id="FW001",
     slug="firewall-not-in-azurefirewallsubnet",
     title="Azure Firewall is not in AzureFirewallSubnet",
     severity=Severity.HIGH,
+    fix=FixKind.MANUAL,
+    evidence=FixEvidence,
     # The VNet and the clusters in it: where a dedicated subnet fits without colliding with a
     # subnet or a cluster's service or pod range, for the fix.
     requires=(T_FIREWALL, T_VNET, T_CLUSTER),

@@ -17,13 +17,28 @@ A subnet holding a firewall cannot be resized in place. Delete the firewall (kee
 and public IPs), resize the subnet to /26 (`az network vnet subnet update --address-prefixes
 <x.y.z.0/26>`), redeploy the firewall and update the routes' next hop to its new private IP.
 """
-from aksaudit.api import T_VNET, CheckMeta, Severity, fail, passed, skipped
+from dataclasses import dataclass
+
+from aksaudit.api import T_VNET, CheckMeta, FixKind, Severity, fail, passed, skipped
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence:
+    """What the fix reads of the evidence (the rest is for people reading the finding)."""
+
+    vnet: str
+    subnet_name: str
+    prefixes: tuple[str, ...]
+    required_prefix_length: int
+    vnet_address_space: tuple[str, ...]
+
 
 META = CheckMeta(
     id="FW002",
     slug="firewall-subnet-too-small",
     title="AzureFirewallSubnet is smaller than /26",
     severity=Severity.MEDIUM,
+    fix=FixKind.MANUAL,
+    evidence=FixEvidence,
     requires=(T_VNET,),
     references=("https://learn.microsoft.com/azure/firewall/firewall-faq",
                 "https://learn.microsoft.com/azure/firewall/management-nic"),

@@ -30,18 +30,27 @@ Delete the rules, or narrow them to the destinations and ports the workload need
 application rules with FQDNs (and the `AzureKubernetesService` FQDN tag) for web traffic.
 """
 
+from dataclasses import dataclass
+
 from aksaudit.api import (
     LOWER, NETWORK, PUBLIC_V4, PUBLIC_V6, T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, UPPER, USABLE_PORTS, AddressSet,
-    CheckMeta, Severity, covering_rules, fail, network_rules, passed, rulesets_by_owner, skipped,
+    RuleEvidence, CheckMeta, FixKind, Severity, covering_rules, fail, network_rules, passed, rulesets_by_owner, skipped,
 )
 from aksaudit.checks.firewall.rule_evidence import rule_evidence
 from aksaudit.checks.firewall.rule_owners import allow_rules
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence(RuleEvidence):
+    """What the fix reads: the RuleEvidence alone."""
+
 
 META = CheckMeta(
     id="FW003",
     slug="network-rule-any-any",
     title="Network rule allows any destination on any port",
     severity=Severity.HIGH,
+    fix=FixKind.DISRUPTIVE,
+    evidence=FixEvidence,
     requires=(T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP),
     references=("https://learn.microsoft.com/azure/firewall/rule-processing",
                 "https://learn.microsoft.com/azure/aks/limit-egress-traffic"),

@@ -18,18 +18,27 @@ Replace the wildcard with the FQDNs the workload needs; allow AKS's own dependen
 `AzureKubernetesService` FQDN tag.
 """
 
+from dataclasses import dataclass
+
 from aksaudit.api import (
-    T_FIREWALL, T_POLICY, T_RCG, APPLICATION, CheckMeta, Severity, every_name, fail, passed, public_suffix_covered,
+    T_FIREWALL, T_POLICY, T_RCG, APPLICATION, RuleEvidence, CheckMeta, FixKind, Severity, every_name, fail, passed, public_suffix_covered,
     skipped,
 )
 from aksaudit.checks.firewall.rule_evidence import rule_evidence
 from aksaudit.checks.firewall.rule_owners import allow_rules
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence(RuleEvidence):
+    """What the fix reads: the RuleEvidence alone."""
+
 
 META = CheckMeta(
     id="FW004",
     slug="application-rule-wildcard-fqdn",
     title="Application rule allows every FQDN",
     severity=Severity.HIGH,
+    fix=FixKind.DISRUPTIVE,
+    evidence=FixEvidence,
     requires=(T_FIREWALL, T_POLICY, T_RCG),
     references=("https://learn.microsoft.com/azure/firewall/rule-processing",
                 "https://learn.microsoft.com/azure/firewall/fqdn-tags",

@@ -32,20 +32,30 @@ tag for AKS's own dependencies).
 from dataclasses import dataclass
 
 from aksaudit.api import (
-    EVERYTHING, FIREWALL, LOWER, NETWORK, PUBLIC_V4, PUBLIC_V6, TCP, UPPER, AddressSet, Estate,
-    IntervalSet, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_IP_GROUP, T_POLICY, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET,
-    CheckMeta, EgressPath, NetworkRules, Severity, covering_rules, effective_rules, fail, is_broad, network_rules,
+    EVERYTHING, FIREWALL, LOWER, NETWORK, PUBLIC_V4, PUBLIC_V6, TCP, UNRESOLVED, UPPER, AddressSet, Estate,
+    IntervalSet, T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET,
+    RuleEvidence, CheckMeta, FixKind, EgressPath, NetworkRules, Severity, covering_rules, effective_rules, fail, is_broad, network_rules,
+    T_PUBLIC_IP,
     passed, rulesets_by_owner, skipped,
 )
 from aksaudit.checks.evidence import unidentified_next_hops
 from aksaudit.checks.firewall.rule_evidence import rule_evidence
 from aksaudit.checks.firewall.rule_owners import allow_rules
 
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence(RuleEvidence):
+    """What the fix reads beyond the shared evidence."""
+
+    web_ports_allowed: tuple[int, ...]
+
+
 META = CheckMeta(
     id="FW005",
     slug="network-rule-bypasses-fqdn-filtering",
     title="Network rule lets AKS web traffic skip FQDN filtering",
     severity=Severity.MEDIUM,
+    fix=FixKind.DISRUPTIVE,
+    evidence=FixEvidence,
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_PUBLIC_IP),
     references=("https://learn.microsoft.com/azure/firewall/rule-processing",
                 "https://learn.microsoft.com/azure/aks/limit-egress-traffic"),

@@ -22,15 +22,35 @@ Set the mode to `Alert` or `Deny` on the policy (or, for classic rules, on the f
 `az resource update --ids <policy or firewall id> --set properties.threatIntelMode=Deny`. A child
 policy can only be stricter than its base, so fix the base policy when the `Off` is inherited.
 """
+from dataclasses import dataclass
+
 from aksaudit.api import (
-    T_FIREWALL, T_POLICY, THREAT_INTEL_MODE, CheckMeta, Estate, FirewallPolicy, Severity, fail, passed, policy_chain, skipped,
+    T_FIREWALL, T_POLICY, CheckMeta, FixKind, Estate, FirewallPolicy, Severity, fail, passed, policy_chain, skipped,
+    THREAT_INTEL_MODE,
 )
+
+@dataclass(frozen=True, kw_only=True)
+class ChainLink:
+    policy: str
+    threat_intel_mode: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence:
+    """What the fix reads of the evidence (the rest is for people reading the finding)."""
+
+    threat_intel_mode: str | None
+    policy: str | None = None  # a policy's finding; a classic firewall's has none
+    chain: tuple[ChainLink, ...] | None = None
+
 
 META = CheckMeta(
     id="FW006",
     slug="threat-intel-off",
     title="Threat intelligence is off",
     severity=Severity.MEDIUM,
+    fix=FixKind.SAFE,
+    evidence=FixEvidence,
     requires=(T_FIREWALL, T_POLICY),
     references=("https://learn.microsoft.com/azure/firewall/threat-intel",
                 "https://learn.microsoft.com/azure/firewall/policy-rule-sets"),

@@ -19,18 +19,27 @@ as a suppression with a reason; narrowing the target is better.
 Name the accounts or hosts the workload really uses (`mystorage.blob.core.windows.net`), or
 reach them through private endpoints and drop the rule.
 """
+from dataclasses import dataclass
+
 from aksaudit.api import (
-    DEFAULT_MULTI_TENANT_DOMAINS, T_FIREWALL, T_POLICY, T_RCG, APPLICATION, CheckMeta, Severity, domain_covered,
+    DEFAULT_MULTI_TENANT_DOMAINS, T_FIREWALL, T_POLICY, T_RCG, APPLICATION, RuleEvidence, CheckMeta, FixKind, Severity, domain_covered,
     every_name, fail, passed, public_suffix_covered, skipped,
 )
 from aksaudit.checks.firewall.rule_evidence import rule_evidence
 from aksaudit.checks.firewall.rule_owners import allow_rules
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence(RuleEvidence):
+    """What the fix reads: the RuleEvidence alone."""
+
 
 META = CheckMeta(
     id="FW007",
     slug="application-rule-multi-tenant-domain",
     title="Application rule allows a whole multi-tenant domain",
     severity=Severity.LOW,
+    fix=FixKind.DISRUPTIVE,
+    evidence=FixEvidence,
     requires=(T_FIREWALL, T_POLICY, T_RCG),
     references=("https://learn.microsoft.com/azure/firewall/rule-processing",
                 "https://learn.microsoft.com/azure/aks/outbound-rules-control-egress"),

@@ -25,14 +25,30 @@ it with the subnet (`az network vnet subnet update --route-table`). For kubenet 
 association cannot change after the cluster is created: plan a new node pool or cluster. A
 cluster in an AKS-managed VNet must be redeployed into your own VNet (`--vnet-subnet-id`).
 """
-from aksaudit.api import T_CLUSTER, T_FIREWALL, T_VIRTUAL_HUB, T_VNET, CheckMeta, Severity, fail, passed, skipped
+from dataclasses import dataclass
+
+from aksaudit.api import T_CLUSTER, T_FIREWALL, T_VIRTUAL_HUB, T_VNET, CheckMeta, FixKind, Severity, fail, passed, skipped
 from aksaudit.checks.evidence import path_evidence, unread_pools
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence:
+    """A subnet's path (no route table on it), or, for a cluster in an AKS-managed VNet, only that."""
+
+    managed_vnet: bool | None = None
+    subnet: str | None = None
+    subnet_name: str | None = None
+    vnet: str | None = None
+    location: str | None = None
+    network_plugin: str | None = None
+
 
 META = CheckMeta(
     id="UDR001",
     slug="aks-subnet-without-route-table",
     title="AKS subnet has no route table",
     severity=Severity.HIGH,
+    fix=FixKind.SAFE,
+    evidence=FixEvidence,
     # the evidence names the firewalls the fix can point the route at
     requires=(T_CLUSTER, T_VNET, T_VIRTUAL_HUB, T_FIREWALL),
     references=("https://learn.microsoft.com/azure/aks/egress-udr",

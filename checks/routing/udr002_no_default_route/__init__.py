@@ -21,14 +21,23 @@ still reaches the Internet directly, while the association makes it look control
 Add `az network route-table route create --address-prefix 0.0.0.0/0 --next-hop-type
 VirtualAppliance --next-hop-ip-address <firewall private IP>` to the route table.
 """
-from aksaudit.api import T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, CheckMeta, Severity, fail, passed, skipped
+from dataclasses import dataclass
+
+from aksaudit.api import T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, PathEvidence, CheckMeta, FixKind, Severity, fail, passed, skipped
 from aksaudit.checks.evidence import path_evidence, path_gap, unread_pools
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence(PathEvidence):
+    """What the fix reads: the PathEvidence alone."""
+
 
 META = CheckMeta(
     id="UDR002",
     slug="route-table-without-default-route",
     title="Route table does not steer Internet-bound traffic",
     severity=Severity.HIGH,
+    fix=FixKind.SAFE,
+    evidence=FixEvidence,
     # the evidence names the firewalls the fix can point the route at
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_FIREWALL),
     references=("https://learn.microsoft.com/azure/aks/egress-outboundtype",

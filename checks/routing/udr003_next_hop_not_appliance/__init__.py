@@ -16,14 +16,23 @@ send it somewhere that does not filter Internet egress. Any of these defeats the
 Point the route at the firewall's private IP: `az network route-table route update
 --next-hop-type VirtualAppliance --next-hop-ip-address <firewall private IP>`.
 """
-from aksaudit.api import T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, CheckMeta, Severity, fail, passed
+from dataclasses import dataclass
+
+from aksaudit.api import T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, RouteEvidence, CheckMeta, FixKind, Severity, fail, passed
 from aksaudit.checks.evidence import judge_hops, route_evidence
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence(RouteEvidence):
+    """What the fix reads: the RouteEvidence alone."""
+
 
 META = CheckMeta(
     id="UDR003",
     slug="internet-route-not-to-appliance",
     title="Internet-bound route does not go to a virtual appliance",
     severity=Severity.HIGH,
+    fix=FixKind.SAFE,
+    evidence=FixEvidence,
     # the evidence names the firewalls the fix can point the route at
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL),
     references=("https://learn.microsoft.com/azure/aks/egress-udr",

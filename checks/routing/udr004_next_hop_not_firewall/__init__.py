@@ -17,16 +17,27 @@ Update the route's next hop to the firewall's current private IP (`az network fi
 --query "ipConfigurations[0].privateIPAddress"`), or approve the appliance in configuration if
 it is a sanctioned network virtual appliance.
 """
+from dataclasses import dataclass
+
 from aksaudit.api import (
-    T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, UNKNOWN, UNRESOLVED, CheckMeta, Severity, fail, passed, skipped,
+    T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, UNKNOWN, UNRESOLVED, RouteEvidence, CheckMeta, FixKind, Severity, fail, passed, skipped,
 )
 from aksaudit.checks.evidence import judge_hops, route_evidence, unpeered_firewall_vnets
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence(RouteEvidence):
+    """What the fix reads beyond the shared evidence."""
+
+    unpeered_firewall: str | None = None  # the IP is this firewall's, in a VNet not peered with the subnet's
+
 
 META = CheckMeta(
     id="UDR004",
     slug="next-hop-not-firewall",
     title="Next hop IP is not a reachable firewall",
     severity=Severity.HIGH,
+    fix=FixKind.SAFE,
+    evidence=FixEvidence,
     # public IPs: a next hop that is a firewall's public IP is UDR005's finding, not this one's
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_PUBLIC_IP),
     references=("https://learn.microsoft.com/azure/aks/limit-egress-traffic",

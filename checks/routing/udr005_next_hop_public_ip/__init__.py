@@ -15,17 +15,29 @@ without filtering, while the route table looks as if it points at the firewall.
 Use the firewall's private IP: `az network route-table route update --next-hop-ip-address
 <firewall private IP>` (`ipConfigurations[0].privateIPAddress`).
 """
+from dataclasses import dataclass
+
 from aksaudit.api import (
-    FIREWALL_PUBLIC_IP, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, UNRESOLVED, CheckMeta, Severity,
-    fail, passed, skipped,
+    FIREWALL_PUBLIC_IP, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, RouteEvidence, CheckMeta, FixKind, Severity, fail,
+    passed,
+    UNRESOLVED, skipped,
 )
 from aksaudit.checks.evidence import judge_hops, route_evidence
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence(RouteEvidence):
+    """What the fix reads beyond the shared evidence."""
+
+    target_firewall_private_ips: tuple[str, ...]  # the private IPs of the firewall whose public IP was used
+
 
 META = CheckMeta(
     id="UDR005",
     slug="next-hop-is-firewall-public-ip",
     title="Next hop is a firewall's public IP",
     severity=Severity.CRITICAL,
+    fix=FixKind.SAFE,
+    evidence=FixEvidence,
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_PUBLIC_IP),
     references=("https://learn.microsoft.com/azure/aks/limit-egress-traffic",),
     tags=("egress", "routing", "firewall"),

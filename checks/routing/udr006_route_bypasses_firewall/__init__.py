@@ -20,17 +20,26 @@ Delete the route (`az network route-table route delete`) and allow the destinati
 firewall instead, or, if the direct path is a deliberate decision, record the prefix in the
 `allowed_prefixes` option of UDR006 so the exception is documented and reviewed.
 """
+from dataclasses import dataclass
+
 from aksaudit.api import (
-    FIREWALL, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, UNRESOLVED, CheckMeta, Estate, Route,
+    FIREWALL, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, UNRESOLVED, RouteEvidence, CheckMeta, FixKind, Estate, Route,
     Severity, fail, parse_network, passed, skipped,
 )
 from aksaudit.checks.evidence import path_gap, route_evidence, unread_pools
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence(RouteEvidence):
+    """What the fix reads: the RouteEvidence alone."""
+
 
 META = CheckMeta(
     id="UDR006",
     slug="route-bypasses-firewall",
     title="Route punches a hole in egress filtering",
     severity=Severity.MEDIUM,
+    fix=FixKind.DISRUPTIVE,
+    evidence=FixEvidence,
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_PUBLIC_IP),
     references=("https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview",
                 "https://learn.microsoft.com/azure/aks/limit-egress-traffic"),

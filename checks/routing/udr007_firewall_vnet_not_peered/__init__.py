@@ -23,17 +23,44 @@ Create or re-create the peering on both sides (`az network vnet peering create` 
 in the hub, with `--allow-forwarded-traffic`), then check both sides show `Connected`
 (`az network vnet peering list --query "[].peeringState"`).
 """
+from dataclasses import dataclass
+
 from aksaudit.api import (
-    FIREWALL, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, UNKNOWN, UNRESOLVED, CheckMeta, Estate, Severity,
-    VirtualNetwork, fail, passed, skipped,
+    FIREWALL, T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VNET, UNKNOWN, RouteEvidence, CheckMeta, FixKind, Estate, Severity,
+    VirtualNetwork, fail, passed,
+    T_PUBLIC_IP, UNRESOLVED, skipped,
 )
 from aksaudit.checks.evidence import firewall_vnet_id, path_gap, route_evidence, unpeered_firewall_vnets, unread_pools
+
+@dataclass(frozen=True, kw_only=True)
+class PeeringState:
+    name: str
+    state: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence(RouteEvidence):
+    """What the fix reads beyond the shared evidence."""
+
+    firewall: str
+    local_vnet: str
+    remote_vnet: str
+    remote_vnet_read: bool
+    local_peering: PeeringState | None
+    remote_peering: PeeringState | None
+    local_peering_names: tuple[str, ...]
+    remote_peering_names: tuple[str, ...]
+    peering: str | None = None  # the peering that exists but does not carry the traffic
+    peering_blocked: str | None = None
+
 
 META = CheckMeta(
     id="UDR007",
     slug="firewall-vnet-not-peered",
     title="Firewall VNet is not reachable over a connected peering",
     severity=Severity.HIGH,
+    fix=FixKind.DISRUPTIVE,
+    evidence=FixEvidence,
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_PUBLIC_IP),
     references=("https://learn.microsoft.com/azure/virtual-network/virtual-network-peering-overview",
                 "https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview"),

@@ -35,17 +35,34 @@ address as next hop, network rules for the IPv6 egress AKS needs), or drop IPv6 
 with a `::/0 -> None` route. The remediation script prints this procedure: choosing between them
 is a design decision.
 """
+from dataclasses import dataclass
+
 from aksaudit.api import (
-    FIREWALL, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, UNRESOLVED, CheckMeta,
+    FIREWALL, T_CLUSTER, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, UNRESOLVED, CheckMeta, FixKind,
     Firewall, Severity, fail, passed, skipped,
 )
 from aksaudit.checks.evidence import path_evidence
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence:
+    """Where a dual-stack cluster's IPv6 traffic leaves: its outbound type, or a subnet's route."""
+
+    cluster: str
+    outbound_type: str | None = None
+    subnet: str | None = None
+    subnet_name: str | None = None
+    route_name: str | None = None
+    address_prefix: str | None = None
+    reason: str | None = None
+
 
 META = CheckMeta(
     id="UDR008",
     slug="ipv6-egress-not-filtered",
     title="Dual-stack cluster's IPv6 Internet traffic is not filtered by a firewall",
     severity=Severity.HIGH,
+    fix=FixKind.MANUAL,
+    evidence=FixEvidence,
     # hubs: a hub firewall's IP resolves only through the hub a VNet is connected to; public IPs:
     # a next hop that is a firewall's public IP is no firewall hop
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_PUBLIC_IP, T_VIRTUAL_HUB),

@@ -18,6 +18,9 @@ from aksaudit.reports.remediation.context import (
     arm_url, choose_firewall_ip, free_name, parse_arm_id, route_table_name,
 )
 from aksaudit.reports.remediation import jmes
+from aksaudit.reports.remediation.operations.firewall_rule import guard as rule_guard
+from aksaudit.reports.remediation.operations.firewall_subnet import guard as subnet_guard
+from aksaudit.reports.remediation.operations.route import guard as route_guard
 from aksaudit.reports.remediation.shell import UnquotedValue, comment, environment, shq
 from remediation_harness import TEMPLATES, copy_estate, generate, scan
 
@@ -69,41 +72,41 @@ def test_rule_queries_check_and_remove_exactly_one_rule(collection, kind):
         body = {"etag": 'W/"1"', "properties": {"ruleCollections": [
             {"name": collection, "action": {"type": "Allow"}, "rules": [other, rule]},
             {"name": "solo", "action": {"type": "Allow"}, "rules": [dict(rule)]}]}}
-        place = jmes.rule_place(kind, "ruleCollections")
+        place = rule_guard.rule_place(kind, "ruleCollections")
     else:
         body = {"etag": 'W/"1"', "location": "x", "properties": {"networkRuleCollections": [
             {"name": collection, "properties": {"action": {"type": "Allow"}, "rules": [other, rule]}},
             {"name": "solo", "properties": {"action": {"type": "Allow"}, "rules": [dict(rule)]}}]}}
-        place = jmes.rule_place(kind, "networkRuleCollections")
+        place = rule_guard.rule_place(kind, "networkRuleCollections")
     # Azure may return members in another order than the scan saw: the state still matches.
     reordered = json.loads(json.dumps(body))
     target = reordered["properties"][place.collections[1]][0]
     rules = target["rules"] if kind == "rule_collection_group" else target["properties"]["rules"]
     rules[1] = dict(reversed(list(rules[1].items())))
-    etag, state, count = _search(jmes.rule_state_query(place, collection, rule["name"], rule), reordered)
-    assert (etag, state, count) == ('W/"1"', jmes.rule_state(rule, "Allow"), 1)
+    etag, state, count = _search(rule_guard.rule_state_query(place, collection, rule["name"], rule), reordered)
+    assert (etag, state, count) == ('W/"1"', rule_guard.rule_state(rule, "Allow"), 1)
 
-    edited = _search(jmes.rule_removal_query(place, collection, rule["name"]), body)
+    edited = _search(rule_guard.rule_removal_query(place, collection, rule["name"]), body)
     assert edited["etag"] == 'W/"1"' and edited.get("location") == body.get("location")
-    assert _search(jmes.rule_state_query(place, collection, rule["name"], rule), edited)[2] == 0
+    assert _search(rule_guard.rule_state_query(place, collection, rule["name"], rule), edited)[2] == 0
     collections_after = edited["properties"][place.collections[1]]
     assert [c["name"] for c in collections_after] == [collection, "solo"]
-    kept = _search(jmes.rule_removal_query(place, "solo", rule["name"]), body)["properties"][place.collections[1]]
+    kept = _search(rule_guard.rule_removal_query(place, "solo", rule["name"]), body)["properties"][place.collections[1]]
     assert [c["name"] for c in kept] == [collection]  # a collection left empty goes too
 
 
 def test_route_and_vnet_states_match_what_az_prints():
     route = {"addressPrefix": "0.0.0.0/0", "nextHopType": "Internet", "name": "x"}
-    assert _search(jmes.ROUTE_STATE, route) == jmes.route_state("0.0.0.0/0", "Internet", "")
+    assert _search(route_guard.ROUTE_STATE, route) == route_guard.route_state("0.0.0.0/0", "Internet", "")
     table = {"routes": [{"name": "b", "addressPrefix": "0.0.0.0/1", "nextHopType": "VirtualAppliance",
                          "nextHopIpAddress": "10.0.0.4"},
                         {"name": "a", "addressPrefix": "10.0.0.0/8", "nextHopType": "VnetLocal"}]}
     scanned = [{"name": "b", "address_prefix": "0.0.0.0/1", "next_hop_type": "VirtualAppliance", "next_hop_ip": "10.0.0.4"},
                {"name": "a", "address_prefix": "10.0.0.0/8", "next_hop_type": "VnetLocal", "next_hop_ip": ""}]
-    assert _search(jmes.ROUTES_STATE, table) == jmes.routes_state(scanned)
-    assert _search(jmes.ROUTES_STATE, {"routes": []}) == jmes.routes_state([]) == "[]"
+    assert _search(route_guard.ROUTES_STATE, table) == route_guard.routes_state(scanned)
+    assert _search(route_guard.ROUTES_STATE, {"routes": []}) == route_guard.routes_state([]) == "[]"
     vnet = {"addressSpace": {"addressPrefixes": ["10.1.0.0/16"]}, "subnets": [{"name": "b"}, {"name": "a"}]}
-    assert _search(jmes.VNET_STATE, vnet) == jmes.vnet_state(["10.1.0.0/16"], ["a", "b"])
+    assert _search(subnet_guard.VNET_STATE, vnet) == subnet_guard.vnet_state(["10.1.0.0/16"], ["a", "b"])
 
 
 # --- context -----------------------------------------------------------------------------------
@@ -177,10 +180,11 @@ def test_suppressed_findings_are_not_fixed_but_named(tmp_path):
     assert "accepted risk (suppressed): UDR004" in script.text
 
 
-def test_findings_are_grouped_by_subscription_each_behind_az_account_set(tmp_path):
+def test_findings_are_grouped_by_the_subscription_of_their_resource_id(tmp_path):
     result = scan(copy_estate("hub-spoke-drifted.json", tmp_path))
-    text = generate(result).text
-    for block in generate(result).blocks:
-        before = text.split(f"\nfix_{block.index}() {{\n", 1)[0]
-        last_set = before.rsplit("\nuse_subscription ", 1)[1].split("\n", 1)[0]
-        assert last_set == block.finding.subscription_id
+    script = generate(result)
+    assert "account set" not in script.text
+    for block in script.blocks:
+        before = script.text.split(f"\nfix_{block.index}() {{\n", 1)[0]
+        section = before.rsplit("\nsubscription_section ", 1)[1].split("\n", 1)[0]
+        assert section == parse_arm_id(block.finding.resource_id).subscription.lower()

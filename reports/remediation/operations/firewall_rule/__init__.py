@@ -1,0 +1,1 @@
+"""The firewall rule operation: `functions.sh`, and what it guards with."""

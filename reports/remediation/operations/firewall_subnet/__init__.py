@@ -1,0 +1,1 @@
+"""The firewall subnet operation: `functions.sh`, and what it guards with."""

@@ -1,0 +1,1 @@
+"""The outbound type operation: `functions.sh`, and what it guards with."""

@@ -1,0 +1,1 @@
+"""The peering operation: `functions.sh`, and what it guards with."""

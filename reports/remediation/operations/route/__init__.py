@@ -1,0 +1,1 @@
+"""The route operation: `functions.sh`, and what it guards with."""

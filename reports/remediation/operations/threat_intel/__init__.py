@@ -1,0 +1,1 @@
+"""The threat intel operation: `functions.sh`, and what it guards with."""
