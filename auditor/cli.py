@@ -31,7 +31,7 @@ from .engine import ScanResult, now_iso, select_checks
 from .output import write_atomic
 from .registry import Registry, RegistryError, load_registry
 from .reports.formats import ReportFormat
-from .reports.terminal import plain
+from .reports.terminal import DEFAULT_FORMAT as DEFAULT_TERMINAL_FORMAT, OutputFormat as TerminalFormat, plain
 from .run.exit_policy import (
     DEFAULT_FAIL_ON, EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, FAIL_ON, exit_code,
 )
@@ -89,7 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--as-of", metavar="DATE", type=date.fromisoformat, default=None, help="judge suppression expiry as of this date (default: today)")
     scan.add_argument("--select", action="append", metavar="IDS", help="only these checks (ids or slugs, comma-separated)")
     scan.add_argument("--ignore", action="append", metavar="IDS", help="skip these checks (ids or slugs, comma-separated)")
-    scan.add_argument("--quiet", action="store_true", help="no terminal summary")
+    scan.add_argument("--quiet", action="store_true", help="no terminal summary (expired suppressions are still named)")
+    scan.add_argument("--output-format", type=str.lower, choices=[f.value for f in TerminalFormat],
+                      default=DEFAULT_TERMINAL_FORMAT.value,
+                      help="terminal summary layout: grouped (default: one heading per check), concise (one line "
+                           "per finding) or full (each finding's line, then its ids, message and suppression)")
     scan.add_argument("--baseline", metavar="PREVIOUS.json", help="a previous JSON v1 result: mark findings new/unchanged/reappeared and list resolved ones")
     scan.add_argument("--fail-on-new", action="store_true", help="with --baseline: only new or reappeared findings fail the run")
     scan.add_argument("--approved", metavar="FILE", help="approved egress baseline (from 'baseline approve'): report every cluster whose egress path drifted from it")
@@ -161,9 +165,11 @@ def cmd_scan(args: argparse.Namespace, registry: Registry, console: Console) -> 
         shown = redact_result(result)
     for warning in write_reports(args, result, shown):
         print(f"aksaudit: warning: {warning}", file=sys.stderr)
-    if not args.quiet:
-        from .reports import terminal
-        terminal.render(shown, console)
+    from .reports import terminal
+    if args.quiet:
+        terminal.render_notices(shown, console)
+    else:
+        terminal.render(shown, console, args.output_format)
     return exit_code(result, fail_on, only_new=args.fail_on_new)
 
 
