@@ -22,7 +22,7 @@ Add `az network route-table route create --address-prefix 0.0.0.0/0 --next-hop-t
 VirtualAppliance --next-hop-ip-address <firewall private IP>` to the route table.
 """
 from aksaudit.api import T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, CheckMeta, Severity, fail, passed, skipped
-from aksaudit.checks.evidence import path_evidence, path_gap
+from aksaudit.checks.evidence import path_evidence, path_gap, shared_outcomes
 
 META = CheckMeta(
     id="UDR002",
@@ -38,6 +38,10 @@ META = CheckMeta(
 
 
 def evaluate(estate, options):
+    return shared_outcomes(_outcomes(estate))
+
+
+def _outcomes(estate):
     for path in estate.egress_paths:
         gap = path_gap(path)
         if gap:
