@@ -59,6 +59,10 @@ def _check_doc(check) -> dict[str, Any]:
     }
 
 
+def _script_lines(body: str) -> list[str]:
+    return [line[4:] if line.startswith("    ") else line for line in body.rstrip("\n").split("\n")]
+
+
 def report_data(result: ScanResult) -> dict[str, Any]:
     """Everything the page's script draws: findings, check explanations and egress paths."""
     findings = []
@@ -69,7 +73,9 @@ def report_data(result: ScanResult) -> dict[str, Any]:
         row = finding_dict(finding)
         row["short"] = short_id(finding.resource_id)
         # The fix as the remediation script writes it: what to change (summary) and the block.
-        row["fix"] = {"summary": fix.summary, "script": str(fix.body), "mode": fix.mode_text,
+        # Lines, not one text: lines that repeat across findings (notes, guards) are then stored
+        # once by `intern_strings`. The block's indentation inside the script is left out.
+        row["fix"] = {"summary": fix.summary, "script": _script_lines(str(fix.body)), "mode": fix.mode_text,
                       "automated": finding.check_id in fixes_from and fix.resolves}
         findings.append(row)
         by_id.setdefault(id_key(finding.resource_id), []).append(index)

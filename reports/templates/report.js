@@ -284,7 +284,7 @@
     var how = fix.automated ? "In the remediation script (aksaudit scan --remediation fix.sh), as " + fix.mode + ":"
       : "Not automated: the remediation script only says this (" + fix.mode + "):";
     box.appendChild(el("p", "muted", how));
-    box.appendChild(el("pre", "fix-script", String(fix.script || "").replace(/^ {4}/gm, "").replace(/\s+$/, "")));
+    box.appendChild(el("pre", "fix-script", (Array.isArray(fix.script) ? fix.script : []).join("\n")));
     parent.appendChild(box);
   }
 
