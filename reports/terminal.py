@@ -22,7 +22,7 @@ import textwrap
 from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from rich.cells import cell_len
 from rich.console import Console
