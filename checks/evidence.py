@@ -1,12 +1,14 @@
 """Evidence shared by the routing checks: what a reader needs to see, and a fix needs to act."""
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import Any, Iterable, Iterator
 
 from aksaudit.api import (
     EgressPath, Estate, Firewall, PathEvidence, RouteEvidence, RouteState, VirtualNetwork, evidence_dict, parent_id,
     reachable_firewall_ips, skipped,
     UNRESOLVED,
+    Outcome, Status,
 )
 
 
@@ -103,13 +105,64 @@ def unidentified_next_hops(path: EgressPath) -> list[str]:
     return found
 
 
+def _affected(outcome: Outcome) -> dict[str, Any]:
+    evidence = outcome.evidence
+    return {"cluster": evidence.get("cluster", ""), "subnet": evidence.get("subnet", ""),
+            "subnet_name": evidence.get("subnet_name", ""), "pools": list(evidence.get("pools", ()))}
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def shared_outcomes(outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
+    """The outcomes, with the failures on one resource (a route table or route that serves
+    several AKS subnets, each judged on its own path) made one failure naming them all.
+
+    The engine keeps one finding per resource and place; without this, that finding would name
+    whichever subnet came first, and a reader fixing it would not know which other subnets and
+    clusters the same route table carries. The evidence keeps the first path's fields (what a fix
+    acts on) and adds `affected`, `affected_subnets` and `affected_clusters`; the message says how
+    many. Other outcomes pass through unchanged, in order.
+    """
+    outcomes = list(outcomes)
+    failures: dict[tuple[str, str], list[Outcome]] = {}
+    for outcome in outcomes:
+        if outcome.status is Status.FAIL:
+            failures.setdefault((outcome.resource_id.lower(), outcome.locus.lower()), []).append(outcome)
+    for outcome in outcomes:
+        if outcome.status is not Status.FAIL:
+            yield outcome
+            continue
+        group = failures.pop((outcome.resource_id.lower(), outcome.locus.lower()), None)
+        if group is None:
+            continue  # folded into the first failure on this resource
+        affected = list({(a["cluster"].lower(), a["subnet"].lower()): a for a in map(_affected, group)}.values())
+        subnets = list(dict.fromkeys(a["subnet"] for a in affected if a["subnet"]))
+        clusters = list(dict.fromkeys(a["cluster"] for a in affected if a["cluster"]))
+        evidence = {**outcome.evidence, "affected": affected, "affected_subnets": subnets,
+                    "affected_clusters": clusters}
+        message = outcome.message
+        if len(affected) > 1:
+            names = [a["subnet_name"] for a in affected if a["subnet_name"]]
+            shown = ", ".join(dict.fromkeys(names[:3])) + (", ..." if len(set(names)) > 3 else "")
+            message += (f" The same route table serves {_plural(len(subnets), 'AKS subnet')} ({shown}) of "
+                        f"{_plural(len(clusters), 'cluster')}: all are affected.")
+        yield replace(outcome, message=message, evidence=evidence)
+
+
 def judge_hops(estate: Estate, judge):
     """Outcomes of `judge(path, hop)` for every route deciding an AKS subnet's Internet traffic.
 
     The routing checks differ only in what they say about one hop; the walk over paths, and
     reporting an unreadable subnet or route table as skipped, is the same for all of them.
-    `judge` may return None when the hop is another check's business.
+    `judge` may return None when the hop is another check's business. A route shared by several
+    subnets' paths is one failure naming them all (see `shared_outcomes`).
     """
+    return shared_outcomes(_hop_outcomes(estate, judge))
+
+
+def _hop_outcomes(estate: Estate, judge):
     yield from unread_pools(estate)
     for path in estate.egress_paths:
         gap = path_gap(path)

@@ -23,6 +23,8 @@ from aksaudit.model.row_fields import id_key
 from .egress_diagram import STAGE_FIELDS, stages
 from .embedded import embed_json, intern_strings
 from .json_report import finding_dict
+from .overview import check_overview
+from .remediation import check_templates, finding_blocks
 from .sarif_rules import unwrap
 from .terminal import short_id
 
@@ -57,13 +59,24 @@ def _check_doc(check) -> dict[str, Any]:
     }
 
 
+def _script_lines(body: str) -> list[str]:
+    return [line[4:] if line.startswith("    ") else line for line in body.rstrip("\n").split("\n")]
+
+
 def report_data(result: ScanResult) -> dict[str, Any]:
     """Everything the page's script draws: findings, check explanations and egress paths."""
     findings = []
     by_id: dict[str, list[int]] = {}
-    for index, finding in enumerate(result.findings):
+    fixes_from = check_templates(result.checks_run)
+    fixes = finding_blocks(result.findings, fixes_from)
+    for index, (finding, fix) in enumerate(zip(result.findings, fixes)):
         row = finding_dict(finding)
         row["short"] = short_id(finding.resource_id)
+        # The fix as the remediation script writes it: what to change (summary) and the block.
+        # Lines, not one text: lines that repeat across findings (notes, guards) are then stored
+        # once by `intern_strings`. The block's indentation inside the script is left out.
+        row["fix"] = {"summary": fix.summary, "script": _script_lines(str(fix.body)), "mode": fix.mode_text,
+                      "automated": finding.check_id in fixes_from and fix.resolves}
         findings.append(row)
         by_id.setdefault(id_key(finding.resource_id), []).append(index)
     skipped_ids = {id_key(s.resource_id) for s in result.skipped}
@@ -96,5 +109,6 @@ def render(result: ScanResult) -> str:
         strings=embed_json(strings),
         counts=result.by_severity(), subscriptions=_subscriptions(result),
         check_ids=sorted({c.id for c in result.checks_run} | {f.check_id for f in result.findings}),
+        overview=check_overview(result),
         skipped=result.skipped[:MAX_LISTED], warnings=result.warnings[:MAX_LISTED], max_listed=MAX_LISTED,
     )

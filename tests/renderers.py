@@ -17,12 +17,13 @@ from aksaudit.run.engine import ScanResult
 from aksaudit.reports.formats import ReportFormat
 
 
-def terminal(result: ScanResult, width: int = 160, color: bool = True) -> str:
-    """The summary `aksaudit scan` prints, as a terminal (with colour) would receive it."""
+def terminal(result: ScanResult, width: int = 160, color: bool = True, output_format: str = "full") -> str:
+    """The summary `aksaudit scan` prints, as a terminal (with colour) would receive it. The full
+    layout by default: it is the one that shows every finding's whole message."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, force_terminal=color, color_system="truecolor" if color else None,
                       highlight=False, soft_wrap=False, legacy_windows=False)
-    importlib.import_module("aksaudit.reports.terminal").render(result, console)
+    importlib.import_module("aksaudit.reports.terminal").render(result, console, output_format)
     return buffer.getvalue()
 
 

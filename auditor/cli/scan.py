@@ -18,6 +18,7 @@ from ..config import Config, load_config
 from aksaudit.run.engine import ScanResult
 from aksaudit.run.registry import Registry
 from ..reports.formats import ReportFormat
+from ..reports.terminal import DEFAULT_FORMAT as DEFAULT_TERMINAL_FORMAT, OutputFormat as TerminalFormat
 from ..run import pipeline
 from ..run.exit_policy import DEFAULT_FAIL_ON, exit_code
 from ..run.request import ScanRequest, SnapshotSource
@@ -36,6 +37,10 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     scan.add_argument("snapshot_path", nargs="?", metavar="SNAPSHOT", help="the same as --snapshot SNAPSHOT")
     scan.add_argument("--snapshot", metavar="FILE",
                       help="Resource Graph rows: JSON array, az graph query -o json output, or an aksaudit snapshot")
+    scan.add_argument("--output-format", type=str.lower, choices=[f.value for f in TerminalFormat],
+                      default=DEFAULT_TERMINAL_FORMAT.value,
+                      help="terminal summary layout: grouped (default: one heading per check), concise (one line "
+                           "per finding) or full (each finding's line, then its ids, message and suppression)")
     scan.add_argument("--json", metavar="PATH", help="write JSON v1 results ('-' for stdout)")
     scan.add_argument("--sarif", metavar="PATH", help="write SARIF 2.1.0 for GitHub code scanning, one run (category aksaudit/all/)")
     scan.add_argument("--sarif-dir", metavar="DIR", help="write one SARIF file per subscription (category aksaudit/subscription-<id>/)")
@@ -149,7 +154,9 @@ def run(args: argparse.Namespace, registry: Registry, console: Any) -> int:
         shown = redact_result(result)
     for warning in write_reports(args, result, shown):
         channels.warning(warning)
-    if not args.quiet:
-        from ..reports import terminal
-        terminal.render(shown, console)
+    from ..reports import terminal
+    if args.quiet:
+        terminal.render_notices(shown, console)
+    else:
+        terminal.render(shown, console, args.output_format)
     return exit_code(result, fail_on, only_new=args.fail_on_new)

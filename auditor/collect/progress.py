@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import IO, Protocol
+from typing import IO, Any, Iterable, Iterator, Protocol
 
 
 class Progress(Protocol):
@@ -109,3 +109,43 @@ def make_progress(quiet: bool = False, stream: IO[str] | None = None) -> Progres
     if getattr(stream, "isatty", lambda: False)():
         return RichProgress(stream)
     return LogProgress(stream)
+
+
+LARGE_SNAPSHOT = 32 * 1024 * 1024  # bytes: smaller files are read before a display would settle
+ROWS_PER_UPDATE = 2000
+
+
+def counted_rows(rows: Iterable[Any], label: str, size: int, stream: IO[str] | None = None) -> Iterable[Any]:
+    """`rows` unchanged; while they are read, a rich row count on stderr when it is a terminal and
+    the file is large (a million-row snapshot takes a while to model). Never in a pipe or a CI
+    log: there it would be noise between the findings."""
+    stream = stream or sys.stderr
+    if size < LARGE_SNAPSHOT or not getattr(stream, "isatty", lambda: False)():
+        return rows
+    return _CountedRows(rows, label, stream)
+
+
+class _CountedRows:
+    """Re-iterable as the streamed rows it wraps: each pass shows its own count."""
+
+    def __init__(self, rows: Iterable[Any], label: str, stream: IO[str]) -> None:
+        self._rows, self._label, self._stream = rows, label, stream
+
+    def __iter__(self) -> Iterator[Any]:
+        return _counting(self._rows, self._label, self._stream)
+
+
+def _counting(rows: Iterable[Any], label: str, stream: IO[str]) -> Iterator[Any]:
+    from rich.console import Console
+    from rich.progress import Progress as RichBar, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    bar = RichBar(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} row(s)"),
+                  TimeElapsedColumn(), console=Console(file=stream, highlight=False), transient=True)
+    task = bar.add_task(label, total=None)
+    count = 0
+    with bar:
+        for row in rows:
+            yield row
+            count += 1
+            if count % ROWS_PER_UPDATE == 0:
+                bar.update(task, completed=count)

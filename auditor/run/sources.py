@@ -5,7 +5,8 @@ tables). Everything below is a call into `aksaudit.collect`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from aksaudit.results import change_history as history
@@ -16,7 +17,7 @@ from ..collect.clients import AzureClients, connect
 from ..collect.clouds import resolve_cloud
 from ..collect.live import LiveOptions, collect_live
 from ..collect.live_only import live_only_types
-from ..collect.progress import make_progress
+from ..collect.progress import counted_rows, make_progress
 from ..collect.snapshot import Snapshot, estate_of, open_snapshot
 from ..collect.throttle import RetryPolicy
 from aksaudit.run.engine import ScanResult
@@ -78,8 +79,17 @@ def read_source(source: Source, checks: Iterable[Any]) -> Collected:
         snapshot = collect(source, checks, clients)
     else:
         clients, snapshot = None, open_snapshot(source.path)
+        snapshot = replace(snapshot, rows=counted_rows(snapshot.rows, f"reading {source.path!r}",
+                                                       _size(source.path)))
     with gc_paused():  # rows are streamed from the file into the model; see aksaudit.run.bulk
         return Collected(snapshot, estate_of(snapshot), clients)
+
+
+def _size(path: str) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0  # the snapshot reader has already said what is wrong with it
 
 
 def with_change_history(result: ScanResult, collected: Collected, source: Source,

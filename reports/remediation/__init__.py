@@ -7,6 +7,6 @@ its check's `remediation.sh.j2`. `shell.py` makes unquoted interpolation impossi
 computes what a template needs, `jmes.py` keeps names as data in JMESPath, and `contract.py` finds
 what a template reads of the evidence, for the contract tests.
 """
-from .script import Block, RemediationScript, ScanHeader, check_templates, render
+from .script import Block, RemediationScript, ScanHeader, check_templates, finding_blocks, render
 
-__all__ = ["Block", "RemediationScript", "ScanHeader", "check_templates", "render"]
+__all__ = ["Block", "RemediationScript", "ScanHeader", "check_templates", "finding_blocks", "render"]

@@ -192,11 +192,31 @@ def _by_subscription(findings: Iterable[Finding]) -> list[tuple[str, list[Findin
     return sorted(groups.items())
 
 
+def finding_blocks(findings: Iterable[Finding], templates: Mapping[str, CheckFix]) -> list[Block]:
+    """Each finding's fix exactly as the script would write it (numbered by position, from 1), for
+    reports that show one finding's fix beside it: the HTML detail view. One renderer and the
+    script's own numbering, so what a reader sees there is, line for line, what `--remediation`
+    runs. Findings the script leaves out (suppressed) are numbered after the others."""
+    findings = list(findings)
+    env = environment(_Loader(templates), template_globals())
+    numbers = {id(f): index for index, f in enumerate((f for _, members in _by_subscription(_failing(findings))
+                                                         for f in members), 1)}
+    later = iter(range(len(numbers) + 1, len(findings) + len(numbers) + 1))  # findings the script leaves out
+    return [_block(env, finding, numbers.get(id(finding)) or next(later), templates.get(finding.check_id),
+                   include_disruptive=False) for finding in findings]
+
+
+def _failing(findings: Iterable[Finding]) -> list[Finding]:
+    """What the script fixes: failures that are not an accepted risk."""
+    return [f for f in findings if f.status.value == "fail" and not f.suppressed]
+
+
 def render(findings: Iterable[Finding], templates: Mapping[str, CheckFix], header: ScanHeader, *,
            include_disruptive: bool = False) -> RemediationScript:
     """The remediation script for these findings (failures only are fixed; others are ignored)."""
     env = environment(_Loader(templates), template_globals())
-    failing = [f for f in findings if f.status.value == "fail" and not f.suppressed]
+    findings = list(findings)
+    failing = _failing(findings)
     accepted = [f for f in findings if f.status.value == "fail" and f.suppressed]
     warnings = subscription_mismatches(failing)
     header = replace(header, notes=(*header.notes, *(

@@ -11,6 +11,9 @@
   var RANK = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
   var PAGE_SIZE = 100;
   var CLUSTERS_PER_PAGE = 10;
+  var COLLAPSE_AT = 20; // more clusters than this: a searchable list, each diagram drawn on demand
+  var LISTED_PER_PAGE = 50;
+  var DETAIL_DIAGRAMS = 2; // paths drawn in a finding's detail view; the rest are counted
   var SVG = "http://www.w3.org/2000/svg";
 
   // Path boxes arrive as positional rows (see stage_fields); give them names once.
@@ -254,6 +257,56 @@
     parent.appendChild(richText(el("p"), text));
   }
 
+  // The paths whose diagram shows this finding on one of its boxes (built once, on first use).
+  var PATHS_OF = null;
+  function pathsOf(index) {
+    if (!PATHS_OF) {
+      PATHS_OF = {};
+      DATA.paths.forEach(function (path) {
+        path.stages.forEach(function (stage) {
+          stage.findings.forEach(function (i) {
+            var list = PATHS_OF[i] || (PATHS_OF[i] = []);
+            if (list[list.length - 1] !== path) { list.push(path); }
+          });
+        });
+      });
+    }
+    return PATHS_OF[index] || [];
+  }
+
+  // The fix for this finding, as the remediation script writes it.
+  function fixSection(parent, f) {
+    var fix = f.fix;
+    if (!fix) { return; }
+    var box = el("div", "fix");
+    box.appendChild(el("h4", "", "Fix for this finding"));
+    if (fix.summary) { box.appendChild(el("p", "fix-summary", fix.summary)); }
+    var how = fix.automated ? "In the remediation script (aksaudit scan --remediation fix.sh), as " + fix.mode + ":"
+      : "Not automated: the remediation script only says this (" + fix.mode + "):";
+    box.appendChild(el("p", "muted", how));
+    box.appendChild(el("pre", "fix-script", (Array.isArray(fix.script) ? fix.script : []).join("\n")));
+    parent.appendChild(box);
+  }
+
+  function pathSection(parent, index) {
+    var paths = pathsOf(index);
+    if (!paths.length) { return; }
+    parent.appendChild(el("h4", "", paths.length === 1 ? "Egress path" : "Egress paths (" + fmt(paths.length) + ")"));
+    var row = el("div", "detail-paths");
+    paths.slice(0, DETAIL_DIAGRAMS).forEach(function (path) {
+      var wrap = el("div", "path detail-path");
+      wrap.appendChild(el("p", "via", path.cluster + (path.subnet ? " via subnet " + path.subnet : "")));
+      wrap.appendChild(diagram(path, true, index));
+      row.appendChild(wrap);
+    });
+    parent.appendChild(row);
+    if (paths.length > DETAIL_DIAGRAMS) {
+      parent.appendChild(el("p", "muted", "… and " + fmt(paths.length - DETAIL_DIAGRAMS) + " more: " +
+        paths.slice(DETAIL_DIAGRAMS).map(function (p) { return p.cluster; })
+          .filter(function (n, i, all) { return all.indexOf(n) === i; }).join(", ")));
+    }
+  }
+
   function showDetail(index) {
     var f = DATA.findings[index];
     var panel = $("detail");
@@ -271,6 +324,14 @@
     title.appendChild(document.createTextNode(" " + f.check_id + " · " + f.title));
     body.appendChild(title);
     body.appendChild(el("p", "message", f.message));
+    if (f.suppression) {
+      var note = el("p", "suppressed-note", "Suppressed: " + (f.suppression.reason || "accepted risk") +
+        (f.suppression.expires ? " (until " + f.suppression.expires + ")" : "") +
+        (f.suppression.source ? " — " + f.suppression.source : ""));
+      body.appendChild(note);
+    }
+    fixSection(body, f);
+    pathSection(body, index);
     var facts = el("dl", "facts");
     [["Resource", f.resource_id], ["Where", f.locus], ["Subscription", f.subscription_id],
      ["Since baseline", f.baseline_state], ["Fingerprint", f.fingerprint]].forEach(function (pair) {
@@ -279,15 +340,10 @@
       facts.appendChild(el("dd", "id", pair[1]));
     });
     body.appendChild(facts);
-    if (f.suppression) {
-      var note = el("p", "suppressed-note", "Suppressed: " + (f.suppression.reason || "accepted risk") +
-        (f.suppression.expires ? " (until " + f.suppression.expires + ")" : "") +
-        (f.suppression.source ? " — " + f.suppression.source : ""));
-      body.appendChild(note);
-    }
     var keys = Object.keys(f.evidence || {}).filter(function (key) { return key !== "change_history"; });
     if (keys.length) {
-      body.appendChild(el("h4", "", "Evidence"));
+      var folded = el("details", "evidence-details");
+      folded.appendChild(el("summary", "", "Evidence (" + keys.length + " fields, as the scan saw them)"));
       var evidence = el("dl", "evidence");
       keys.forEach(function (key) {
         evidence.appendChild(el("dt", "", key));
@@ -295,7 +351,8 @@
         dd.appendChild(evidenceValue(f.evidence[key]));
         evidence.appendChild(dd);
       });
-      body.appendChild(evidence);
+      folded.appendChild(evidence);
+      body.appendChild(folded);
     }
     changeHistory(body, (f.evidence || {}).change_history);
     section(body, "What it checks", doc.what);
@@ -326,6 +383,7 @@
   function hideDetail() {
     state.selected = -1;
     $("detail").hidden = true;
+    $("detail").replaceChildren();  // its diagrams would otherwise linger, hidden, in the page
     $("layout").classList.remove("with-detail");
     renderRows();
   }
@@ -350,27 +408,40 @@
     unreached: "not reached"
   };
 
-  function diagram(path) {
+  // Left to right in the cluster list; top to bottom (`vertical`) in the narrow detail view,
+  // where a row of six boxes would have to shrink below reading size.
+  function diagram(path, vertical, focus) {
     var stages = path.stages;
-    var width = PAD * 2 + stages.length * BOX_W + (stages.length - 1) * GAP;
-    var height = BOX_H + 30;
+    var VGAP = 22, FLAG_W = 110;
+    var width = vertical ? PAD * 2 + BOX_W + FLAG_W : PAD * 2 + stages.length * BOX_W + (stages.length - 1) * GAP;
+    var height = vertical ? PAD * 2 + stages.length * BOX_H + (stages.length - 1) * VGAP : BOX_H + 30;
     var svg = svgEl("svg", {
-      viewBox: "0 0 " + width + " " + height, width: width, height: height, "class": "diagram", role: "group",
+      viewBox: "0 0 " + width + " " + height, width: width, height: height,
+      "class": "diagram" + (vertical ? " vertical" : ""), role: "group",
       "aria-label": "Egress path of " + path.cluster + (path.subnet ? " via subnet " + path.subnet : "")
     });
     stages.forEach(function (stage, i) {
-      var x = PAD + i * (BOX_W + GAP);
+      var x = vertical ? PAD : PAD + i * (BOX_W + GAP);
+      var top = vertical ? PAD + i * (BOX_H + VGAP) : PAD;
       if (i > 0) {
-        var y = PAD + BOX_H / 2;
         var arrowClass = "arrow st-" + stage.state;
-        svg.appendChild(svgEl("line", { x1: x - GAP + 2, y1: y, x2: x - 8, y2: y, "class": arrowClass }));
-        svg.appendChild(svgEl("polygon", {
-          points: (x - 9) + "," + (y - 5) + " " + (x - 2) + "," + y + " " + (x - 9) + "," + (y + 5), "class": arrowClass
-        }));
+        if (vertical) {
+          var ax = PAD + BOX_W / 2;
+          svg.appendChild(svgEl("line", { x1: ax, y1: top - VGAP + 2, x2: ax, y2: top - 8, "class": arrowClass }));
+          svg.appendChild(svgEl("polygon", {
+            points: (ax - 5) + "," + (top - 9) + " " + ax + "," + (top - 2) + " " + (ax + 5) + "," + (top - 9), "class": arrowClass
+          }));
+        } else {
+          var y = PAD + BOX_H / 2;
+          svg.appendChild(svgEl("line", { x1: x - GAP + 2, y1: y, x2: x - 8, y2: y, "class": arrowClass }));
+          svg.appendChild(svgEl("polygon", {
+            points: (x - 9) + "," + (y - 5) + " " + (x - 2) + "," + y + " " + (x - 9) + "," + (y + 5), "class": arrowClass
+          }));
+        }
       }
       var group = svgEl("g", {
         "class": "stage st-" + stage.state, "data-stage": stage.stage, "data-state": stage.state,
-        transform: "translate(" + x + "," + PAD + ")"
+        transform: "translate(" + x + "," + top + ")"
       });
       var checks = stage.findings.map(function (i) { return DATA.findings[i].check_id; })
         .filter(function (id, i, all) { return all.indexOf(id) === i; });
@@ -383,11 +454,15 @@
       group.appendChild(svgEl("text", { x: 10, y: 37, "class": "name" }, clip(stage.name, 18)));
       group.appendChild(svgEl("text", { x: 10, y: 55, "class": "detail" }, clip(stage.detail, 28)));
       if (checks.length) {
-        group.appendChild(svgEl("text", { x: BOX_W / 2, y: BOX_H + 19, "class": "flag", "text-anchor": "middle" },
-          "✗ " + clip(checks.join(", "), 26)));
+        group.appendChild(vertical
+          ? svgEl("text", { x: BOX_W + 8, y: BOX_H / 2 + 4, "class": "flag" }, "✗ " + clip(checks.join(", "), 14))
+          : svgEl("text", { x: BOX_W / 2, y: BOX_H + 19, "class": "flag", "text-anchor": "middle" },
+            "✗ " + clip(checks.join(", "), 26)));
         group.setAttribute("tabindex", "0");
         group.setAttribute("role", "button");
-        group.dataset.finding = String(stage.findings[0]);
+        var own = stage.findings.indexOf(focus) >= 0;
+        group.dataset.finding = String(own ? focus : stage.findings[0]);
+        if (own) { group.classList.add("focus"); }
       }
       svg.appendChild(group);
     });
@@ -411,39 +486,87 @@
   }
   var CLUSTERS = clusterGroups();
 
+  function clusterCard(cluster, collapsed) {
+    var card = el("article", "cluster" + (cluster.problems ? " has-problems" : "") + (collapsed ? " collapsed" : ""));
+    card.dataset.cluster = cluster.name;
+    var head = el("h3");
+    head.appendChild(el("span", "", cluster.name));
+    head.appendChild(el("span", "pill " + (cluster.problems ? "bad" : "good"), cluster.problems ? "egress not controlled" : "egress controlled"));
+    card.appendChild(head);
+    card.appendChild(el("p", "id", cluster.id));
+    var paths = el("div", "paths");
+    if (collapsed) {
+      var toggle = el("button", "show-path", cluster.paths.length === 1 ? "Show egress path" : "Show " + cluster.paths.length + " egress paths");
+      toggle.type = "button";
+      toggle.setAttribute("aria-expanded", "false");
+      toggle.dataset.key = cluster.id.toLowerCase();
+      card.appendChild(toggle);
+      paths.hidden = true;
+    } else {
+      drawPaths(paths, cluster);
+    }
+    card.appendChild(paths);
+    return card;
+  }
+
+  function drawPaths(parent, cluster) {
+    cluster.paths.forEach(function (path) {
+      var wrap = el("div", "path");
+      if (path.subnet) { wrap.appendChild(el("p", "via", "via subnet " + path.subnet)); }
+      wrap.appendChild(diagram(path));
+      parent.appendChild(wrap);
+    });
+  }
+
+  var BY_KEY = {};
+  CLUSTERS.forEach(function (c) {
+    BY_KEY[c.id.toLowerCase()] = c;
+    c.hay = [c.name, c.id, c.subscription].join("\n").toLowerCase();
+  });
+  var COLLAPSED = CLUSTERS.length > COLLAPSE_AT;
+
   function renderClusters() {
+    var terms = COLLAPSED ? $("cluster-search").value.toLowerCase().split(/\s+/).filter(Boolean) : [];
     var shown = CLUSTERS.filter(function (c) {
-      return (!state.onlyProblems || c.problems) && (!state.subscription || c.subscription === state.subscription);
+      return (!state.onlyProblems || c.problems) && (!state.subscription || c.subscription === state.subscription) &&
+        terms.every(function (t) { return c.hay.indexOf(t) >= 0; });
     });
-    var pages = Math.max(1, Math.ceil(shown.length / CLUSTERS_PER_PAGE));
+    var perPage = COLLAPSED ? LISTED_PER_PAGE : CLUSTERS_PER_PAGE;
+    var pages = Math.max(1, Math.ceil(shown.length / perPage));
     state.clusterPage = Math.min(state.clusterPage, pages - 1);
-    var start = state.clusterPage * CLUSTERS_PER_PAGE;
+    var start = state.clusterPage * perPage;
     var fragment = document.createDocumentFragment();
-    shown.slice(start, start + CLUSTERS_PER_PAGE).forEach(function (cluster) {
-      var card = el("article", "cluster" + (cluster.problems ? " has-problems" : ""));
-      card.dataset.cluster = cluster.name;
-      var head = el("h3");
-      head.appendChild(el("span", "", cluster.name));
-      head.appendChild(el("span", "pill " + (cluster.problems ? "bad" : "good"), cluster.problems ? "egress not controlled" : "egress controlled"));
-      card.appendChild(head);
-      card.appendChild(el("p", "id", cluster.id));
-      cluster.paths.forEach(function (path) {
-        var wrap = el("div", "path");
-        if (path.subnet) { wrap.appendChild(el("p", "via", "via subnet " + path.subnet)); }
-        wrap.appendChild(diagram(path));
-        card.appendChild(wrap);
-      });
-      fragment.appendChild(card);
-    });
+    shown.slice(start, start + perPage).forEach(function (cluster) { fragment.appendChild(clusterCard(cluster, COLLAPSED)); });
     if (!shown.length) { fragment.appendChild(el("p", "empty", CLUSTERS.length ? "No cluster matches." : "No AKS cluster in this scan.")); }
     $("clusters").replaceChildren(fragment);
-    $("cluster-page").textContent = shown.length ? "clusters " + fmt(start + 1) + "–" + fmt(Math.min(start + CLUSTERS_PER_PAGE, shown.length)) + " of " + fmt(shown.length) : "";
+    $("clusters").classList.toggle("list", COLLAPSED);
+    $("cluster-page").textContent = shown.length ? "clusters " + fmt(start + 1) + "–" + fmt(Math.min(start + perPage, shown.length)) + " of " + fmt(shown.length) : "";
     $("cluster-prev").disabled = state.clusterPage === 0;
     $("cluster-next").disabled = state.clusterPage >= pages - 1;
     $("cluster-pager").hidden = pages < 2;
   }
 
+  function onShowPath(event) {
+    var button = event.target.closest("button.show-path");
+    if (!button) { return false; }
+    var parent = button.parentNode.querySelector(".paths");
+    var open = button.getAttribute("aria-expanded") !== "true";
+    if (open && !parent.firstChild) { drawPaths(parent, BY_KEY[button.dataset.key]); }
+    parent.hidden = !open;
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    button.textContent = open ? "Hide egress path" + (parent.childNodes.length > 1 ? "s" : "") : button.textContent.replace(/^Hide/, "Show");
+    return true;
+  }
+
+  function onOverviewLink(event) {
+    var link = event.target.closest("a.to-check");
+    if (!link) { return; }
+    $("filter-check").value = link.dataset.check;
+    onFilterChange();
+  }
+
   function onDiagramActivate(event) {
+    if (event.type === "click" && onShowPath(event)) { return; }
     if (event.type === "keydown" && event.key !== "Enter" && event.key !== " ") { return; }
     var group = event.target.closest("g[data-finding]");
     if (!group) { return; }
@@ -471,6 +594,19 @@
     state.clusterPage = 0;
     renderClusters();
   });
+  if (COLLAPSED) {
+    $("cluster-search-label").hidden = false;
+    $("cluster-note").hidden = false;
+    $("cluster-note").textContent = fmt(CLUSTERS.length) + " clusters: listed here, each egress diagram drawn when asked for.";
+    var clusterTimer = 0;
+    $("cluster-search").addEventListener("input", function () {
+      clearTimeout(clusterTimer);
+      clusterTimer = setTimeout(function () { state.clusterPage = 0; renderClusters(); }, 120);
+    });
+  }
+  var overview = $("overview-table");
+  if (overview) { overview.addEventListener("click", onOverviewLink); }
+  $("detail").addEventListener("click", onDiagramActivate);
   $("cluster-prev").addEventListener("click", function () { state.clusterPage -= 1; renderClusters(); });
   $("cluster-next").addEventListener("click", function () { state.clusterPage += 1; renderClusters(); });
   document.addEventListener("keydown", function (event) {

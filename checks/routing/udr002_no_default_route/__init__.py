@@ -24,7 +24,7 @@ VirtualAppliance --next-hop-ip-address <firewall private IP>` to the route table
 from dataclasses import dataclass
 
 from aksaudit.api import T_CLUSTER, T_FIREWALL, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET, PathEvidence, CheckMeta, FixKind, Severity, fail, passed, skipped
-from aksaudit.checks.evidence import path_evidence, path_gap, unread_pools
+from aksaudit.checks.evidence import path_evidence, path_gap, shared_outcomes, unread_pools
 
 @dataclass(frozen=True, kw_only=True)
 class FixEvidence(PathEvidence):
@@ -47,6 +47,10 @@ META = CheckMeta(
 
 
 def evaluate(estate, options):
+    return shared_outcomes(_outcomes(estate))
+
+
+def _outcomes(estate):
     yield from unread_pools(estate)
     for path in estate.egress_paths:
         gap = path_gap(path)
