@@ -166,6 +166,7 @@ def live(estate_path: str, source: str, subscriptions: list[str], concurrency: i
     from aksaudit.engine import run_scan
     from aksaudit.model import build_estate
     from aksaudit.registry import load_registry
+    from aksaudit.run.sources import settler
 
     logging.getLogger("azure").addHandler(logging.NullHandler())
     checks = load_registry().checks
@@ -176,7 +177,8 @@ def live(estate_path: str, source: str, subscriptions: list[str], concurrency: i
     collect = collect_arm if source == "arm" else collect_live
     before = emulator_stats()
     started = time.perf_counter()
-    snapshot = collect(required, request, clients, options=LiveOptions(concurrency=concurrency))
+    options = LiveOptions(concurrency=concurrency, settle=settler(checks))  # as `scan` collects
+    snapshot = collect(required, request, clients, options=options)
     wall = time.perf_counter() - started
     after = emulator_stats()
     cpu = user_cpu_seconds()
