@@ -401,8 +401,8 @@ def table(sizes: dict[str, dict[str, Any]], render: dict[str, Any] | None,
 
 def live_table(sizes: dict[str, dict[str, Any]]) -> str:
     """Per size, estate variant and source: requests against their bounds, lookups, time, CPU, memory."""
-    head = ("| size | estate | source | requests (lower bound) | change history (lower bound) | ARM lookups by kind "
-            "(not asked) | wall s (bound s: quota + lookups at 25/s) | user CPU s | peak RSS MB |")
+    head = ("| size | estate | source | requests (lower bound) | change history (lower bound); estate + history "
+            "| ARM lookups by kind (not asked) | wall s (bound s: quota + lookups at 25/s) | user CPU s | peak RSS MB |")
     lines = [head, "|---" * (head.count("|") - 1) + "|"]
     for name, size in sizes.items():
         for variant, holder in (("base", size), ("lookups", size.get("lookups") or {})):
@@ -415,8 +415,10 @@ def live_table(sizes: dict[str, dict[str, Any]]) -> str:
                 bound = (f" ({part['quota_bound_seconds'] + part['arm_rate_seconds']:.1f})"
                          if source == "arg" and "arm_rate_seconds" in part else "")
                 lower = f" ({part['lower_bound']})" if "lower_bound" in part else ""
-                history = (f"{part['change_requests']} ({part['change_lower_bound']})"
-                           if "change_requests" in part else "-")
+                history = (f"{part['change_requests']} ({part['change_lower_bound']}); all ARG "
+                           f"{part['requests'] + part['change_requests']} "
+                           f"({part['lower_bound'] + part['change_lower_bound']})"
+                           if "change_requests" in part and "lower_bound" in part else "-")
                 sample = f" [{part['extrapolated_from'].split(' subscriptions')[0]} subscriptions]" \
                     if part.get("extrapolated_from") else ""
                 lines.append(f"| {name} | {variant} | {source}{sample} | {part['requests']:,}{lower} | {history} | "

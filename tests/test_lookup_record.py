@@ -146,3 +146,14 @@ def test_a_broken_record_is_refused_by_the_schema(served):
         breakage(broken["scan"]["lookups"][0])
         assert first_problem(broken) is not None
     assert first_problem(doc) is None
+
+
+def test_without_dependency_lists_no_cluster_list_is_asked_for_and_aks003_judges_the_documented_one(served):
+    clients, clock, emulator = served
+    snapshot = collect_live(required_types(CHECKS, dependency_lists=False), ScopeRequest(), clients, clock=clock,
+                            rand=lambda: 1.0, options=LiveOptions(settle=settler(CHECKS)))
+    assert not _endpoint_requests(emulator)
+    assert ENDPOINTS not in snapshot.meta.get("arm_lookups", {})
+    result = run_scan(estate_of(snapshot), CHECKS, meta=snapshot.meta)
+    sources = {f.evidence.get("source") for f in result.findings if f.check_id == "AKS003"}
+    assert result.complete and sources == {"documented"}

@@ -22,18 +22,21 @@ from ..collect.snapshot import Snapshot, estate_of, open_snapshot
 from ..collect.throttle import RetryPolicy
 from ..engine import ScanResult
 from ..model import Estate, build_estate
+from ..resources import T_OUTBOUND_ENDPOINTS
 from .request import LiveSource, Source
 
 ARM_SOURCE_REASON = ("--source arm: change history comes from Resource Graph's change tables, which this scan "
                      "does not query")
 
 
-def required_types(checks: Iterable[Any]) -> tuple[str, ...]:
+def required_types(checks: Iterable[Any], dependency_lists: bool = True) -> tuple[str, ...]:
     """The union of the types the checks need: the collector queries nothing else. Routing
     intent, hub connections and outbound endpoints (not in Resource Graph) come with the types
-    that imply them: see collect/live_only.py."""
+    that imply them: see collect/live_only.py. Without `dependency_lists`, no cluster's own
+    outbound dependency list is asked for."""
     needed = {t.lower() for check in checks for t in check.meta.requires}
-    return tuple(sorted(needed | live_only_types(needed)))
+    implied = live_only_types(needed) - (set() if dependency_lists else {T_OUTBOUND_ENDPOINTS})
+    return tuple(sorted(needed | implied))
 
 
 def _retry(source: LiveSource) -> RetryPolicy:
@@ -78,7 +81,7 @@ def collect(source: LiveSource, checks: Iterable[Any], clients: AzureClients | N
                           split_scopes=source.subscription_batch is not None,
                           settle=settler(checks, check_options))
     reader = collect_arm if source.api == "arm" else collect_live
-    return reader(required_types(checks), source.scope, clients or live_clients(source), options=options,
+    return reader(required_types(checks, source.dependency_lists), source.scope, clients or live_clients(source), options=options,
                   progress=make_progress(quiet=source.quiet))
 
 
