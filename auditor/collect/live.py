@@ -284,12 +284,17 @@ def collect_live(required_types: Iterable[str], request: ScopeRequest, clients: 
         "queries": [{"table": o.query.table, "query": o.query.kql, "scope": o.scope.label(), "pages": o.pages,
                      "rows": len(o.rows), "complete": o.complete} for o in collector.outcomes],
         "rule_collection_groups_from_arm": list(completion.completed),
-        **lookups.meta(),
-        **({"arm_lookups": {**completion.record(), **lookups.meta().get("arm_lookups", {})}}
-           if completion.record() else {}),
+        **with_rule_groups(lookups.meta(), completion.record()),
         **runner.meta(),
     })
     return Snapshot([*completion.rows, *lookups.rows], meta, LIVE_SOURCE, targets.labels)
+
+
+def with_rule_groups(meta: Mapping[str, Any], record: Mapping[str, Any]) -> dict[str, Any]:
+    """The lookups' snapshot record with the rule collection group reads added to `arm_lookups`."""
+    if not record:
+        return dict(meta)
+    return {**meta, "arm_lookups": {**record, **(meta.get("arm_lookups") or {})}}
 
 
 def lookup_runner(clients: AzureClients, options: LiveOptions, clock: Clock | None = None) -> LookupRunner:
