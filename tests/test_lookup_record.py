@@ -157,3 +157,14 @@ def test_without_dependency_lists_no_cluster_list_is_asked_for_and_aks003_judges
     result = run_scan(estate_of(snapshot), CHECKS, meta=snapshot.meta)
     sources = {f.evidence.get("source") for f in result.findings if f.check_id == "AKS003"}
     assert result.complete and sources == {"documented"}
+
+
+def test_excluding_the_always_listed_categories_takes_the_failing_direction_away(estate_rows):
+    from aksaudit.checks.cluster.aks003_required_egress_blocked import META
+    from aksaudit.checks.cluster.aks003_required_egress_blocked.settled import REASON, settled_lookups
+    from aksaudit.model import build_estate
+
+    estate = build_estate(estate_rows[0])
+    assert REASON in settled_lookups(estate, META.options).values()
+    excluded = {**META.options, "excluded_endpoint_categories": ("images", "azure-resource-management")}
+    assert REASON not in settled_lookups(estate, excluded).values()

@@ -73,13 +73,17 @@ def settler(checks: Iterable[Any], options: Mapping[str, Mapping[str, Any]] | No
 
 def collect(source: LiveSource, checks: Iterable[Any], clients: AzureClients | None = None,
             check_options: Mapping[str, Mapping[str, Any]] | None = None) -> Snapshot:
-    """Rows of every type the checks need, from Resource Graph (or, with api 'arm', ARM)."""
+    """Rows of every type the checks need, from Resource Graph (or, with api 'arm', ARM).
+
+    Lookups are settled by rule content only for a scan, which knows the options its checks run
+    with (`check_options`); a saved snapshot may be scanned later with other options, so it
+    keeps every list the rows alone cannot rule out."""
     # The SDKs log failures we report ourselves, better worded; keep their lines off the terminal.
     logging.getLogger("azure").addHandler(logging.NullHandler())
     checks = tuple(checks)
     options = LiveOptions(retry=_retry(source), batch_size=source.batch_size,
                           split_scopes=source.subscription_batch is not None,
-                          settle=settler(checks, check_options))
+                          settle=settler(checks, check_options) if check_options is not None else None)
     reader = collect_arm if source.api == "arm" else collect_live
     return reader(required_types(checks, source.dependency_lists), source.scope, clients or live_clients(source), options=options,
                   progress=make_progress(quiet=source.quiet))
