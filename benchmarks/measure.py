@@ -153,7 +153,8 @@ def user_cpu_seconds() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_utime
 
 
-def live(estate_path: str, source: str, subscriptions: list[str], concurrency: int) -> dict[str, Any]:
+def live(estate_path: str, source: str, subscriptions: list[str], concurrency: int,
+         dependency_lists: bool = True) -> dict[str, Any]:
     """One live collection from the emulator the environment points at, then its findings and
     (Resource Graph only) the change history of the resources they point at, as a scan reads it."""
     import logging
@@ -166,17 +167,21 @@ def live(estate_path: str, source: str, subscriptions: list[str], concurrency: i
     from aksaudit.run.engine import run_scan
     from aksaudit.model.estate import build_estate
     from aksaudit.run.registry import load_registry
+    from aksaudit.model.resources import T_OUTBOUND_ENDPOINTS
+    from aksaudit.run.sources import settler
 
     logging.getLogger("azure").addHandler(logging.NullHandler())
     checks = load_registry().checks
     needed = {t.lower() for c in checks for t in c.meta.requires}
-    required = sorted(needed | live_only_types(needed))  # as `scan` asks: the ARM lookups included
+    implied = live_only_types(needed) - (set() if dependency_lists else {T_OUTBOUND_ENDPOINTS})
+    required = sorted(needed | implied)  # as `scan` asks: the ARM lookups included
     clients = connect(resolve_cloud("AzureCloud"))
     request = ScopeRequest(tuple(subscriptions))
     collect = collect_arm if source == "arm" else collect_live
     before = emulator_stats()
     started = time.perf_counter()
-    snapshot = collect(required, request, clients, options=LiveOptions(concurrency=concurrency))
+    options = LiveOptions(concurrency=concurrency, settle=settler(checks))  # as `scan` collects
+    snapshot = collect(required, request, clients, options=options)
     wall = time.perf_counter() - started
     after = emulator_stats()
     cpu = user_cpu_seconds()
@@ -231,11 +236,13 @@ def main(argv: list[str] | None = None) -> int:
     two.add_argument("--source", choices=("arg", "arm"), default="arg")
     two.add_argument("--subscription", action="append", default=[])
     two.add_argument("--concurrency", type=int, default=8)
+    two.add_argument("--no-dependency-lists", dest="dependency_lists", action="store_false",
+                     help="as `scan --no-dependency-lists`: no cluster's own dependency list is asked for")
     args = parser.parse_args(argv)
     if args.what == "offline":
         report = offline(args.estate, args.outdir)
     else:
-        report = live(args.estate, args.source, args.subscription, args.concurrency)
+        report = live(args.estate, args.source, args.subscription, args.concurrency, args.dependency_lists)
     json.dump(report, sys.stdout)
     sys.stdout.write("\n")
     return 0

@@ -39,6 +39,10 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
                        help=f"subscriptions per Resource Graph request, 1-{SUBSCRIPTION_BATCH} (default "
                             f"{SUBSCRIPTION_BATCH}); with a tenant or management-group scope, its subscriptions are "
                             "listed first and queried N at a time")
+    group.add_argument("--no-dependency-lists", dest="dependency_lists", action="store_false",
+                       help="do not ask the AKS API for each cluster's own outbound dependency list; AKS003 judges "
+                            "the documented required FQDNs instead (one ARM read per cluster fewer: see "
+                            "docs/live-scans.md)")
 
 
 def _batch_size(text: str) -> int:
@@ -61,7 +65,7 @@ def live_source(args: argparse.Namespace) -> LiveSource:
         scope=ScopeRequest(tuple(s.strip() for s in args.subscription or () if s.strip()),
                            tuple(m.strip() for m in args.management_group or () if m.strip())),
         cloud=args.cloud, retry_budget=args.retry_budget, api=args.source, subscription_batch=args.subscription_batch,
-        quiet=args.quiet)
+        quiet=args.quiet, dependency_lists=getattr(args, "dependency_lists", True))
 
 
 def warn_collection(meta: Any) -> None:

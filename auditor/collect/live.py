@@ -25,7 +25,7 @@ from .clients import AzureClients
 from .graph import GraphReader, GraphScope, QueryOutcome, describe
 from .identity import auth_failure, is_auth_failure
 from .interrupt import interruptible
-from .live_only import LIVE_ONLY_TYPES, read_live_only
+from .live_only import LIVE_ONLY_TYPES, Settle, read_live_only
 from .lookups import ARM_WORKERS, LookupRunner
 from .progress import NullProgress, Progress
 from .queries import PAGE_SIZE, SUBSCRIPTION_BATCH, TableQuery, batched, plan_queries, subscriptions_query
@@ -62,6 +62,9 @@ class LiveOptions:
     timeout: float = 60.0  # seconds to connect, and to wait for a response, per request
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     arm_concurrency: int = ARM_WORKERS  # ARM lookups in flight at once, within each subscription's read bucket
+    # Which clusters' dependency lists cannot change a verdict by the rules on their path (see
+    # live_only.read_live_only); None asks for every list the rows alone cannot rule out.
+    settle: Settle | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -273,17 +276,25 @@ def collect_live(required_types: Iterable[str], request: ScopeRequest, clients: 
         runner = lookup_runner(clients, options, clock)
         completion = complete_rule_groups(_unique(r for o in data for r in o.rows), clients.network, runner)
         # Routing intent, hub connections and a cluster's outbound endpoints: not in Resource Graph.
-        lookups = read_live_only(completion.rows, required_types, clients.network, clients.containers, runner)
+        lookups = read_live_only(completion.rows, required_types, clients.network, clients.containers, runner,
+                                 options.settle)
     errors.extend(completion.errors)
     errors.extend(lookups.errors)
     meta = snapshot_meta(LIVE_SOURCE, clients, request, targets.names, started, errors, unreadable, {
         "queries": [{"table": o.query.table, "query": o.query.kql, "scope": o.scope.label(), "pages": o.pages,
                      "rows": len(o.rows), "complete": o.complete} for o in collector.outcomes],
         "rule_collection_groups_from_arm": list(completion.completed),
-        **lookups.meta(),
+        **with_rule_groups(lookups.meta(), completion.record()),
         **runner.meta(),
     })
     return Snapshot([*completion.rows, *lookups.rows], meta, LIVE_SOURCE, targets.labels)
+
+
+def with_rule_groups(meta: Mapping[str, Any], record: Mapping[str, Any]) -> dict[str, Any]:
+    """The lookups' snapshot record with the rule collection group reads added to `arm_lookups`."""
+    if not record:
+        return dict(meta)
+    return {**meta, "arm_lookups": {**record, **(meta.get("arm_lookups") or {})}}
 
 
 def lookup_runner(clients: AzureClients, options: LiveOptions, clock: Clock | None = None) -> LookupRunner:

@@ -29,7 +29,7 @@ from aksaudit.model.resources import (
 from aksaudit.model.row_fields import id_key
 from .graph import describe
 from .lookups import Lookup, LookupRunner
-from .relevance import endpoint_lookups
+from .relevance import NEEDED, endpoint_lookups
 
 VWAN_TYPES = frozenset({T_ROUTING_INTENT, T_HUB_ROUTE_TABLE, T_HUB_CONNECTION})
 LIVE_ONLY_TYPES = VWAN_TYPES | {T_OUTBOUND_ENDPOINTS}
@@ -145,11 +145,18 @@ class _Planned:
 ENDPOINTS = "outbound network dependencies endpoints"
 
 
+Settle = Callable[[list[Mapping[str, Any]]], Mapping[str, str]]
+
+
 def read_live_only(rows: Iterable[Mapping[str, Any]], required_types: Iterable[str],
                    network_client: Callable[[str], Any], container_client: Callable[[str], Any] | None,
-                   runner: LookupRunner | None = None) -> Lookups:
+                   runner: LookupRunner | None = None, settle: Settle | None = None) -> Lookups:
     """The extra rows for the virtual hubs and clusters among `rows`: one ARM list each, all of
-    them sent at once through `runner` (ARM's read limits), recorded in id order."""
+    them sent at once through `runner` (ARM's read limits), recorded in id order.
+
+    `settle`, when given, names the clusters (id -> why) whose dependency list cannot change a
+    verdict by the content of the rules on their path (the checks decide that, on a model of
+    `rows`: see run/sources.py); it is asked only when some cluster's lookup is still wanted."""
     rows = list(rows)
     runner = runner or LookupRunner()
     required = {t.lower() for t in required_types}
@@ -190,7 +197,12 @@ def read_live_only(rows: Iterable[Mapping[str, Any]], required_types: Iterable[s
                 hub_id, ref, segment, row_type, operations, network_client)), answered, failed))
     if T_OUTBOUND_ENDPOINTS in required and container_client is not None:
         skipped: dict[str, int] = {}
-        for cluster_id, reason in sorted(endpoint_lookups(rows, required).items(), key=lambda item: id_key(item[0])):
+        decided = endpoint_lookups(rows, required)
+        if settle is not None and any(reason == NEEDED for reason in decided.values()):
+            by_rules = {id_key(cluster_id): why for cluster_id, why in settle(rows).items()}
+            decided = {cluster_id: reason or by_rules.get(id_key(cluster_id), NEEDED)
+                       for cluster_id, reason in decided.items()}
+        for cluster_id, reason in sorted(decided.items(), key=lambda item: id_key(item[0])):
             ref = _ref(cluster_id, "microsoft.containerservice", "managedclusters")
             if ref is None:
                 continue
@@ -211,13 +223,16 @@ def read_live_only(rows: Iterable[Mapping[str, Any]], required_types: Iterable[s
                                  answered_endpoints, failed_endpoints))
         record[ENDPOINTS] = {"why": "AKS003 judges a firewall on a cluster's node egress path against the cluster's "
                                     "own dependency list", **({"skipped": skipped} if skipped else {})}
+    failed_by_kind: dict[str, int] = {}
     for planned, answer in zip(plan, runner.run([p.lookup for p in plan])):
         if answer.error is not None:
             planned.failed(answer.error)
+            failed_by_kind[planned.lookup.kind] = failed_by_kind.get(planned.lookup.kind, 0) + 1
         else:
             planned.answered(answer.value or [])
     for kind, counts in record.items():
         counts["made"] = sum(1 for p in plan if p.lookup.kind == kind)
+        counts["failed"] = failed_by_kind.get(kind, 0)
     if VWAN_TYPES & required:
         for hub_id, failures in hub_errors.items():
             errors.extend(failures)

@@ -11,8 +11,22 @@ for it is wasted when no firewall can be on that path, which the rows already sh
 * every node subnet is in the rows, none has a route table, and the estate has no virtual hub
   (so no Virtual WAN routing intent can steer it either): Internet traffic leaves directly.
 
-Anything else (a route table, a hub, a subnet not in the rows) keeps the lookup: whether a
-firewall is on the path is for the analysis to decide, and a lookup too many costs only time.
+Anything else (a route table, a hub, a subnet not in the rows) keeps the lookup at this stage:
+whether a firewall is on the path is for the analysis to decide, and a lookup too many costs
+only time.
+
+A second stage decides by the content of the rules on the path, on a model of the rows, and
+only when a lookup is still wanted: AKS003's `settled_lookups` (checks/cluster/
+aks003_required_egress_blocked/settled.py), handed to the collector as `LiveOptions.settle`.
+What a cluster's list depends on, per AKS's documentation: the cloud and region, its API
+server FQDN (none when private), and the add-ons and features in its own row; every list holds
+`management.azure.com`, `login.microsoftonline.com`, `mcr.microsoft.com` and
+`*.data.mcr.microsoft.com`. A firewall that already fails those fails any list; one that lets
+every HTTPS name through and could deny none passes any list; either way (all rules readable)
+the lookup cannot change the verdict and is not made.
+
+The scan records, per kind of lookup, how many were made, failed and skipped by reason
+(`meta.arm_lookups`, and `scan.lookups` in the JSON result).
 The list is not shared between clusters: it names the cluster's own API server and follows its
 add-ons, and nothing published promises that two clusters alike in region and features get the
 same answer.

@@ -33,6 +33,19 @@ class Completion:
     rows: tuple[Mapping[str, Any], ...]
     errors: tuple[str, ...]
     completed: tuple[str, ...]  # ids filled in from ARM, for the snapshot's record of what happened
+    lookups: int = 0  # ARM lists sent (one per policy)
+    failed: int = 0  # of which failed (their groups are gaps)
+    known: int = 0  # groups that came with their rules: no lookup
+
+    def record(self) -> dict[str, dict[str, Any]]:
+        """The `arm_lookups` entry of these reads (see live_only.Lookups.record); empty when no
+        rule collection group was read at all."""
+        if not (self.lookups or self.known):
+            return {}
+        return {RULE_GROUPS: {"why": "Resource Graph returned rule collection groups without their rules",
+                              "made": self.lookups, "failed": self.failed,
+                              **({"skipped": {"answer known from Resource Graph data (the rows carry their rules)":
+                                              self.known}} if self.known else {})}}
 
 
 def policy_of(group_id: str) -> PolicyRef | None:
@@ -74,6 +87,8 @@ def complete_rule_groups(rows: Iterable[Mapping[str, Any]], network_client: Call
         wanted.setdefault(policy, []).append(index)
     completed: list[str] = []
     policies = list(wanted)
+    known = sum(1 for row in rows if isinstance(row, Mapping) and str(row.get("type", "")).lower() == T_RCG
+                and not lacks_rules(row))
 
     def listing(policy: PolicyRef) -> Callable[[Callable[[Any], None]], dict[str, dict[str, Any]]]:
         def call(hook: Callable[[Any], None]) -> dict[str, dict[str, Any]]:
@@ -100,4 +115,5 @@ def complete_rule_groups(rows: Iterable[Mapping[str, Any]], network_client: Call
                 continue
             rows[index] = {**rows[index], "properties": full["properties"]}
             completed.append(str(rows[index].get("id")))
-    return Completion(tuple(rows), tuple(errors), tuple(completed))
+    failed = sum(1 for answer in answers if answer.error is not None)
+    return Completion(tuple(rows), tuple(errors), tuple(completed), len(policies), failed, known)

@@ -39,7 +39,7 @@ def check_options(request: ScanRequest) -> dict[str, dict[str, Any]]:
 def run(request: ScanRequest) -> ScanResult:
     """The result of the request; see the module docstring for the order."""
     started = now_iso()
-    collected = read_source(request.source, request.checks)
+    collected = read_source(request.source, request.checks, check_options(request))
     snapshot = collected.snapshot
     with gc_paused():  # millions of short-lived acyclic objects on large estates: see aksaudit.run.bulk
         result = run_scan(collected.estate, request.checks, scopes=snapshot.scope_labels, started_at=started,

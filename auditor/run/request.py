@@ -34,6 +34,9 @@ class LiveSource:
     api: str = "arg"  # arg | arm
     subscription_batch: int | None = None  # None: the default batch, scopes not split
     quiet: bool = False  # no progress display
+    # Ask the AKS API for each cluster's own outbound dependency list where it can change a
+    # verdict (False: AKS003 judges the documented list; --no-dependency-lists).
+    dependency_lists: bool = True
 
     @property
     def batch_size(self) -> int:

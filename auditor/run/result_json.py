@@ -37,6 +37,24 @@ MAX_MESSAGE = 300
 
 
 
+def lookup_record(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ARM lookups a live scan made and did not make, per kind, from its collection's record
+    (`arm_lookups`): why they are asked for, how many were made and failed (each failure is named
+    in errors or warnings), and how many were not made, by reason. Empty for a snapshot without it."""
+    record = meta.get("arm_lookups") if isinstance(meta, Mapping) else None
+    if not isinstance(record, Mapping):
+        return []
+    found = []
+    for kind, counts in sorted(record.items()):
+        if not isinstance(counts, Mapping):
+            continue
+        skipped = counts.get("skipped") if isinstance(counts.get("skipped"), Mapping) else {}
+        found.append({"kind": str(kind), "why": str(counts.get("why", "")), "made": int(counts.get("made", 0)),
+                      "failed": int(counts.get("failed", 0)),
+                      "skipped": [{"reason": str(reason), "count": int(count)} for reason, count in sorted(skipped.items())]})
+    return found
+
+
 def document(result: ScanResult) -> dict[str, Any]:
     """The JSON v1 document of a result."""
     scan: dict[str, Any] = {
@@ -51,6 +69,9 @@ def document(result: ScanResult) -> dict[str, Any]:
     }
     if result.merged_from:
         scan["merged_from"] = [plain(shard) for shard in result.merged_from]
+    lookups = lookup_record(result.meta)
+    if lookups:
+        scan["lookups"] = lookups
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "aksaudit", "version": result.tool_version},

@@ -5,6 +5,7 @@ tables). Everything below is a call into `aksaudit.collect`.
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -16,24 +17,27 @@ from ..collect.changes import change_reader, read_change_history
 from ..collect.clients import AzureClients, connect
 from ..collect.clouds import resolve_cloud
 from ..collect.live import LiveOptions, collect_live
-from ..collect.live_only import live_only_types
+from ..collect.live_only import Settle, live_only_types
 from ..collect.progress import counted_rows, make_progress
 from ..collect.snapshot import Snapshot, estate_of, open_snapshot
 from ..collect.throttle import RetryPolicy
 from aksaudit.run.engine import ScanResult
-from aksaudit.model.estate import Estate
+from aksaudit.model.estate import Estate, build_estate
+from aksaudit.model.resources import T_OUTBOUND_ENDPOINTS
 from .request import LiveSource, Source
 
 ARM_SOURCE_REASON = ("--source arm: change history comes from Resource Graph's change tables, which this scan "
                      "does not query")
 
 
-def required_types(checks: Iterable[Any]) -> tuple[str, ...]:
+def required_types(checks: Iterable[Any], dependency_lists: bool = True) -> tuple[str, ...]:
     """The union of the types the checks need: the collector queries nothing else. Routing
     intent, hub connections and outbound endpoints (not in Resource Graph) come with the types
-    that imply them: see collect/live_only.py."""
+    that imply them: see collect/live_only.py. Without `dependency_lists`, no cluster's own
+    outbound dependency list is asked for."""
     needed = {t.lower() for check in checks for t in check.meta.requires}
-    return tuple(sorted(needed | live_only_types(needed)))
+    implied = live_only_types(needed) - (set() if dependency_lists else {T_OUTBOUND_ENDPOINTS})
+    return tuple(sorted(needed | implied))
 
 
 def _retry(source: LiveSource) -> RetryPolicy:
@@ -45,14 +49,44 @@ def live_clients(source: LiveSource) -> AzureClients:
     return connect(resolve_cloud(source.cloud), retry_budget=max(0.0, source.retry_budget))
 
 
-def collect(source: LiveSource, checks: Iterable[Any], clients: AzureClients | None = None) -> Snapshot:
-    """Rows of every type the checks need, from Resource Graph (or, with api 'arm', ARM)."""
+def settler(checks: Iterable[Any], options: Mapping[str, Mapping[str, Any]] | None = None) -> Settle | None:
+    """Which clusters' dependency lists cannot change a verdict, decided by the checks that read
+    them on a model of the rows before the lookups (None when no check can say).
+
+    A check module that reads the lists and can tell when they cannot change its verdict offers
+    `settled_lookups(estate, options) -> {cluster id: why}` (AKS003, the only reader of the lists,
+    does). The model is built once more for it, and only when some lookup is still wanted."""
+    deciders = [(check, getattr(sys.modules.get(check.evaluate.__module__), "settled_lookups", None))
+                for check in checks]
+    deciders = [(check, decide) for check, decide in deciders if callable(decide)]
+    if not deciders:
+        return None
+
+    def settle(rows: list[Mapping[str, Any]]) -> Mapping[str, str]:
+        with gc_paused():
+            estate = build_estate(rows)
+            settled: dict[str, str] = {}
+            for check, decide in deciders:
+                settled.update(decide(estate, {**check.meta.options, **(options or {}).get(check.id, {})}))
+        return settled
+    return settle
+
+
+def collect(source: LiveSource, checks: Iterable[Any], clients: AzureClients | None = None,
+            check_options: Mapping[str, Mapping[str, Any]] | None = None) -> Snapshot:
+    """Rows of every type the checks need, from Resource Graph (or, with api 'arm', ARM).
+
+    Lookups are settled by rule content only for a scan, which knows the options its checks run
+    with (`check_options`); a saved snapshot may be scanned later with other options, so it
+    keeps every list the rows alone cannot rule out."""
     # The SDKs log failures we report ourselves, better worded; keep their lines off the terminal.
     logging.getLogger("azure").addHandler(logging.NullHandler())
+    checks = tuple(checks)
     options = LiveOptions(retry=_retry(source), batch_size=source.batch_size,
-                          split_scopes=source.subscription_batch is not None)
+                          split_scopes=source.subscription_batch is not None,
+                          settle=settler(checks, check_options) if check_options is not None else None)
     reader = collect_arm if source.api == "arm" else collect_live
-    return reader(required_types(checks), source.scope, clients or live_clients(source), options=options,
+    return reader(required_types(checks, source.dependency_lists), source.scope, clients or live_clients(source), options=options,
                   progress=make_progress(quiet=source.quiet))
 
 
@@ -72,11 +106,12 @@ class Collected:
         return missing + tuple(row.describe() for row in self.estate.rejected) + tuple(self.estate.data_gaps)
 
 
-def read_source(source: Source, checks: Iterable[Any]) -> Collected:
-    """The estate of a source, holding at least what `checks` need."""
+def read_source(source: Source, checks: Iterable[Any],
+                check_options: Mapping[str, Mapping[str, Any]] | None = None) -> Collected:
+    """The estate of a source, holding at least what `checks` need (run with `check_options`)."""
     if isinstance(source, LiveSource):
         clients = live_clients(source)
-        snapshot = collect(source, checks, clients)
+        snapshot = collect(source, checks, clients, check_options)
     else:
         clients, snapshot = None, open_snapshot(source.path)
         snapshot = replace(snapshot, rows=counted_rows(snapshot.rows, f"reading {source.path!r}",

@@ -38,6 +38,10 @@ at the worst time: nodes cannot pull system images, scale-out and upgrades fail,
 are not rotated. The usual emergency fix is an any/any rule that stays forever. Checking the
 required egress lets teams tighten rules without fear of cutting the cluster off.
 
+Live scans ask the AKS API for a cluster's own list only when it can change this verdict: not
+when the firewall already fails the domains every cluster's list holds (`settled_lookups`,
+see settled.py), nor when no firewall can be on the cluster's path (collect/relevance.py).
+
 **How to fix**
 Add an application rule for the node subnet with the FQDN tag: `az network firewall policy
 rule-collection-group collection add-filter-collection ... --rule-type ApplicationRule
@@ -55,6 +59,7 @@ from aksaudit.api import (
 from aksaudit.checks.cluster.aks003_required_egress_blocked.requirements import (
     Requirement, requirements, unread_dependency_lists,
 )
+from aksaudit.checks.cluster.aks003_required_egress_blocked.settled import settled_lookups  # noqa: F401 (see below)
 from aksaudit.checks.evidence import unidentified_next_hops
 
 @dataclass(frozen=True, kw_only=True)
