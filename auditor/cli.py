@@ -24,6 +24,7 @@ from .cli_remediation import add_remediate_command, add_remediation_arguments, c
 from .collect.errors import CannotStart
 from .completion import add_completion_command, completion_script
 from .merge import add_merge_command, cmd_merge
+from .why_command import add_why_command, cmd_why
 from .collect.snapshot import InputError
 from .bulk import gc_paused
 from .config import Config, ConfigError, load_config
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain = checks_sub.add_parser("explain", help="what a check looks at, why, and how to fix it")
     explain.add_argument("check", help="check id or slug")
     add_merge_command(commands)
+    add_why_command(commands)
     add_completion_command(commands)
     return parser
 
@@ -246,7 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         registry = load_registry()
         handler = {"scan": cmd_scan, "checks": cmd_checks, "baseline": cmd_baseline, "diff": cmd_diff,
-                   "snapshot": cmd_snapshot, "remediate": cmd_remediate, "merge": cmd_merge}[args.command]
+                   "snapshot": cmd_snapshot, "remediate": cmd_remediate, "merge": cmd_merge,
+                   "why": cmd_why}[args.command]
         return handler(args, registry, console)
     except (UsageError, InputError, RegistryError, ConfigError, CannotStart) as error:
         print(f"aksaudit: error: {error}", file=sys.stderr)  # plain: no wrapping inside paths
