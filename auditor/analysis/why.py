@@ -54,6 +54,13 @@ APP_DEFAULT_PORTS = {"http": 80, "https": 443, "mssql": 1433}
 YES, NO, MAYBE = "yes", "no", "maybe"
 ORDER_NOTE = ("Azure Firewall processes DNAT rules (inbound only: none decide egress), then network rules, then "
               "application rules (HTTP, HTTPS, MSSQL only); the first match decides, nothing matching is denied")
+# Destinations `why` does not follow: private and special-purpose space, which Azure's system routes
+# send within the VNet, to peerings or to None ("Virtual network traffic routing"), and which no
+# route table of an AKS subnet describes alone. Documentation ranges (TEST-NET) follow the
+# default route like any Internet address, so they are followed.
+_NOT_FOLLOWED = AddressSet.of_networks(ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4")) | AddressSet(v6=AddressSet.everything().v6 - PUBLIC_V6.v6)
 _HOST = re.compile(r"^(?=.{1,253}$)(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*$")
 
 
@@ -625,16 +632,17 @@ def _subnet_answer(estate: "Estate", path: EgressPath, dest: Destination) -> Sub
             dest_pieces: list[tuple[int, int] | None] = [None]
         else:
             spans = dest.addresses.v4 if version == 4 else dest.addresses.v6
-            dest_pieces = list(_cuts(spans, _route_boundaries(path, version)
+            followed_cuts = set((_NOT_FOLLOWED.v4 if version == 4 else _NOT_FOLLOWED.v6).boundaries())
+            dest_pieces = list(_cuts(spans, _route_boundaries(path, version) | followed_cuts
                                      | _rule_boundaries(estate, path.firewalls, "destination", version)))
         source_pieces = _cuts(source_spans, _rule_boundaries(estate, path.firewalls, "source", version))
         for piece in dest_pieces:
             address = piece[0] if piece else None
-            public = (PUBLIC_V4.v4 if version == 4 else PUBLIC_V6.v6)
+            followed = (_NOT_FOLLOWED.v4 if version == 4 else _NOT_FOLLOWED.v6)
             steering = _steer(estate, path, version, address)
             for s_start, s_end in source_pieces:
-                if address is not None and address not in public:
-                    part = Part(UNKNOWN, "not a public address: aksaudit follows Internet-bound egress only",
+                if address is not None and address in followed:
+                    part = Part(UNKNOWN, "not an Internet address: aksaudit follows Internet-bound egress only",
                                 steering.hops[:1], (), (), unknown=("routing to private and special-purpose addresses "
                                                                     "(VNet, peering, on-premises) is not modelled",))
                 elif steering.firewall is None:
