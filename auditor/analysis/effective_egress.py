@@ -1,0 +1,49 @@
+"""What each cluster can reach: its effective egress, per AKS subnet, as plain data for reports.
+
+Built on the canonical egress view (`egress_view.cluster_views`), so the report, approvals and
+DRIFT001 describe traffic the same way: address ranges by protocol and port ("TCP 443 to
+20.0.0.0/8"), FQDN patterns by protocol and port ("HTTPS:443 *.example.com"), service tags and
+network-rule FQDNs by name, what leaves unfiltered (the route, or Azure's default route), and what
+could not be read. The traffic a firewall allows from a subnet is computed once per rule set and
+subnet prefixes (`subnet_egress`), so clusters sharing a firewall and subnets cost nothing more.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+from ..egress_view import VIEW_FORMAT, cluster_views, diff_cluster_view, human_line
+
+if TYPE_CHECKING:
+    from ..model import Estate
+
+
+def _subnet(view: Mapping[str, Any], firewalls: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    steering = view["steering"]
+    unfiltered = steering.removeprefix("not steered: ") if steering.startswith("not steered: ") else ""
+    return {
+        "subnet": view["subnet"], "name": view["name"], "route_table": view["route_table"] or "",
+        "unfiltered": unfiltered,
+        "firewalls": [{"firewall": firewalls.get(key, {}).get("firewall", key),
+                       "name": firewalls.get(key, {}).get("name", ""),
+                       "addresses": [human_line(line) for line in egress["network"]],
+                       "fqdns": list(egress["application"]), "unknown": list(egress["unknown"])}
+                      for key, egress in sorted(view["egress"].items())],
+    }
+
+
+def effective_egress(estate: "Estate", approved: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], ...]:
+    """One entry per cluster (sorted by name, then id); with an approved egress baseline of today's
+    format, each entry lists what changed since it ('changes', empty when nothing did)."""
+    views = cluster_views(estate)
+    approved_clusters = approved.get("clusters", {}) if approved and approved.get("version") == VIEW_FORMAT else None
+    found = []
+    for key, view in sorted(views.items(), key=lambda item: (item[1]["name"].lower(), item[0])):
+        entry: dict[str, Any] = {
+            "cluster": view["cluster"], "name": view["name"], "outbound_type": view["outbound_type"] or "",
+            "subnets": [_subnet(subnet, view["firewalls"]) for _, subnet in sorted(view["subnets"].items())],
+        }
+        if approved_clusters is not None:
+            before = approved_clusters.get(key)
+            entry["changes"] = ["cluster not approved"] if before is None else diff_cluster_view(before, view)
+        found.append(entry)
+    return tuple(found)
