@@ -13,6 +13,7 @@ from typing import Any
 
 from .analysis.why import ALLOWED, DENIED, UNFILTERED, UNKNOWN, WhyError, find_cluster, parse_destination, \
     render_text, why
+from .bulk import gc_paused
 from .cli_live import add_live_arguments, has_live_scope, live_source
 from .collect.snapshot import InputError
 from .reports.terminal import plain
@@ -52,7 +53,8 @@ def cmd_why(args: argparse.Namespace, registry: Any, console: Any) -> int:
         cluster = find_cluster(collected.estate, args.cluster)
     except WhyError as error:
         raise InputError(str(error)) from None
-    answer = why(collected.estate, cluster, destination)
+    with gc_paused():  # the answer allocates over a heap the size of the estate: see aksaudit.bulk
+        answer = why(collected.estate, cluster, destination)
     document = answer.as_dict()
     document["gaps"] = list(collected.gaps)
     if args.json:

@@ -177,6 +177,23 @@ class SourceAtom:
     rules: tuple[CompiledRule, ...]  # the rules whose sources contain it, in processing order
 
 
+_SOURCE_CUTS: dict[tuple[int, str, str], tuple[Sequence["CompiledRule"], tuple[int, ...]]] = {}
+
+
+def _source_cuts(rules: Sequence["CompiledRule"], bound: str, version: str) -> tuple[int, ...]:
+    """Every rule's source boundaries, sorted, once per rule list: each AKS subnet then looks only
+    at the cuts inside its own range (the same atoms as cutting at all of them). Keyed by the
+    list's identity (hashing hundreds of compiled rules would cost more than the cuts)."""
+    key = (id(rules), bound, version)
+    cached = _SOURCE_CUTS.get(key)
+    if cached is None or cached[0] is not rules:
+        if len(_SOURCE_CUTS) > 512:
+            _SOURCE_CUTS.clear()
+        cuts = tuple(sorted({b for rule in rules for b in getattr(rule.box(bound)[0], version).boundaries()}))
+        cached = _SOURCE_CUTS[key] = (rules, cuts)
+    return cached[1]
+
+
 def source_atoms(rules: Sequence[CompiledRule], sources: AddressSet, bound: str) -> list[SourceAtom]:
     """Partition `sources` by the rules' source boundaries; atoms with the same rules are merged."""
     atoms: dict[tuple[int, ...], list[tuple[str, int, int]]] = {}
@@ -185,7 +202,10 @@ def source_atoms(rules: Sequence[CompiledRule], sources: AddressSet, bound: str)
         wanted: IntervalSet = getattr(sources, version)
         if not wanted:
             continue
-        cuts = sorted({b for _, s in boxes for b in getattr(s, version).boundaries()} | set(wanted.boundaries()))
+        every = _source_cuts(rules, bound, version)
+        low, high = wanted.spans[0][0], wanted.spans[-1][1]
+        inside = every[bisect.bisect_right(every, low):bisect.bisect_left(every, high)]
+        cuts = sorted({*inside, *wanted.boundaries()})
         for start, end in zip(cuts, cuts[1:]):
             if start not in wanted:
                 continue

@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ..egress import FIREWALL, FIREWALL_PUBLIC_IP, UNRESOLVED, EgressPath, resolve_next_hop
+from ..egress import FIREWALL, FIREWALL_PUBLIC_IP, UNRESOLVED, EgressPath, cluster_paths, resolve_next_hop
 from ..firewall_rules import APPLICATION, FirewallRule
 from ..rows import id_key, last_segment, parent_id
 from ..rulesets import effective_rules
@@ -43,6 +43,7 @@ from .ports import TCP, UDP
 if TYPE_CHECKING:
     from ..model import Estate
     from ..resources import Firewall, ManagedCluster, Route
+    from ..rulesets import RuleSet
 
 ALLOWED, DENIED, UNFILTERED, UNKNOWN = "allowed", "denied", "unfiltered", "unknown"
 # The order verdicts combine in: a cluster is only as controlled as its least known subnet part.
@@ -349,7 +350,7 @@ def _app_sources(estate: "Estate", rule: FirewallRule) -> Any:
         ip_group_addresses(estate, rule.source_ip_groups, where))
 
 
-def _app_match(estate: "Estate", rule: FirewallRule, q: _Query) -> _Match:
+def _app_match(rule: FirewallRule, sources: Any, q: _Query) -> _Match:
     """Whether an application rule matches: protocol and port, source, then the host name."""
     if q.protocol != TCP:
         return _Match(NO)
@@ -362,7 +363,6 @@ def _app_match(estate: "Estate", rule: FirewallRule, q: _Query) -> _Match:
             protocol_ok = True
     if not protocol_ok:
         return _Match(NO)
-    sources = _app_sources(estate, rule)
     family = sources.ips.v4 if q.version == 4 else sources.ips.v6
     maybes = []
     if q.source not in family:
@@ -415,10 +415,8 @@ def _judge_firewall(estate: "Estate", firewall: "Firewall", q: _Query,
     stage = "network"
     if decider is None:
         stage = "application"
-        for rule in ruleset.rules:
-            if rule.kind != APPLICATION or rule.action not in ("allow", "deny"):
-                continue
-            match = _app_match(estate, rule, q)
+        for rule, sources in _application_rules(estate, ruleset):
+            match = _app_match(rule, sources, q)
             if match.status == YES:
                 decider = rule
                 break
@@ -582,17 +580,35 @@ def _cuts(spans: IntervalSet, boundaries: Iterable[int]) -> list[tuple[int, int]
 def _rule_boundaries(estate: "Estate", firewalls: Iterable["Firewall"], side: str, version: int) -> set[int]:
     found: set[int] = set()
     for firewall in firewalls:
-        ruleset = effective_rules(estate, firewall)
-        for compiled in network_rules(estate, ruleset).rules:
+        found |= _ruleset_boundaries(estate, effective_rules(estate, firewall), side, version)
+    return found
+
+
+def _ruleset_boundaries(estate: "Estate", ruleset: "RuleSet", side: str, version: int) -> frozenset[int]:
+    """Where any rule's sources or destinations start or end: once per rule set (many subnets ask)."""
+    compiled = network_rules(estate, ruleset)
+    key = ("why-boundaries", side, version)
+    if key not in compiled.memo:
+        found: set[int] = set()
+        for rule in compiled.rules:
             for bound in (LOWER, UPPER):
-                box = compiled.box(bound)[0 if side == "source" else 1]
+                box = rule.box(bound)[0 if side == "source" else 1]
                 found.update((box.v4 if version == 4 else box.v6).boundaries())
         if side == "source":
-            for rule in ruleset.rules:
-                if rule.kind == APPLICATION:
-                    ips = _app_sources(estate, rule).ips
-                    found.update((ips.v4 if version == 4 else ips.v6).boundaries())
-    return found
+            for _, sources in _application_rules(estate, ruleset):
+                found.update((sources.ips.v4 if version == 4 else sources.ips.v6).boundaries())
+        compiled.memo[key] = frozenset(found)
+    return compiled.memo[key]
+
+
+def _application_rules(estate: "Estate", ruleset: "RuleSet") -> tuple[tuple[FirewallRule, Any], ...]:
+    """The Allow and Deny application rules in processing order, with their sources parsed once."""
+    compiled = network_rules(estate, ruleset)
+    if "why-application" not in compiled.memo:
+        compiled.memo["why-application"] = tuple(
+            (rule, _app_sources(estate, rule)) for rule in ruleset.rules
+            if rule.kind == APPLICATION and rule.action in ("allow", "deny"))
+    return compiled.memo["why-application"]
 
 
 def _route_boundaries(path: EgressPath, version: int) -> set[int]:
@@ -681,7 +697,7 @@ def _is_address(text: str) -> bool:
 
 def why(estate: "Estate", cluster: "ManagedCluster", destination: Destination) -> WhyAnswer:
     """The answer for every AKS subnet of `cluster` (see the module docstring)."""
-    paths = [p for p in estate.egress_paths if id_key(p.cluster.id) == id_key(cluster.id)]
+    paths = cluster_paths(estate, cluster)
     notes = []
     if destination.assumed:
         notes.append("assumed " + " and ".join(destination.assumed) + " (not given)")
