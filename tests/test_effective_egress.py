@@ -54,5 +54,9 @@ def test_without_approval_there_are_no_changes_and_a_clean_estate_lists_its_allo
     assert "changes" not in payments
     [subnet] = payments["subnets"]
     [firewall] = subnet["firewalls"]
-    assert "TCP 443 to 203.0.113.32/28" in firewall["addresses"] and subnet["unfiltered"] == ""
+    assert "TCP 443 to 203.0.113.32/28" in firewall["addresses"]
+    # The route table's /32 to the firewall's public IP lets that one address out unfiltered.
+    assert subnet["unfiltered"] == "20.103.42.17/32 via route 'afw-public-ip-direct' to the Internet"
+    analytics = next(e for e in document["egress"] if e["name"] == "aks-analytics-prod")
+    assert [s["unfiltered"] for s in analytics["subnets"]] == ["", ""]
     assert "HTTPS:443 stpaymentsprodweu.blob.core.windows.net" in firewall["fqdns"]

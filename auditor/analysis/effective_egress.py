@@ -11,15 +11,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping
 
+from ..rows import id_key
 from ..egress_view import VIEW_FORMAT, cluster_views, diff_cluster_view, human_line
 
 if TYPE_CHECKING:
     from ..model import Estate
 
 
-def _subnet(view: Mapping[str, Any], firewalls: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def _narrower_exits(path: Any) -> list[str]:
+    """Routes narrower than the ones deciding the Internet as a whole that send their addresses
+    straight to the Internet (a /32 to the firewall's public IP, a service-tag route)."""
+    if path is None or path.decision is None:
+        return []
+    return [f"{'' if hop.route.network is not None else 'service tag '}{hop.route.address_prefix} via route "
+            f"'{hop.route.name}' to the Internet"
+            for hop in path.exception_hops if hop.route.next_hop_type.lower() == "internet"]
+
+
+def _subnet(view: Mapping[str, Any], firewalls: Mapping[str, Mapping[str, Any]], path: Any) -> dict[str, Any]:
     steering = view["steering"]
-    unfiltered = steering.removeprefix("not steered: ") if steering.startswith("not steered: ") else ""
+    parts = [steering.removeprefix("not steered: ")] if steering.startswith("not steered: ") else []
+    unfiltered = "; ".join(parts + _narrower_exits(path))
     return {
         "subnet": view["subnet"], "name": view["name"], "route_table": view["route_table"] or "",
         "unfiltered": unfiltered,
@@ -35,12 +47,14 @@ def effective_egress(estate: "Estate", approved: Mapping[str, Any] | None = None
     """One entry per cluster (sorted by name, then id); with an approved egress baseline of today's
     format, each entry lists what changed since it ('changes', empty when nothing did)."""
     views = cluster_views(estate)
+    paths = {(id_key(p.cluster.id), id_key(p.subnet_id)): p for p in estate.egress_paths}
     approved_clusters = approved.get("clusters", {}) if approved and approved.get("version") == VIEW_FORMAT else None
     found = []
     for key, view in sorted(views.items(), key=lambda item: (item[1]["name"].lower(), item[0])):
         entry: dict[str, Any] = {
             "cluster": view["cluster"], "name": view["name"], "outbound_type": view["outbound_type"] or "",
-            "subnets": [_subnet(subnet, view["firewalls"]) for _, subnet in sorted(view["subnets"].items())],
+            "subnets": [_subnet(subnet, view["firewalls"], paths.get((key, subnet_key)))
+                        for subnet_key, subnet in sorted(view["subnets"].items())],
         }
         if approved_clusters is not None:
             before = approved_clusters.get(key)
