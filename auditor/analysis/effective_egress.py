@@ -28,7 +28,20 @@ def _narrower_exits(path: Any) -> list[str]:
             for hop in path.exception_hops if hop.route.next_hop_type.lower() == "internet"]
 
 
-def _subnet(view: Mapping[str, Any], firewalls: Mapping[str, Mapping[str, Any]], path: Any) -> dict[str, Any]:
+def _allowed_id(egress: Mapping[str, Any], allowed: dict[str, dict[str, Any]], ids: dict[tuple, str]) -> str:
+    """The id of a firewall's allowed traffic from a subnet: subnets meeting the same rules share
+    one set, written once (a hub's hundreds of spokes would otherwise repeat every line)."""
+    key = (tuple(egress["network"]), tuple(egress["application"]), tuple(egress["unknown"]))
+    found = ids.get(key)
+    if found is None:
+        found = ids[key] = f"t{len(ids) + 1}"
+        allowed[found] = {"addresses": [human_line(line) for line in key[0]], "fqdns": list(key[1]),
+                          "unknown": list(key[2])}
+    return found
+
+
+def _subnet(view: Mapping[str, Any], firewalls: Mapping[str, Mapping[str, Any]], path: Any,
+            allowed: dict[str, dict[str, Any]], ids: dict[tuple, str]) -> dict[str, Any]:
     steering = view["steering"]
     parts = [steering.removeprefix("not steered: ")] if steering.startswith("not steered: ") else []
     unfiltered = "; ".join(parts + _narrower_exits(path))
@@ -37,27 +50,29 @@ def _subnet(view: Mapping[str, Any], firewalls: Mapping[str, Mapping[str, Any]],
         "unfiltered": unfiltered,
         "firewalls": [{"firewall": firewalls.get(key, {}).get("firewall", key),
                        "name": firewalls.get(key, {}).get("name", ""),
-                       "addresses": [human_line(line) for line in egress["network"]],
-                       "fqdns": list(egress["application"]), "unknown": list(egress["unknown"])}
+                       "allowed": _allowed_id(egress, allowed, ids)}
                       for key, egress in sorted(view["egress"].items())],
     }
 
 
-def effective_egress(estate: "Estate", approved: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], ...]:
-    """One entry per cluster (sorted by name, then id); with an approved egress baseline of today's
-    format, each entry lists what changed since it ('changes', empty when nothing did)."""
+def effective_egress(estate: "Estate", approved: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """{'clusters': one entry per cluster (sorted by name, then id), 'allowed': the traffic sets
+    their firewalls allow, by id}; with an approved egress baseline of today's format, each
+    cluster lists what changed since it ('changes', empty when nothing did). No clusters: {}."""
     views = cluster_views(estate)
     paths = {(id_key(p.cluster.id), id_key(p.subnet_id)): p for p in estate.egress_paths}
     approved_clusters = approved.get("clusters", {}) if approved and approved.get("version") == VIEW_FORMAT else None
     found = []
+    allowed: dict[str, dict[str, Any]] = {}
+    ids: dict[tuple, str] = {}
     for key, view in sorted(views.items(), key=lambda item: (item[1]["name"].lower(), item[0])):
         entry: dict[str, Any] = {
             "cluster": view["cluster"], "name": view["name"], "outbound_type": view["outbound_type"] or "",
-            "subnets": [_subnet(subnet, view["firewalls"], paths.get((key, subnet_key)))
+            "subnets": [_subnet(subnet, view["firewalls"], paths.get((key, subnet_key)), allowed, ids)
                         for subnet_key, subnet in sorted(view["subnets"].items())],
         }
         if approved_clusters is not None:
             before = approved_clusters.get(key)
             entry["changes"] = ["cluster not approved"] if before is None else diff_cluster_view(before, view)
         found.append(entry)
-    return tuple(found)
+    return {"clusters": found, "allowed": allowed} if found else {}
