@@ -119,8 +119,11 @@ def network_lines(rules: NetworkRules, sources: AddressSet) -> tuple[tuple[str, 
         rendered = {f"from {', '.join(part.describe(limit=1_000_000))}: {line}"
                     for lines, part in by_lines.items() for line in lines}
     # A rule whose sources are unreadable may apply to the subnet, Allow or Deny alike.
-    unknown = {gap for rule in rules.rules if rule.gaps and (rule.sources.unknown or rule.sources.ips.overlaps(sources))
-               for gap in rule.gaps}
+    with_gaps = rules.memo.get("rules-with-gaps")
+    if with_gaps is None:
+        with_gaps = rules.memo["rules-with-gaps"] = tuple((rule, rule.gaps) for rule in rules.rules if rule.gaps)
+    unknown = {gap for rule, gaps in with_gaps if rule.sources.unknown or rule.sources.ips.overlaps(sources)
+               for gap in gaps}
     return tuple(sorted(rendered)), tuple(sorted(unknown))
 
 
