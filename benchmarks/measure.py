@@ -19,6 +19,7 @@ import resource
 import ssl
 import sys
 import time
+from dataclasses import replace
 import urllib.request
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -72,6 +73,7 @@ def offline(estate_path: str, outdir: str) -> dict[str, Any]:
     started = time.perf_counter()
     from aksaudit.run.bulk import gc_paused
     from aksaudit.collect.snapshot import open_snapshot
+    from aksaudit.analysis.effective_egress import effective_egress
     from aksaudit.run.engine import run_scan
     from aksaudit.model.estate import build_estate
     from aksaudit.run.registry import load_registry
@@ -96,6 +98,8 @@ def offline(estate_path: str, outdir: str) -> dict[str, Any]:
         estate = build_estate(rows, source=snapshot.source, unreadable_scopes=snapshot.unreadable_scopes)
         wall_model, proc_model = phase("parse_and_model", wall, proc)
         result = run_scan(estate, checks, scopes=snapshot.scope_labels, meta=snapshot.meta)
+        # As the pipeline does after the checks: the effective egress of every cluster.
+        result = replace(result, egress=effective_egress(estate))
         wall, proc = phase("checks", wall_model, proc_model)
         (out / "result.json").write_text(json_report.render(result), encoding="utf-8")
         wall, proc = phase("json", wall, proc)
@@ -127,6 +131,47 @@ def offline(estate_path: str, outdir: str) -> dict[str, Any]:
         "clusters": result.clusters_total, "paths": len(result.paths), "complete": result.complete,
         **compare(result.findings, estate_path),
     }
+
+
+def why_timing(estate_path: str, queries: int) -> dict[str, Any]:
+    """`aksaudit why` after the estate is loaded: seconds per question, the first question on each
+    firewall included (it compiles that firewall's rules), over clusters spread across the estate
+    and destinations of every kind (an address a rule allows, one it does not, a CIDR, a host name
+    with and without its address)."""
+    from aksaudit.analysis.why import find_cluster, parse_destination, why
+    from aksaudit.run.bulk import gc_paused
+    from aksaudit.collect.snapshot import open_snapshot
+    from aksaudit.model.estate import build_estate
+
+    started = time.perf_counter()
+    snapshot = open_snapshot(estate_path)
+    rows = TimedRows(snapshot.rows)
+    with gc_paused():
+        estate = build_estate(rows, source=snapshot.source, unreadable_scopes=snapshot.unreadable_scopes)
+    load = time.perf_counter() - started
+    clusters = sorted(estate.clusters.values(), key=lambda c: c.id.lower())
+    step = max(1, len(clusters) // max(1, queries // 5))
+    picked = clusters[::step][: max(1, queries // 5)]
+    destinations = [("20.1.2.3:443", None), ("8.8.8.8:53/udp", None), ("20.0.0.0/12:443", None),
+                    ("mcr.microsoft.com:443", None), ("api.example.com:443", "20.30.40.50")]
+    seconds: list[float] = []
+    cpu_seconds: list[float] = []
+    slowest = (0.0, "")
+    verdicts: dict[str, int] = {}
+    for cluster in picked:
+        for text, ip in destinations:
+            begin, begin_cpu = time.perf_counter(), time.process_time()
+            with gc_paused():  # as the command runs it
+                answer = why(estate, find_cluster(estate, cluster.id), parse_destination(text, ip))
+            seconds.append(time.perf_counter() - begin)
+            cpu_seconds.append(time.process_time() - begin_cpu)
+            slowest = max(slowest, (seconds[-1], f"{cluster.header.name} {text}"))
+            verdicts[answer.verdict] = verdicts.get(answer.verdict, 0) + 1
+    ordered = sorted(seconds)
+    return {"rows": rows.count, "clusters": len(clusters), "load_seconds": round(load, 3),
+            "questions": len(seconds), "verdicts": verdicts, "max_seconds": round(ordered[-1], 4),
+            "median_seconds": round(ordered[len(ordered) // 2], 4), "first_seconds": round(seconds[0], 4), "slowest": slowest[1],
+            "max_cpu_seconds": round(max(cpu_seconds), 4)}
 
 
 def emulator_stats() -> dict[str, Any]:
@@ -238,9 +283,14 @@ def main(argv: list[str] | None = None) -> int:
     two.add_argument("--concurrency", type=int, default=8)
     two.add_argument("--no-dependency-lists", dest="dependency_lists", action="store_false",
                      help="as `scan --no-dependency-lists`: no cluster's own dependency list is asked for")
+    three = sub.add_parser("why", help="seconds per 'aksaudit why' question after the estate is loaded")
+    three.add_argument("estate")
+    three.add_argument("--queries", type=int, default=50)
     args = parser.parse_args(argv)
     if args.what == "offline":
         report = offline(args.estate, args.outdir)
+    elif args.what == "why":
+        report = why_timing(args.estate, args.queries)
     else:
         report = live(args.estate, args.source, args.subscription, args.concurrency, args.dependency_lists)
     json.dump(report, sys.stdout)

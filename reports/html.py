@@ -111,4 +111,6 @@ def render(result: ScanResult) -> str:
         check_ids=sorted({c.id for c in result.checks_run} | {f.check_id for f in result.findings}),
         overview=check_overview(result),
         skipped=result.skipped[:MAX_LISTED], warnings=result.warnings[:MAX_LISTED], max_listed=MAX_LISTED,
+        egress=result.egress.get("clusters", []), egress_allowed=result.egress.get("allowed", {}),
+        egress_approved=any("changes" in entry for entry in result.egress.get("clusters", [])),
     )

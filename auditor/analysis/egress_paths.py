@@ -304,14 +304,15 @@ def _path(estate: "Estate", cluster: ManagedCluster, subnet_id: str) -> EgressPa
                       decision_v6, hops_v6)
 
 
+def cluster_paths(estate: "Estate", cluster: ManagedCluster) -> tuple[EgressPath, ...]:
+    """One cluster's paths, without resolving the whole estate's (what a single question needs)."""
+    return tuple(_path(estate, cluster, subnet_id) for subnet_id in cluster.subnet_ids()
+                 if last_segment(subnet_id).lower() not in SPECIAL_SUBNETS)
+
+
 def resolve_egress_paths(estate: "Estate") -> tuple[EgressPath, ...]:
-    paths = []
-    for cluster in sorted(estate.clusters.values(), key=lambda c: c.id.lower()):
-        for subnet_id in cluster.subnet_ids():
-            if last_segment(subnet_id).lower() in SPECIAL_SUBNETS:
-                continue
-            paths.append(_path(estate, cluster, subnet_id))
-    return tuple(paths)
+    return tuple(path for cluster in sorted(estate.clusters.values(), key=lambda c: c.id.lower())
+                 for path in cluster_paths(estate, cluster))
 
 
 def reachable_firewalls(estate: "Estate", vnet: VirtualNetwork) -> tuple[Firewall, ...]:

@@ -213,14 +213,28 @@ def _egress_changes(name: str, before: dict[str, Any], after: dict[str, Any],
     for key in sorted(old_egress.keys() & new_egress.keys()):
         prefix = f"subnet '{name}' via firewall '{firewalls.get(key, {}).get('name') or key}'"
         old, new = old_egress[key], new_egress[key]
-        changes += [f"{prefix} now also allows {line}" for line in uncovered_lines(new["network"], old["network"])]
+        changes += [f"{prefix} now also allows {human_line(line)}"
+                    for line in uncovered_lines(new["network"], old["network"])]
         changes += [f"{prefix} now allows {line}" for line in sorted(set(new["application"]) - set(old["application"]))]
         changes += [f"{prefix} cannot read {line}" for line in sorted(set(new["unknown"]) - set(old["unknown"]))]
-        changes += [f"{prefix} no longer allows {line}" for line in uncovered_lines(old["network"], new["network"])]
+        changes += [f"{prefix} no longer allows {human_line(line)}"
+                    for line in uncovered_lines(old["network"], new["network"])]
         changes += [f"{prefix} no longer allows {line}"
                     for line in sorted(set(old["application"]) - set(new["application"]))]
         changes += [f"{prefix} can read again {line}" for line in sorted(set(old["unknown"]) - set(new["unknown"]))]
     return changes
+
+
+def human_line(line: str) -> str:
+    """A canonical egress line in words: 'TCP * to 0.0.0.0/0' reads 'TCP any port to any IPv4 address'.
+
+    Only messages use this; the canonical lines stay as they are in approvals and digests."""
+    for cidr, words in ((" to 0.0.0.0/0", " to any IPv4 address"), (" to ::/0", " to any IPv6 address")):
+        if line.endswith(cidr):
+            line = line[: -len(cidr)] + words
+    for protocol in ("TCP", "UDP"):
+        line = line.replace(f"{protocol} * ", f"{protocol} any port ")
+    return line
 
 
 def _diff_map(before: dict[str, str], after: dict[str, str], label, changed) -> list[str]:

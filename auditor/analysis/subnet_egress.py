@@ -104,8 +104,14 @@ def network_lines(rules: NetworkRules, sources: AddressSet) -> tuple[tuple[str, 
     """
     by_lines: dict[tuple[str, ...], AddressSet] = {}
     for atom in source_atoms(rules.rules, sources, AS_WRITTEN):
-        lines = tuple(sorted({line for protocol in PROTOCOL_ORDER
-                              for line in (*_region_lines(rules, atom, protocol), *_named_lines(atom.rules, protocol))}))
+        # An atom's lines depend only on the rules containing it: subnets meeting the same rules
+        # (most subnets behind one firewall) share them, computed once per rule set.
+        key = ("subnet-egress-lines", tuple(rule.position for rule in atom.rules))
+        lines = rules.memo.get(key)
+        if lines is None:
+            lines = rules.memo[key] = tuple(sorted({
+                line for protocol in PROTOCOL_ORDER
+                for line in (*_region_lines(rules, atom, protocol), *_named_lines(atom.rules, protocol))}))
         by_lines[lines] = by_lines.get(lines, AddressSet()) | atom.addresses
     if len(by_lines) == 1:
         rendered = set(next(iter(by_lines)))
@@ -113,8 +119,11 @@ def network_lines(rules: NetworkRules, sources: AddressSet) -> tuple[tuple[str, 
         rendered = {f"from {', '.join(part.describe(limit=1_000_000))}: {line}"
                     for lines, part in by_lines.items() for line in lines}
     # A rule whose sources are unreadable may apply to the subnet, Allow or Deny alike.
-    unknown = {gap for rule in rules.rules if rule.gaps and (rule.sources.unknown or rule.sources.ips.overlaps(sources))
-               for gap in rule.gaps}
+    with_gaps = rules.memo.get("rules-with-gaps")
+    if with_gaps is None:
+        with_gaps = rules.memo["rules-with-gaps"] = tuple((rule, rule.gaps) for rule in rules.rules if rule.gaps)
+    unknown = {gap for rule, gaps in with_gaps if rule.sources.unknown or rule.sources.ips.overlaps(sources)
+               for gap in gaps}
     return tuple(sorted(rendered)), tuple(sorted(unknown))
 
 
@@ -122,23 +131,47 @@ def application_lines(estate: "Estate", ruleset: "RuleSet", sources: AddressSet)
     """('HTTPS:443 *.example.com', ...) from Allow application rules whose sources may include `sources`."""
     lines: set[str] = set()
     unknown: set[str] = set()
-    for rule in ruleset.rules:
-        if rule.kind != APPLICATION or not rule.allows:
-            continue
-        where = f"rule '{rule.name}' ({rule.owner_id}/{rule.locus})"
-        rule_sources = parse_addresses(rule.source_addresses, where=where).union(
-            ip_group_addresses(estate, rule.source_ip_groups, where))
+    for rule_sources, rule_lines in _allow_application_rules(estate, ruleset):
         if not rule_sources.ips.overlaps(sources) and not rule_sources.unknown:
             continue
         unknown.update(rule_sources.unknown)
-        targets = ([f.strip().lower().rstrip(".") for f in rule.target_fqdns]
-                   + [f"URL {u.strip().lower()}" for u in rule.target_urls]
-                   + [f"FQDN tag {t}" for t in rule.fqdn_tags] + [f"web category {c.lower()}" for c in rule.web_categories])
-        for protocol in rule.protocols:
-            kind, _, port = protocol.partition(":")
-            label = f"{kind.strip().upper()}:{port.strip()}" if port else kind.strip().upper()
-            lines.update(f"{label} {target}" for target in targets)
+        lines.update(rule_lines)
     return tuple(sorted(lines)), tuple(sorted(unknown))
+
+
+_APPLICATION: "WeakKeyDictionary[Estate, dict[int, tuple[RuleSet, tuple]]]" = WeakKeyDictionary()
+
+
+def _allow_application_rules(estate: "Estate", ruleset: "RuleSet") -> tuple:
+    """(sources, lines) of the Allow application rules, once per rule set and grouped by sources:
+    every subnet behind the firewall asks, and parsing sources and IP groups per subnet cost more
+    than the answer."""
+    cache = _APPLICATION.setdefault(estate, {})
+    cached = cache.get(id(ruleset))
+    if cached is None or cached[0] is not ruleset:
+        found = []
+        for rule in ruleset.rules:
+            if rule.kind != APPLICATION or not rule.allows:
+                continue
+            where = f"rule '{rule.name}' ({rule.owner_id}/{rule.locus})"
+            rule_sources = parse_addresses(rule.source_addresses, where=where).union(
+                ip_group_addresses(estate, rule.source_ip_groups, where))
+            targets = ([f.strip().lower().rstrip(".") for f in rule.target_fqdns]
+                       + [f"URL {u.strip().lower()}" for u in rule.target_urls]
+                       + [f"FQDN tag {t}" for t in rule.fqdn_tags]
+                       + [f"web category {c.lower()}" for c in rule.web_categories])
+            rule_lines = set()
+            for protocol in rule.protocols:
+                kind, _, port = protocol.partition(":")
+                label = f"{kind.strip().upper()}:{port.strip()}" if port else kind.strip().upper()
+                rule_lines.update(f"{label} {target}" for target in targets)
+            found.append((rule_sources, frozenset(rule_lines)))
+        # Rules naming the same sources (the usual 'all AKS subnets' IP group) are asked about once.
+        grouped: dict = {}
+        for rule_sources, rule_lines in found:
+            grouped[rule_sources] = grouped.get(rule_sources, frozenset()) | rule_lines
+        cached = cache[id(ruleset)] = (ruleset, tuple(grouped.items()))
+    return cached[1]
 
 
 _CACHE: "WeakKeyDictionary[Estate, dict[tuple[int, tuple[str, ...]], tuple[RuleSet, SubnetEgress]]]" = \

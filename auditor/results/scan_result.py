@@ -45,6 +45,8 @@ class ScanResult:
     baseline_source: str = ""
     suppression_notices: tuple[Any, ...] = ()  # expired and stale suppressions (SuppressionNotice)
     merged_from: tuple[Mapping[str, Any], ...] = ()  # the shards `aksaudit merge` combined: source, complete, scopes
+    # What each cluster can reach (analysis.effective_egress), as plain data for the JSON and HTML reports.
+    egress: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:

@@ -8,9 +8,11 @@ accepted risk is still compared and still gets its history, and stays in every r
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any, Callable, Mapping
 
+from aksaudit.analysis.effective_egress import effective_egress
 from aksaudit.results.finding_baseline import apply_baseline
 from aksaudit.run.bulk import gc_paused
 from aksaudit.run.engine import ScanResult, now_iso, run_scan
@@ -45,6 +47,7 @@ def run(request: ScanRequest) -> ScanResult:
         result = run_scan(collected.estate, request.checks, scopes=snapshot.scope_labels, started_at=started,
                           warnings=request.warnings, errors=snapshot.gaps if not snapshot.complete else (),
                           meta=snapshot.meta, options=check_options(request), severities=request.config.severity)
+        result = replace(result, egress=effective_egress(collected.estate, request.approved_egress))
     if request.previous is not None:
         result = apply_baseline(result, request.previous)
     result = with_change_history(result, collected, request.source, request.approved_egress)

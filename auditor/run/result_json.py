@@ -84,6 +84,8 @@ def document(result: ScanResult) -> dict[str, Any]:
         },
         "findings": [finding_dict(f) for f in result.findings],
     }
+    if result.egress:
+        doc["egress"] = plain(result.egress)
     if result.suppression_notices:
         doc["suppressions"] = {kind: [plain(vars(n)) for n in result.suppression_notices if n.kind == kind]
                                for kind in NOTICE_KINDS}

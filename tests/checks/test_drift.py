@@ -76,7 +76,7 @@ def test_approval_round_trip_and_drift_text(tmp_path):
     changes = {f["resource_id"].rsplit("/", 1)[-1]: f["evidence"]["changes"] for f in drifted["findings"]}
     assert set(changes) == {"aks-payments-prod", "aks-payments-staging", "aks-analytics-prod"}
     assert MOVED_DEFAULT_ROUTE in changes["aks-payments-prod"]
-    assert "subnet 'snet-aks-nodes' via firewall 'afw-hub-weu' now also allows TCP * to 0.0.0.0/0" \
+    assert "subnet 'snet-aks-nodes' via firewall 'afw-hub-weu' now also allows TCP any port to any IPv4 address" \
         in changes["aks-analytics-prod"]
     assert "subnet 'snet-aks-pods' route table 'rt-spoke-analytics-egress' → (none)" in changes["aks-analytics-prod"]
 

@@ -72,7 +72,7 @@ CHANGED = {
                          "now also allows TCP 443 to 20.0.0.0/7", None),
     "ssh to everything": (estate_rows([network_rule("partner", ["20.0.0.0/8"]),
                                        network_rule("debug", ["*"], ports=["22"])]),
-                          "now also allows TCP 22 to 0.0.0.0/0", "now also allows TCP 22 to ::/0"),
+                          "now also allows TCP 22 to any IPv4 address", "now also allows TCP 22 to any IPv6 address"),
     "application pattern": (estate_rows([network_rule("partner", ["20.0.0.0/8"])], extra_fqdns=("*.example.com",)),
                             "now allows HTTPS:443 *.example.com", None),
     "port range widened": (estate_rows([network_rule("partner", ["20.0.0.0/8"], ports=["443-444"])]),
