@@ -40,7 +40,7 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
                             f"{SUBSCRIPTION_BATCH}); with a tenant or management-group scope, its subscriptions are "
                             "listed first and queried N at a time")
     group.add_argument("--no-dependency-lists", dest="dependency_lists", action="store_false",
-                       help="do not ask the AKS API for each cluster's own outbound dependency list; AKS003 judges "
+                       help="do not ask the AKS API for each cluster's own outbound dependency list; the required-egress check judges "
                             "the documented required FQDNs instead (one ARM read per cluster fewer: see "
                             "docs/live-scans.md)")
 

@@ -170,7 +170,8 @@ def result_of(document: Mapping[str, Any], name: str,
         clusters_compliant=summary["clusters"]["compliant"],
         resolved=tuple(document["resolved"]) if "resolved" in document else None,
         baseline_source=(document.get("baseline") or {}).get("source", ""),
-        suppression_notices=_notices(document), merged_from=tuple(scan.get("merged_from") or ()))
+        suppression_notices=_notices(document), merged_from=tuple(scan.get("merged_from") or ()),
+        egress=document.get("egress") or {})
 
 
 def read_result(path: str | Path, documentation: Mapping[str, CheckDoc] | None = None) -> ScanResult:

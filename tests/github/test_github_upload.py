@@ -249,7 +249,7 @@ def test_gap_holds_back_its_subscription_and_a_missing_one_is_reported_not_close
     unreadable.write_text(json.dumps({"meta": {"complete": False, "errors": [gap],
                                                "unreadable_subscriptions": [SPOKE_SUBSCRIPTION]},
                                       "rows": rows}), encoding="utf-8")
-    hub_only = tmp_path / "hub-only.json"
+    hub_only = tmp_path / "hub-only-rows.json"  # the scan below writes hub-only.json
     hub_only.write_text(json.dumps([r for r in rows if SPOKE_SUBSCRIPTION not in r["id"].lower()]), encoding="utf-8")
     with running() as (url, fake):
         sarif_dir, results = scan(tmp_path, "complete", EXAMPLES / DRIFTED)
