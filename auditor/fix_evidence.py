@@ -74,8 +74,21 @@ class RuleEvidence:
     rule_json: Mapping[str, Any]
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def evidence_dict(value: Any) -> Any:
-    """The JSON object of a dataclass (fields in order, optional ones left out when None)."""
+    """The JSON object of a dataclass (fields in order, optional ones left out when None).
+
+    Called for every finding's evidence, so the common leaves (scalars, dicts, lists) are tested
+    with exact type checks before the slower dataclass and `Mapping` ABC tests."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        return {k: evidence_dict(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [evidence_dict(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {}
         for item in dataclasses.fields(value):

@@ -98,9 +98,9 @@ def evaluate(estate, options):
             next_hop = hop.next_hop
             if next_hop is None:
                 continue
-            evidence = route_evidence(estate, path, hop.route)
             if next_hop.kind == FIREWALL and next_hop.peering is not None and next_hop.blocked:
                 peering = next_hop.peering
+                evidence = route_evidence(estate, path, hop.route)  # built for failures only: it is costly
                 evidence.update({"peering": peering.id, "peering_state": peering.state,
                                  "peering_blocked": next_hop.blocked, "firewall": next_hop.firewall.id,
                                  **_peering_evidence(estate, path.vnet, peering.remote_vnet_id)})
@@ -121,6 +121,7 @@ def evaluate(estate, options):
                 remote_id = firewall_vnet_id(firewall)
                 remote = estate.vnet(remote_id)
                 back = [p.id for p in (remote.peerings if remote else ()) if p.remote_vnet_id.lower() == path.vnet.id.lower()]
+                evidence = route_evidence(estate, path, hop.route)
                 evidence.update({"firewall": firewall.id, "firewall_vnet": remote_id, "remote_peerings_to_us": back,
                                  **_peering_evidence(estate, path.vnet, remote_id)})
                 yield fail(path.vnet.id,
