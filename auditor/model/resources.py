@@ -1022,6 +1022,7 @@ class ManagedCluster:
     @property
     def dual_stack(self) -> bool:
         return any(family.strip().lower() == "ipv6" for family in self.ip_families)
+
     def unread(self, *paths: str) -> str:
         """Why a datum at one of these row paths could not be read ('' when it could)."""
         reason = unread(self.gaps, *paths)
@@ -1030,6 +1031,8 @@ class ManagedCluster:
     @property
     def pools_unread(self) -> str:
         """Why the node and pod subnets are not known ('' when they are)."""
+        if not self.gaps:  # asked per cluster by most checks; most clusters read whole
+            return ""
         subnets = self.unread(*(f"{pool.path}.{key}" for pool in self.pools for key in ("vnetSubnetID", "podSubnetID")))
         return "; ".join(reason for reason in (self.pool_list_unread, subnets) if reason)
 
@@ -1066,6 +1069,8 @@ class ManagedCluster:
     def pool_list_unread(self) -> str:
         """Why the list of pools itself is incomplete (a pool that could not be read at all), as
         opposed to one datum of a pool that is there ('' when the list is complete)."""
+        if not self.gaps:
+            return ""
         inside_pools = tuple(pool.path for pool in self.pools)
         reasons = [reason for known, reason in self.gaps.items()
                    if within(POOLS, known) or (within(known, POOLS) and
