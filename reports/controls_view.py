@@ -59,10 +59,10 @@ class ControlView:
         return STATUS_LABELS[self.status]
 
     @property
-    def clusters_text(self) -> str:
-        """'41 of 44 satisfy', or a dash when the control concerns no cluster."""
+    def satisfied_of_total(self) -> str:
+        """'41 of 44' (clusters satisfying it), or a dash when the control concerns no cluster."""
         total = self.clusters["total"]
-        return f"{self.clusters[SATISFIED]} of {total} satisfy" if total else "—"
+        return f"{self.clusters[SATISFIED]} of {total}" if total else "—"
 
 
 @dataclass(frozen=True)
