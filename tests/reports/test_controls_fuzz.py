@@ -101,10 +101,13 @@ def _legitimate() -> _Page:
 
 
 def _statuses(section) -> list:
+    """The statuses the section gives its controls, wherever a control is where it belongs."""
     frameworks = section.get("frameworks") if isinstance(section, dict) else None
-    return [control.get("status") for framework in frameworks if isinstance(framework, dict)
-            and isinstance(framework.get("controls"), list)
-            for control in framework["controls"] if isinstance(control, dict)] if isinstance(frameworks, list) else []
+    statuses = []
+    for framework in frameworks if isinstance(frameworks, list) else ():
+        controls = framework.get("controls") if isinstance(framework, dict) else None
+        statuses += [c.get("status") for c in controls if isinstance(c, dict)] if isinstance(controls, list) else []
+    return statuses
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None)

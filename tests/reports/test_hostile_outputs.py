@@ -32,7 +32,7 @@ from controls_data import with_controls
 from remediation_harness import generate, run_script, write_rows, write_script
 from remediation_harness import scan as scan_file
 from renderers import all_renderers, terminal
-from report_estates import scan
+from report_estates import scan, suppressed
 from test_html_browser import browser  # noqa: F401 (the system Chromium fixture: skips locally, fails in CI)
 
 # Characters that must never reach a terminal from scan text: C0/C1 controls (ESC, BEL, CR ...)
@@ -118,7 +118,6 @@ HOSTILE_FRAMEWORKS = (
 
 @pytest.fixture(scope="module")
 def with_hostile_controls(result):
-    from report_estates import suppressed
     found = with_controls(suppressed(result, "FW005"), HOSTILE_FRAMEWORKS)
     found.controls["frameworks"][1]["url"] = "javascript:alert(1)"
     return found
