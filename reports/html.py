@@ -20,6 +20,7 @@ from markupsafe import Markup
 from aksaudit.run.engine import ScanResult
 from aksaudit.model.row_fields import id_key
 
+from .controls_view import STATUS_LABELS, FrameworkView, framework_views
 from .egress_diagram import STAGE_FIELDS, stages
 from .embedded import embed_json, intern_strings
 from .json_report import finding_dict
@@ -29,6 +30,7 @@ from .sarif_rules import unwrap
 from .terminal import short_id
 
 MAX_LISTED = 200  # gaps and warnings listed in the page itself; the JSON output has them all
+MAX_PER_CONTROL = 50  # clusters, findings and skipped outcomes listed under one control
 
 def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
@@ -98,12 +100,29 @@ def _subscriptions(result: ScanResult) -> list[str]:
     return sorted({*result.subscriptions, *(f.subscription_id for f in result.findings)} - {""})
 
 
+def control_findings(result: ScanResult, frameworks: tuple[FrameworkView, ...]) -> dict[str, dict[str, str]]:
+    """Fingerprint -> what a link to that finding says, for the findings the Controls view lists.
+
+    A fingerprint the scan has no finding for gets no entry: the page names it without a link.
+    """
+    wanted = {fingerprint for framework in frameworks for control in framework.controls
+              for fingerprint in (*control.findings[:MAX_PER_CONTROL], *control.accepted[:MAX_PER_CONTROL])}
+    found: dict[str, dict[str, str]] = {}
+    for finding in result.findings:
+        if finding.fingerprint in wanted and finding.fingerprint not in found:
+            found[finding.fingerprint] = {"check_id": finding.check_id, "severity": finding.severity.value,
+                                          "short": short_id(finding.resource_id), "locus": finding.locus,
+                                          "message": finding.message}
+    return found
+
+
 def render(result: ScanResult) -> str:
     script, style = _assets()
     strings, data = intern_strings(report_data(result))
     csp = (f"default-src 'none'; script-src {_csp_hash(script)}; style-src {_csp_hash(style)}; img-src data:; "
            "base-uri 'none'; form-action 'none'")
     template = _environment().get_template("report.html.j2")
+    frameworks = framework_views(result.controls)
     return template.render(
         result=result, csp=csp, script=Markup(script), style=Markup(style), data=embed_json(data),
         strings=embed_json(strings),
@@ -113,4 +132,6 @@ def render(result: ScanResult) -> str:
         skipped=result.skipped[:MAX_LISTED], warnings=result.warnings[:MAX_LISTED], max_listed=MAX_LISTED,
         egress=result.egress.get("clusters", []), egress_allowed=result.egress.get("allowed", {}),
         egress_approved=any("changes" in entry for entry in result.egress.get("clusters", [])),
+        frameworks=frameworks, control_findings=control_findings(result, frameworks),
+        status_labels=STATUS_LABELS, max_per_control=MAX_PER_CONTROL, short=short_id,
     )

@@ -1,7 +1,9 @@
-"""A Markdown summary for `$GITHUB_STEP_SUMMARY`: totals, the top findings, where to look next.
+"""A Markdown summary for `$GITHUB_STEP_SUMMARY`: totals, the top findings, per-framework control
+results, where to look next.
 
-GitHub caps a step summary at 1 MiB, so the summary lists at most `TOP` findings with clipped
-cells and stays a few tens of KiB whatever the scan size. Resource names, messages and other
+GitHub caps a step summary at 1 MiB, so the summary lists at most `TOP` findings, at most
+`MAX_FRAMEWORKS` frameworks of at most `MAX_CONTROLS` controls each, all with clipped cells, and
+stays well under 100 KiB whatever the scan size. Resource names, messages and other
 scan text are attacker-controlled: they go into code spans, where Markdown, HTML, autolinks
 and @mentions are all inert, with pipes escaped so they cannot break the table.
 """
@@ -11,11 +13,15 @@ import re
 
 from aksaudit.run.engine import ScanResult
 
+from .controls_view import STATUS_LABELS, FrameworkView, framework_views
 from .terminal import short_id
 
 TOP = 25
 MAX_CELL = 240
 MAX_LISTED = 10
+MAX_FRAMEWORKS = 6
+MAX_CONTROLS = 60  # per framework
+MAX_TITLE = 120
 _BACKTICKS = re.compile(r"`+")
 # Controls, line separators and the bidi controls that would reorder what a reader sees.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
@@ -75,6 +81,34 @@ def _top(result: ScanResult) -> list[str]:
     return lines
 
 
+def _framework(framework: FrameworkView) -> list[str]:
+    """One framework's controls as a table. Ids, titles and names are data (they may come from a
+    JSON file read back), so they are code spans like any other scan text; statuses and counts
+    are this module's own words and numbers."""
+    counts = " · ".join(f"{count} {STATUS_LABELS[status]}" for status, count in framework.counts.items() if count)
+    controls = framework.controls
+    lines = [f"### Controls: {code(framework.title, MAX_TITLE)}", "",
+             f"{len(controls)} control(s){': ' + counts if counts else ''}."]
+    if not controls:
+        return lines
+    lines += ["", "| Control | Title | Status | Clusters satisfied |", "| --- | --- | --- | ---: |"]
+    for control in controls[:MAX_CONTROLS]:
+        status = f"**{control.label}**" if control.status != "satisfied" else control.label
+        lines.append(f"| {code(control.id, 40)} | {code(control.title, MAX_TITLE)} | {status} | "
+                     f"{control.satisfied_of_total} |")
+    if len(controls) > MAX_CONTROLS:
+        lines += ["", f"… and {len(controls) - MAX_CONTROLS} more control(s) in the JSON report."]
+    return lines
+
+
+def _controls(result: ScanResult) -> list[list[str]]:
+    frameworks = framework_views(result.controls)
+    blocks = [_framework(framework) for framework in frameworks[:MAX_FRAMEWORKS]]
+    if len(frameworks) > MAX_FRAMEWORKS:
+        blocks.append([f"… and {len(frameworks) - MAX_FRAMEWORKS} more framework(s) in the JSON report."])
+    return blocks
+
+
 def _gaps(result: ScanResult) -> list[str]:
     if result.complete:
         return []
@@ -106,6 +140,6 @@ def render(result: ScanResult) -> str:
          f"Clusters compliant: **{result.clusters_compliant} of {result.clusters_total}** · "
          f"resources evaluated: {result.resources_evaluated} · checks run: {len(result.checks_run)} · "
          f"aksaudit {code(result.tool_version, 40)}"],
-        _totals(result), _top(result), _gaps(result), _hints(result),
+        _totals(result), _top(result), *_controls(result), _gaps(result), _hints(result),
     ]
     return "\n\n".join("\n".join(block) for block in blocks if block) + "\n"

@@ -47,6 +47,7 @@ class ScanResult:
     merged_from: tuple[Mapping[str, Any], ...] = ()  # the shards `aksaudit merge` combined: source, complete, scopes
     # What each cluster can reach (analysis.effective_egress), as plain data for the JSON and HTML reports.
     egress: Mapping[str, Any] = field(default_factory=dict)
+    controls: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:

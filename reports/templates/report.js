@@ -575,6 +575,78 @@
     $("detail").focus();
   }
 
+  // --- controls view ---------------------------------------------------------------------
+
+  var BY_FINGERPRINT = Object.create(null);  // no inherited keys: fingerprints are scan data
+  DATA.findings.forEach(function (f, index) {
+    if (!(f.fingerprint in BY_FINGERPRINT)) { BY_FINGERPRINT[f.fingerprint] = index; }
+  });
+
+  // Show one finding's row and detail: filters set so that its row is listed, on its page.
+  function showFinding(index) {
+    var f = DATA.findings[index];
+    $("filter-check").value = f.check_id;
+    $("filter-subscription").value = "";
+    $("filter-search").value = "";
+    if (f.suppression) { $("filter-suppressed").checked = true; }
+    document.querySelectorAll("input[name=severity]").forEach(function (box) {
+      if (box.value === f.severity) { box.checked = true; }
+    });
+    readFilters();
+    applyFilters();
+    renderClusters();
+    var position = -1;
+    visible.some(function (item, i) { if (item.index === index) { position = i; } return position >= 0; });
+    state.page = Math.max(0, Math.floor(position / PAGE_SIZE));
+    showDetail(index);
+    var row = document.querySelector("#rows tr[data-index='" + index + "']");
+    if (row) {
+      row.scrollIntoView({ block: "center" });
+      row.focus({ preventScroll: true });
+    }
+  }
+
+  function onControlsClick(event) {
+    var link = event.target.closest("a.to-finding");
+    if (link) {
+      var index = BY_FINGERPRINT[link.dataset.fingerprint];
+      if (index === undefined) { return; }
+      event.preventDefault();
+      showFinding(index);
+      return;
+    }
+    var toggle = event.target.closest("button.control-toggle");
+    if (toggle) {
+      var detail = $(toggle.getAttribute("aria-controls"));
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      detail.hidden = !open;
+      return;
+    }
+    var tab = event.target.closest("button[role=tab]");
+    if (tab) { selectTab(tab); }
+  }
+
+  function selectTab(tab) {
+    document.querySelectorAll("#controls button[role=tab]").forEach(function (other) {
+      var chosen = other === tab;
+      other.setAttribute("aria-selected", chosen ? "true" : "false");
+      other.tabIndex = chosen ? 0 : -1;
+      $(other.getAttribute("aria-controls")).hidden = !chosen;
+    });
+  }
+
+  // Arrow keys move between the framework tabs, as in any tab list.
+  function onTabKey(event) {
+    var tab = event.target.closest("button[role=tab]");
+    if (!tab || (event.key !== "ArrowRight" && event.key !== "ArrowLeft")) { return; }
+    var tabs = Array.prototype.slice.call(document.querySelectorAll("#controls button[role=tab]"));
+    var next = tabs[(tabs.indexOf(tab) + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
+    selectTab(next);
+    next.focus();
+    event.preventDefault();
+  }
+
   // --- wiring ------------------------------------------------------------------------------
 
   document.querySelectorAll("input[name=severity]").forEach(function (box) { box.addEventListener("change", onFilterChange); });
@@ -606,6 +678,11 @@
   }
   var overview = $("overview-table");
   if (overview) { overview.addEventListener("click", onOverviewLink); }
+  var controls = $("controls");
+  if (controls) {
+    controls.addEventListener("click", onControlsClick);
+    controls.addEventListener("keydown", onTabKey);
+  }
   $("detail").addEventListener("click", onDiagramActivate);
   $("cluster-prev").addEventListener("click", function () { state.clusterPage -= 1; renderClusters(); });
   $("cluster-next").addEventListener("click", function () { state.clusterPage += 1; renderClusters(); });

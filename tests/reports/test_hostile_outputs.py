@@ -28,10 +28,11 @@ from aksaudit.reports import html, markdown, sarif
 from browser_support import open_report
 from conftest import require_tool
 from hostile_estate import FREE_TEXT, HOSTILE_TAG_KEY, expected_keys, hostile_rows, payload_fragments, source_rows
+from controls_data import with_controls
 from remediation_harness import generate, run_script, write_rows, write_script
 from remediation_harness import scan as scan_file
 from renderers import all_renderers, terminal
-from report_estates import scan
+from report_estates import scan, suppressed
 from test_html_browser import browser  # noqa: F401 (the system Chromium fixture: skips locally, fails in CI)
 
 # Characters that must never reach a terminal from scan text: C0/C1 controls (ESC, BEL, CR ...)
@@ -100,6 +101,67 @@ def test_html_shows_payloads_as_text_and_runs_nothing(browser, result, tmp_path)
     body = page.inner_text("body")
     for fragment in payload_fragments():
         assert fragment in body, fragment
+
+
+# A controls section whose every text field carries the payloads; the second framework's
+# link is a `javascript:` URL, which must not become a link.
+HOSTILE_FRAMEWORKS = (
+    ("fw" + FREE_TEXT, "Framework" + FREE_TEXT, "v" + FREE_TEXT, (
+        ("C-1" + FREE_TEXT, "Title" + FREE_TEXT, (("FW003", "sufficient"), ("UDR004", "partial"))),
+        ("C-2" + FREE_TEXT, "Accepted" + FREE_TEXT, (("FW005", "partial"),)),
+    )),
+    ("second" + FREE_TEXT, "Second" + FREE_TEXT, "", (
+        ("C-3" + FREE_TEXT, FREE_TEXT, (("AKS004", "sufficient"), ("XX" + FREE_TEXT, "partial"))),
+    )),
+)
+
+
+@pytest.fixture(scope="module")
+def with_hostile_controls(result):
+    found = with_controls(suppressed(result, "FW005"), HOSTILE_FRAMEWORKS)
+    found.controls["frameworks"][1]["url"] = "javascript:alert(1)"
+    return found
+
+
+@pytest.mark.browser
+def test_html_controls_view_shows_payloads_as_text_and_runs_nothing(browser, with_hostile_controls, tmp_path):
+    path = tmp_path / "report.html"
+    path.write_text(html.render(with_hostile_controls), encoding="utf-8")
+    watched = open_report(browser, path)
+    page = watched.page
+    tabs = page.locator("#controls [role=tab]")
+    assert tabs.count() == 2
+    for tab in range(tabs.count()):
+        tabs.nth(tab).click()
+        panel = page.locator("#controls [role=tabpanel]:not([hidden])")
+        for index in range(panel.locator("button.control-toggle").count()):
+            panel.locator("button.control-toggle").nth(index).click()
+        text = panel.inner_text()
+        for fragment in payload_fragments():
+            assert text.count(fragment) >= 3, fragment  # framework, control id and title at least
+        for index in range(panel.locator("a.to-finding").count()):
+            page.locator("#controls [role=tabpanel]:not([hidden]) a.to-finding").nth(index).click()
+            page.wait_for_selector("#detail:not([hidden])")
+    assert watched.dialogs == [] and watched.blocked == [] and watched.console_errors == []
+    assert page.evaluate("document.images.length") == 0 and page.evaluate("document.scripts.length") == 3
+    handlers = page.evaluate("""() => [...document.querySelectorAll('*')].flatMap(e =>
+        [...e.attributes].filter(a => a.name.startsWith('on')).map(a => e.tagName + ' ' + a.name))""")
+    assert handlers == []
+    links = page.eval_on_selector_all("#controls a[href]", "links => links.map(a => a.getAttribute('href'))")
+    assert links and all(link.startswith("https://") or link == "#findings" for link in links), links
+    assert page.locator("#fw-panel-1 h3 a[href^='https://']").count() == 1
+    assert page.locator("#fw-panel-2 h3 a").count() == 0  # its javascript: URL stays no link
+
+
+def test_markdown_control_tables_neutralize_links_images_and_markup(with_hostile_controls):
+    text = markdown.render(with_hostile_controls)
+    assert text.count("### Controls: ") == 2
+    tokens = list(_inline_tokens(text))
+    assert not {t.type for t in tokens} & {"link_open", "image", "html_inline", "html_block", "autolink"}
+    for token in tokens:
+        if token.type == "text":
+            assert not re.search(r"(https?:|javascript:|www\.|@\w)", token.content, re.I), token.content
+    assert not set(text) & BIDI and "\x1b" not in text
 
 
 # --- Markdown -----------------------------------------------------------------------------------

@@ -6,14 +6,17 @@ link or HTML element may come out of resource names or messages.
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
 
 from aksaudit.reports import markdown
+from aksaudit.reports.controls_view import STATUS_LABELS
 from aksaudit.reports.terminal import short_id
+from controls_data import with_controls
 from report_estates import (
-    DRIFTED, FIREWALL_PUBLIC_IP, HOSTILE_CLUSTER, HOSTILE_ROUTE, HOSTILE_RULE, cloned_spokes,
+    DRIFTED, FIREWALL_PUBLIC_IP, HOSTILE_CLUSTER, HOSTILE_COLLECTION, HOSTILE_ROUTE, HOSTILE_RULE, cloned_spokes,
     example_rows, hostile_rows, scan, scan_example, suppressed, with_unreadable_row, with_wildcard_rules,
 )
 
@@ -116,3 +119,77 @@ def test_suppressed_findings_are_marked():
     assert rows["FW003"] == "high · suppressed"
     assert {check for check, marks in rows.items() if "suppressed" in marks} == {"FW003"}
     assert "(1 suppressed as accepted risks)" in text
+
+
+# --- per-framework control tables ------------------------------------------------------------
+
+
+def _heading(markdown_line: str) -> str:
+    """A heading's text as a reader sees it (code spans unwrapped)."""
+    return unescape(re.sub(r"<[^>]+>", "", MarkdownIt("commonmark").renderInline(markdown_line))).strip()
+
+
+def _framework_tables(text: str) -> dict[str, list[tuple[str, ...]]]:
+    """Framework (its heading's text) -> the rows of the controls table under it."""
+    tables = {}
+    for part in text.split("\n### ")[1:]:
+        heading, _, body = part.partition("\n")
+        if heading.startswith("Controls: "):
+            tables[_heading(heading.removeprefix("Controls: "))] = [row for row in _html(body).rows if row]
+    return tables
+
+
+def test_each_framework_is_a_table_with_a_row_per_control():
+    result = with_controls(suppressed(scan_example(DRIFTED), "FW005"))
+    tables = _framework_tables(markdown.render(result))
+    frameworks = result.controls["frameworks"]
+    assert set(tables) == {f"{f['name']} {f['version']}" for f in frameworks}
+    for framework in frameworks:
+        rows = tables[f"{framework['name']} {framework['version']}"]
+        expected = []
+        for control in framework["controls"]:
+            clusters = control["clusters"]
+            expected.append((control["id"], control["title"], STATUS_LABELS[control["status"]],
+                             f"{clusters['satisfied']} of {clusters['total']}" if clusters["total"] else "—"))
+        assert rows == expected
+    assert "accepted risk" in {row[2] for rows in tables.values() for row in rows}
+
+
+def test_no_control_tables_without_controls():
+    text = markdown.render(scan_example(DRIFTED))
+    assert "### Controls" not in text and _framework_tables(text) == {}
+
+
+def test_hostile_control_text_stays_inert():
+    hostile = ((HOSTILE_CLUSTER, HOSTILE_ROUTE, HOSTILE_RULE, (
+        (HOSTILE_COLLECTION, HOSTILE_CLUSTER + "\n| x | y |", (("FW003", "sufficient"),)),
+        ("`|`\u202e", "[t](https://evil.example) @team www.evil.example", (("UDR004", "partial"),)),
+    )),)
+    text = markdown.render(with_controls(scan_example(DRIFTED), hostile))
+    parsed = _html(text)
+    assert parsed.tags <= {"h2", "h3", "p", "strong", "table", "thead", "tbody", "tr", "th", "td", "code", "ul",
+                           "li"}, parsed.tags
+    tables = _framework_tables(text)
+    assert len(tables) == 1
+    rows = next(iter(tables.values()))
+    assert [len(row) for row in rows] == [4, 4]  # the pipes and the newline broke no row
+    assert HOSTILE_COLLECTION.startswith(rows[0][0].removesuffix("…"))  # a long id is clipped
+    assert rows[0][1] == HOSTILE_CLUSTER + " | x | y |"
+    outside = _CODE_SPAN.sub("", text)
+    for marker in ("<", "](", "![", "@", "http", "www.", "\u202e"):
+        assert marker not in outside, marker
+
+
+def test_huge_control_sections_stay_far_below_the_step_summary_limit():
+    def controls(n):
+        return tuple((f"C-{n}.{i}" + "9" * 500, "T" * 5000, (("FW003", "partial"),)) for i in range(300))
+
+    frameworks = tuple((f"fw{n}", f"{n} " + "F" * 5000, "v", controls(n)) for n in range(40))
+    result = with_controls(scan_example(DRIFTED), frameworks)
+    text = markdown.render(result)
+    assert len(text.encode("utf-8")) < STEP_SUMMARY_LIMIT // 10
+    tables = _framework_tables(text)
+    assert len(tables) == markdown.MAX_FRAMEWORKS
+    assert all(len(rows) == markdown.MAX_CONTROLS for rows in tables.values())
+    assert f"… and {40 - markdown.MAX_FRAMEWORKS} more framework(s)" in text
+    assert f"… and {300 - markdown.MAX_CONTROLS} more control(s)" in text
