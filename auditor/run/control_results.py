@@ -30,9 +30,15 @@ def controls_of(result: ScanResult, frameworks: Iterable[Framework] | None = Non
 def merged_controls(shards: Iterable[ScanResult], merged: ScanResult) -> Mapping[str, Any]:
     """Per-control results of merged shards: the merged findings, skipped outcomes and checks run
     judged with the shards' recorded mapping, clusters as the shards counted them. A check counts
-    as run where some shard recorded it as run (so one that ran without its input stays not run)."""
-    sections = [shard.controls for shard in shards if shard.controls]
-    if not sections:
+    as run where some shard recorded it as run (so one that ran without its input stays not run).
+    Only frameworks every shard judged are judged: a shard without one would leave its clusters
+    out of the counts, which would then look better than they are."""
+    sections = [shard.controls for shard in shards]
+    if not sections or not all(sections):
         return {}
-    return evaluate_controls(recorded_frameworks(sections), merged.findings, merged.skipped, recorded_runs(sections),
+    common = set.intersection(*({f["id"] for f in section.get("frameworks") or ()} for section in sections))
+    frameworks = tuple(f for f in recorded_frameworks(sections) if f.id in common)
+    if not frameworks:
+        return {}
+    return evaluate_controls(frameworks, merged.findings, merged.skipped, recorded_runs(sections),
                              recorded_tally(sections))

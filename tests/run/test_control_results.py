@@ -132,3 +132,29 @@ def test_frameworks_list_and_checks_explain_name_the_controls(tmp_path):
     for framework in builtin_frameworks():
         for control in framework.controls_of("FW003"):
             assert f" {control.id} {control.title} " in explained.stdout
+
+
+def test_the_drift_controls_are_judged_only_with_an_approved_baseline(tmp_path, drifted):
+    approved = tmp_path / "approved.json"
+    subprocess.run([*aksaudit_cmd(), "baseline", "approve", "--snapshot", str(COMPLIANT), "-o", str(approved), "-q"],
+                   check=True, capture_output=True, timeout=120, cwd=tmp_path)
+    _, same = scan(tmp_path, COMPLIANT, "--approved", str(approved), name="same.json")
+    _, moved = scan(tmp_path, DRIFTED, "--approved", str(approved), name="moved.json")
+    only_drift = [key for key, c in _controls(same).items() if {k["id"] for k in c["checks"]} == INPUT_ONLY]
+    assert only_drift
+    for key in only_drift:
+        assert _controls(drifted[1])[key]["status"] == "not_evaluated"  # no approved baseline: nothing compared
+        assert _controls(same)[key]["status"] == "satisfied"
+        assert _controls(moved)[key]["status"] == "not_satisfied"
+        assert {c["id"]: c["ran"] for c in _controls(moved)[key]["checks"]} == {"DRIFT001": True}
+
+
+def test_a_merge_judges_only_the_frameworks_every_shard_judged(drifted):
+    from dataclasses import replace
+
+    result = read_result(drifted[0])
+    nist_only = replace(result, controls={"frameworks": [f for f in result.controls["frameworks"]
+                                                         if f["id"] == "nist-800-53-r5"]})
+    merged = merge_results([("a", result), ("b", nist_only)])
+    assert [f["id"] for f in merged.controls["frameworks"]] == ["nist-800-53-r5"]
+    assert merge_results([("a", result), ("old", replace(result, controls={}))]).controls == {}
