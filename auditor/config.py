@@ -18,6 +18,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 from aksaudit.results.findings import Severity
+from aksaudit.results.frameworks import select_frameworks
 from aksaudit.results.suppressions import Suppression
 from aksaudit.run.registry import Registry
 from .run.exit_policy import FAIL_ON
@@ -40,6 +41,9 @@ KEYS = (
         "Only these checks run: ids, slugs or id prefixes (`UDR` selects UDR001, UDR002, ...). "
         "`--select` on the command line replaces it."),
     Key("ignore", "array of strings", "none", "These checks do not run (ids, slugs or id prefixes). `--ignore` replaces it."),
+    Key("frameworks", "array of strings", "every bundled framework",
+        "The compliance frameworks whose controls the result reports on: ids or id prefixes, any case "
+        "(`nist`, `pci`; `aksaudit frameworks list`). `--framework` on the command line replaces it."),
     Key("fail-on", "string", '"low"',
         f"Lowest severity that makes the exit code 1: {', '.join(FAIL_ON)} (any case). `--fail-on` overrides it."),
     Key("severity.<CHECK>", "string", "the check's own",
@@ -84,6 +88,7 @@ class Config:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     fail_on: str | None = None
+    frameworks: tuple[str, ...] = ()  # framework ids; () means every bundled framework
     severity: Mapping[str, Severity] = field(default_factory=dict)
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     outputs: Mapping[str, str] = field(default_factory=dict)
@@ -142,6 +147,15 @@ def _selected(registry: Registry, value: Any, where: str) -> tuple[str, ...]:
             raise ConfigError(f"{where}: unknown check {token!r} (see 'aksaudit checks list')")
         ids.extend(c.id for c in matches if c.id not in ids)
     return tuple(ids)
+
+
+def _frameworks(value: Any, where: str) -> tuple[str, ...]:
+    """frameworks: ids or id prefixes, as on the command line; () when none is named."""
+    names = _strings(value, where)
+    try:
+        return tuple(f.id for f in select_frameworks(names)) if names else ()
+    except ValueError as error:
+        raise ConfigError(f"{where}: {error}") from error
 
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:
@@ -225,6 +239,7 @@ def parse_config(document: Mapping[str, Any], source: str, registry: Registry) -
                           f"(known: {', '.join(sorted(TOP_KEYS))})")
     select = _selected(registry, document.get("select", []), f"{source}: select")
     ignore = _selected(registry, document.get("ignore", []), f"{source}: ignore")
+    frameworks = _frameworks(document.get("frameworks", []), f"{source}: frameworks")
     fail_on = document.get("fail-on")
     if fail_on is not None:
         if not isinstance(fail_on, str) or fail_on.strip().lower() not in FAIL_ON:
@@ -259,7 +274,7 @@ def parse_config(document: Mapping[str, Any], source: str, registry: Registry) -
     if not isinstance(raw_suppress, list):
         raise ConfigError(f"{source}: suppress: expected [[suppress]] tables, found {_shown(raw_suppress)}")
     suppressions = tuple(_suppression(registry, i, raw, source) for i, raw in enumerate(raw_suppress))
-    return Config(source, select, ignore, fail_on, severity, options, dict(outputs), suppressions)
+    return Config(source, select, ignore, fail_on, frameworks, severity, options, dict(outputs), suppressions)
 
 
 def load_config(registry: Registry, explicit: str | None, cwd: Path | None = None) -> Config:

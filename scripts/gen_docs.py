@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Regenerate documentation derived from the check registry: the README rule table and one page
-per check under docs/checks/ (plus its index).
+"""Regenerate documentation derived from the check registry: the README rule table, one page
+per check under docs/checks/ (plus its index), docs/configuration.md and docs/frameworks.md.
 
 Only the checks aksaudit ships are documented, even when plugins are installed. `--check` exits 1
 when a generated file is stale or orphaned instead of writing anything, so CI catches a check
@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from aksaudit.reports.control_docs import frameworks_page
 from aksaudit.reports.check_docs import configuration_page, RULES_END, RULES_START, builtin_registry, check_pages, replace_block, rule_table, stale_pages, write_pages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,8 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     configuration = ROOT / "docs" / "configuration.md"
     wanted_configuration = configuration_page(registry)
     configuration_stale = not configuration.is_file() or configuration.read_text(encoding="utf-8") != wanted_configuration
+    frameworks = ROOT / "docs" / "frameworks.md"
+    wanted_frameworks = frameworks_page()
+    frameworks_stale = not frameworks.is_file() or frameworks.read_text(encoding="utf-8") != wanted_frameworks
     stale = ([str(readme.relative_to(ROOT))] if wanted_readme != current else []) + \
             (["docs/configuration.md"] if configuration_stale else []) + \
+            (["docs/frameworks.md"] if frameworks_stale else []) + \
             [f"docs/checks/{name}" for name in differ] + [f"docs/checks/{name} (no such check)" for name in orphans]
     if args.check:
         for name in stale:
@@ -48,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         readme.write_text(wanted_readme, encoding="utf-8")
     if configuration_stale:
         configuration.write_text(wanted_configuration, encoding="utf-8")
+    if frameworks_stale:
+        frameworks.write_text(wanted_frameworks, encoding="utf-8")
     write_pages(CHECK_DOCS, pages, differ, orphans)
     for name in stale:
         print(f"wrote {name}")

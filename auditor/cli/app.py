@@ -22,13 +22,13 @@ from ..config import ConfigError
 from aksaudit.run.registry import RegistryError, load_registry
 from ..reports.formats import ReportFormat
 from ..run.exit_policy import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from . import baseline, channels, checks, completion, config, diff, merge, remediate, scan, snapshot, why
+from . import baseline, channels, checks, completion, config, diff, frameworks, merge, remediate, scan, snapshot, why
 from .arguments import Parser, UsageError, global_flags
 from .outputs import OutputError
 
 COMMANDS = {"scan": scan, "snapshot": snapshot, "remediate": remediate, "baseline": baseline, "diff": diff,
             "checks": checks, "merge": merge, "config": config, "completion": completion,
-            "why": why}
+            "why": why, "frameworks": frameworks}
 # Failures the user can act on: one line naming the file, key or row, exit 2.
 EXPECTED = (UsageError, InputError, RegistryError, ConfigError, CannotStart, OutputError)
 

@@ -13,6 +13,7 @@ import sys
 from datetime import date
 from typing import Any, Callable, Iterable, NoReturn, Sequence
 
+from aksaudit.results.frameworks import Framework, select_frameworks
 from aksaudit.run.engine import select_checks
 from aksaudit.run.registry import LoadedCheck, Registry
 from ..run.exit_policy import EXIT_USAGE, FAIL_ON
@@ -66,6 +67,22 @@ def add_selection(parser: argparse.ArgumentParser) -> None:
                         help="skip these checks: ids, slugs or id prefixes, comma-separated or repeated")
     parser.add_argument("--fail-on", type=choice(FAIL_ON), choices=FAIL_ON, default=None,
                         help="lowest severity that makes the exit code 1 (default: the config file's, else low)")
+
+
+def add_framework_selection(parser: argparse.ArgumentParser) -> None:
+    """--framework: whose controls the result reports on."""
+    parser.add_argument("--framework", action="append", metavar="NAME",
+                        help="report per-control results for these compliance frameworks only: ids or id prefixes, "
+                             "any case (nist, pci), comma-separated or repeated (default: the config file's, else every "
+                             "bundled framework; see 'aksaudit frameworks list')")
+
+
+def chosen_frameworks(names: Sequence[str]) -> tuple[Framework, ...]:
+    """The frameworks named (every bundled one when none is); an unknown name is a usage error."""
+    try:
+        return select_frameworks(names)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
 
 
 def split(values: Sequence[str] | None) -> list[str]:

@@ -17,7 +17,7 @@ from ..config import OUTPUT_KEYS, Config, load_config
 from aksaudit.run.registry import Registry
 from ..run.exit_policy import DEFAULT_FAIL_ON, EXIT_OK
 from . import channels
-from .arguments import add_selection, chosen_checks, split
+from .arguments import add_framework_selection, add_selection, chosen_checks, chosen_frameworks, split
 from .outputs import check_paths, named
 
 
@@ -33,6 +33,7 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     show = sub.add_parser("show", parents=parents,
                           help="every setting a scan would use, and where it came from (flag, file, default)")
     add_selection(show)
+    add_framework_selection(show)
     for key in sorted(OUTPUT_KEYS):
         show.add_argument(f"--{key}", metavar="PATH", help=f"as for 'scan --{key}'")
 
@@ -50,6 +51,13 @@ def settings(args: argparse.Namespace, registry: Registry, config: Config) -> It
             yield key, [], "default (every check)" if key == "select" else "default (none)"
     checks = chosen_checks(registry, split(args.select) or config.select, split(args.ignore) or config.ignore)
     yield "# checks that run", [c.id for c in checks], "select and ignore"
+    frameworks = [f.id for f in chosen_frameworks(split(args.framework) or config.frameworks)]
+    if split(args.framework):
+        yield "frameworks", frameworks, "flag --framework"
+    elif config.frameworks:
+        yield "frameworks", frameworks, file
+    else:
+        yield "frameworks", frameworks, "default (every bundled framework)"
     if args.fail_on:
         yield "fail-on", args.fail_on, "flag --fail-on"
     else:

@@ -23,7 +23,8 @@ from ..run import pipeline
 from ..run.exit_policy import DEFAULT_FAIL_ON, exit_code
 from ..run.request import ScanRequest, SnapshotSource
 from . import channels
-from .arguments import UsageError, add_selection, chosen_checks, iso_date, split
+from .arguments import (UsageError, add_framework_selection, add_selection, chosen_checks, chosen_frameworks, iso_date,
+                        split)
 from .config import announce
 from .live import add_live_arguments, has_live_scope, live_source, report_collection
 from .outputs import NamedPath, check_paths, named, write_output
@@ -47,6 +48,7 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     scan.add_argument("--html", metavar="PATH", help="write the self-contained interactive HTML report")
     scan.add_argument("--markdown", metavar="PATH", help="write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)")
     add_selection(scan)
+    add_framework_selection(scan)
     scan.add_argument("--as-of", metavar="DATE", type=iso_date, default=None,
                       help="judge suppression expiry as of this date (default: today)")
     scan.add_argument("--baseline", metavar="PREVIOUS.json",
@@ -134,6 +136,7 @@ def run(args: argparse.Namespace, registry: Registry, console: Any) -> int:
     announce(config, args.quiet)
     apply_output_defaults(args, config)
     checks = chosen_checks(registry, split(args.select) or config.select, split(args.ignore) or config.ignore)
+    frameworks = chosen_frameworks(split(args.framework) or config.frameworks)
     fail_on = args.fail_on or config.fail_on or DEFAULT_FAIL_ON
     if args.fail_on_new and not args.baseline:
         raise UsageError("--fail-on-new needs --baseline PREVIOUS.json")
@@ -142,7 +145,7 @@ def run(args: argparse.Namespace, registry: Registry, console: Any) -> int:
         source=SnapshotSource(snapshot) if snapshot else live_source(args), checks=checks, config=config,
         previous=previous_of(args.baseline),
         approved_egress=load_approval(args.approved) if args.approved else None,
-        as_of=args.as_of, warnings=registry.problems)
+        as_of=args.as_of, warnings=registry.problems, frameworks=frameworks)
     result = pipeline.run(request)
     report_collection(request.source, result)
     warn_if_empty(result, snapshot)

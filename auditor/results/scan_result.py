@@ -47,6 +47,8 @@ class ScanResult:
     merged_from: tuple[Mapping[str, Any], ...] = ()  # the shards `aksaudit merge` combined: source, complete, scopes
     # What each cluster can reach (analysis.effective_egress), as plain data for the JSON and HTML reports.
     egress: Mapping[str, Any] = field(default_factory=dict)
+    # Per framework and control, what the findings and skipped outcomes say (results.control_evaluation),
+    # as plain data for the JSON, HTML and Markdown reports; {} when no framework was evaluated.
     controls: Mapping[str, Any] = field(default_factory=dict)
 
     @property

@@ -13,7 +13,8 @@ from aksaudit import __version__
 from aksaudit.results.findings import Finding, Outcome, Severity, Status, fingerprint, subscription_of
 from aksaudit.results.scan_result import ScanResult, SkippedOutcome, now_iso
 from aksaudit.model.estate import Estate
-from aksaudit.results.path_summaries import PathSummary, summarize_paths
+from aksaudit.results.cluster_concern import ClusterIndex
+from aksaudit.results.path_summaries import summarize_paths
 from aksaudit.run.registry import CheckDoc, LoadedCheck, Registry
 from aksaudit.model.row_fields import id_key
 
@@ -56,14 +57,6 @@ def _merge(outcomes: Iterable[Outcome]) -> list[Outcome]:
         if current is None or _STATUS_WEIGHT[outcome.status] > _STATUS_WEIGHT[current.status]:
             best[key] = outcome
     return list(best.values())
-
-
-def _cluster_resources(paths: Iterable[PathSummary]) -> dict[str, set[str]]:
-    """Lower-cased ids on each cluster's egress path: a finding on any of them concerns it."""
-    on_path: dict[str, set[str]] = {}
-    for path in paths:
-        on_path.setdefault(id_key(path.cluster_id), set()).update(path.resource_ids)
-    return on_path
 
 
 def _subscriptions(estate: Estate, findings: Iterable[Finding]) -> tuple[str, ...]:
@@ -109,17 +102,12 @@ def run_scan(estate: Estate, checks: Iterable[LoadedCheck], *, options: Mapping[
         all_errors.append(f"{len(estate.data_gaps)} resource(s) lack data they always have; results that depend on "
                           "it are skipped")
 
-    touched = {id_key(f.resource_id) for f in findings} | {id_key(s.resource_id) for s in skipped}
     paths = summarize_paths(estate)
-    on_path = _cluster_resources(paths)
-    # A finding may sit on a resource off the path proper (a load balancer in the node resource
-    # group, a hub connection) yet name the cluster it concerns in its evidence: that counts too.
-    named = {id_key(str(f.evidence.get("cluster", ""))) for f in findings} - {""}
-    compliant = sum(1 for cluster, ids in on_path.items() if cluster not in named and not ids & touched)
+    index = ClusterIndex.of(paths)
     return ScanResult(
         tool_version=__version__, started_at=started, finished_at=now_iso(), scopes=tuple(scopes),
         warnings=tuple(all_warnings), errors=tuple(all_errors), findings=tuple(findings), skipped=tuple(skipped),
-        checks_run=tuple(c.documentation for c in checks), resources_evaluated=len(evaluated), clusters_total=len(on_path),
-        clusters_compliant=compliant, meta=dict(meta or {}), paths=paths,
+        checks_run=tuple(c.documentation for c in checks), resources_evaluated=len(evaluated), clusters_total=len(index.clusters),
+        clusters_compliant=index.compliant(findings, skipped), meta=dict(meta or {}), paths=paths,
         subscriptions=_subscriptions(estate, findings),
     )

@@ -1,10 +1,11 @@
 """One scan, in one fixed order: read the source, evaluate the checks with the configuration's
 options and severities, compare with the previous result, add who changed what, then apply
-the configuration's suppressions as of the request's date.
+the configuration's suppressions as of the request's date, and judge the frameworks' controls.
 
 The order is the same for every command. Comparing with the previous result comes before change
 history, which is asked only for findings that are new by then; suppressions come last, so an
-accepted risk is still compared and still gets its history, and stays in every report, marked.
+accepted risk is still compared and still gets its history, and stays in every report, marked. Controls are judged last, from the findings as reported: a
+suppressed finding makes its controls an accepted risk, never satisfied.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from aksaudit.results.finding_baseline import apply_baseline
 from aksaudit.run.bulk import gc_paused
 from aksaudit.run.engine import ScanResult, now_iso, run_scan
 from aksaudit.results.suppressions import apply_suppressions
+from .control_results import controls_of
 from .request import ScanRequest
 from .sources import read_source, with_change_history
 
@@ -38,6 +40,14 @@ def check_options(request: ScanRequest) -> dict[str, dict[str, Any]]:
     return options
 
 
+def unsupplied_checks(request: ScanRequest) -> frozenset[str]:
+    """Checks that run without an input they declare and the request does not supply (a drift
+    check without an approved baseline): they judge nothing, so no control takes them as evidence."""
+    options = check_options(request)
+    return frozenset(check.id for check in request.checks for name in REQUEST_INPUTS
+                     if name in check.meta.options and options.get(check.id, {}).get(name) is None)
+
+
 def run(request: ScanRequest) -> ScanResult:
     """The result of the request; see the module docstring for the order."""
     started = now_iso()
@@ -51,4 +61,5 @@ def run(request: ScanRequest) -> ScanResult:
     if request.previous is not None:
         result = apply_baseline(result, request.previous)
     result = with_change_history(result, collected, request.source, request.approved_egress)
-    return apply_suppressions(result, request.config.suppressions, request.as_of or date.today())
+    result = apply_suppressions(result, request.config.suppressions, request.as_of or date.today())
+    return replace(result, controls=controls_of(result, request.frameworks, unsupplied_checks(request)))

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any, Mapping, Union
 
 from aksaudit.results.finding_baseline import Baseline
+from aksaudit.results.frameworks import Framework
 from ..collect.live import ScopeRequest
 from ..collect.queries import SUBSCRIPTION_BATCH
 from ..collect.throttle import RetryPolicy
@@ -55,3 +56,4 @@ class ScanRequest:
     approved_egress: Mapping[str, Any] | None = None  # from `baseline approve`, for checks that compare with it
     as_of: date | None = None  # suppression expiry is judged on this day (None: today)
     warnings: tuple[str, ...] = ()  # known before the scan starts (plugins left out), reported with it
+    frameworks: tuple[Framework, ...] | None = None  # whose controls the result reports on (None: every bundled one)

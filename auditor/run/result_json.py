@@ -86,6 +86,8 @@ def document(result: ScanResult) -> dict[str, Any]:
     }
     if result.egress:
         doc["egress"] = plain(result.egress)
+    if result.controls:
+        doc["controls"] = plain(result.controls)
     if result.suppression_notices:
         doc["suppressions"] = {kind: [plain(vars(n)) for n in result.suppression_notices if n.kind == kind]
                                for kind in NOTICE_KINDS}
@@ -199,7 +201,7 @@ def result_of(document: Mapping[str, Any], name: str,
         resolved=tuple(document["resolved"]) if "resolved" in document else None,
         baseline_source=(document.get("baseline") or {}).get("source", ""),
         suppression_notices=_notices(document), merged_from=tuple(scan.get("merged_from") or ()),
-        egress=document.get("egress") or {})
+        egress=document.get("egress") or {}, controls=document.get("controls") or {})
 
 
 def read_result(path: str | Path, documentation: Mapping[str, CheckDoc] | None = None) -> ScanResult:

@@ -15,15 +15,19 @@ same writer as `scan --json`, so a merged result is a result like any other:
   warnings and skipped outcomes (deduplicated), so a gap in one shard is never hidden;
 * the summary is recomputed: severities from the merged findings, checks run as the union,
   clusters and resources evaluated as sums over shards (shards should split the subscriptions
-  that hold clusters; a resource evaluated by two shards counts twice there).
+  that hold clusters; a resource evaluated by two shards counts twice there);
+* the per-control results are judged again from the merged findings, skipped outcomes and
+  checks run, with the mapping the shards recorded; their cluster counts are the shards' summed.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable, Iterable, Sequence
 
 from aksaudit.collect.snapshot import InputError
 from aksaudit.results.scan_result import ScanResult, SkippedOutcome
 from aksaudit.results.findings import Finding
+from aksaudit.run.control_results import merged_controls
 
 
 class MergeConflict(InputError):
@@ -70,7 +74,7 @@ def merge_results(shards: Sequence[tuple[str, ScanResult]]) -> ScanResult:
     versions = _unique(r.tool_version for r in results)
     previous = [r for r in results if r.resolved is not None]
     current = {f.fingerprint for f in findings}
-    return ScanResult(
+    merged = ScanResult(
         tool_version=versions[0] if len(versions) == 1 else ", ".join(versions),
         started_at=min(r.started_at for r in results), finished_at=max(r.finished_at for r in results),
         scopes=tuple(_unique(s for r in results for s in r.scopes)),
@@ -91,3 +95,4 @@ def merge_results(shards: Sequence[tuple[str, ScanResult]]) -> ScanResult:
         merged_from=tuple({"source": name, "complete": result.complete, "scopes": list(result.scopes)}
                           for name, result in shards),
     )
+    return replace(merged, controls=merged_controls(results, merged))

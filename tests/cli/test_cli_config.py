@@ -21,7 +21,7 @@ def test_the_documentation_covers_every_key_and_option_and_is_current():
     assert page == configuration_page(builtin_registry())
     documented = set(re.findall(r"^\| `([^`]+)` \|", page, re.MULTILINE))
     assert {k.name for k in KEYS} <= documented
-    assert TOP_KEYS == {"select", "ignore", "fail-on", "severity", "checks", "output", "suppress"}
+    assert TOP_KEYS == {"select", "ignore", "frameworks", "fail-on", "severity", "checks", "output", "suppress"}
     assert {f"output.{k}" for k in OUTPUT_KEYS} | {f"suppress[].{k}" for k in SUPPRESS_KEYS} <= documented
     for check in builtin_registry().checks:
         for option in check.meta.options:

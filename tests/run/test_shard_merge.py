@@ -82,6 +82,9 @@ def test_merged_shards_equal_a_single_scan_of_the_tenant(emulator, tenant_file, 
     assert merged["summary"]["by_severity"] == single["summary"]["by_severity"]
     assert merged["summary"]["clusters"] == single["summary"]["clusters"]
     assert set(merged["summary"]["checks_run"]) == set(single["summary"]["checks_run"])
+    # Per-control results are judged again from the merged findings, clusters as the shards counted them.
+    assert merged["controls"] == single["controls"]
+    assert any(c["status"] == "not_satisfied" for f in single["controls"]["frameworks"] for c in f["controls"])
     assert {s["source"] for s in merged["scan"]["merged_from"]} == {str(tmp_path / f"{z}.json") for z in zones}
     assert proc.returncode == 1  # complete, with findings at or above 'low'
     # Hub findings are seen by both shards: they are counted once.

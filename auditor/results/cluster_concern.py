@@ -1,0 +1,54 @@
+"""Which clusters a finding or a skipped outcome concerns: one rule for every count of clusters.
+
+A finding concerns a cluster when it sits on a resource of the cluster's egress path, or names
+the cluster in its evidence (`cluster`): some findings sit off the path proper (a load balancer
+in the node resource group, a hub connection) yet are about one cluster. A skipped outcome has
+no evidence, so only its resource counts. The compliant-cluster count of a scan and the
+per-control cluster counts both ask this index, so they cannot disagree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from aksaudit.model.row_fields import id_key
+from aksaudit.results.findings import Finding
+from aksaudit.results.path_summaries import PathSummary
+from aksaudit.results.scan_result import SkippedOutcome
+
+
+@dataclass(frozen=True)
+class ClusterIndex:
+    clusters: Mapping[str, str]  # lower-cased cluster id -> the id as first written
+    by_resource: Mapping[str, frozenset[str]]  # lower-cased resource id -> the clusters whose path holds it
+
+    @classmethod
+    def of(cls, paths: Iterable[PathSummary]) -> "ClusterIndex":
+        clusters: dict[str, str] = {}
+        by_resource: dict[str, set[str]] = {}
+        for path in paths:
+            cluster = id_key(path.cluster_id)
+            clusters.setdefault(cluster, path.cluster_id)
+            for resource in path.resource_ids:
+                by_resource.setdefault(resource, set()).add(cluster)
+        return cls(clusters, {resource: frozenset(owners) for resource, owners in by_resource.items()})
+
+    def concerned(self, findings: Iterable[Finding] = (), skipped: Iterable[SkippedOutcome] = ()) -> set[str]:
+        """The clusters (lower-cased ids) any of the findings or skipped outcomes concerns.
+        Resources are collected first: a hub firewall with thousands of findings is one union,
+        not thousands."""
+        resources: set[str] = set()
+        touched: set[str] = set()
+        for finding in findings:
+            resources.add(id_key(finding.resource_id))
+            named = id_key(str(finding.evidence.get("cluster", "") or ""))
+            if named in self.clusters:
+                touched.add(named)
+        resources.update(id_key(outcome.resource_id) for outcome in skipped)
+        for resource in resources:
+            touched |= self.by_resource.get(resource, frozenset())
+        return touched
+
+    def compliant(self, findings: Iterable[Finding], skipped: Iterable[SkippedOutcome]) -> int:
+        """Clusters no finding and no skipped outcome concerns."""
+        return len(self.clusters) - len(self.concerned(findings, skipped))
