@@ -94,6 +94,8 @@ def _framework(framework: FrameworkView) -> list[str]:
     lines += ["", "| Control | Title | Status | Clusters satisfied |", "| --- | --- | --- | ---: |"]
     for control in controls[:MAX_CONTROLS]:
         status = f"**{control.label}**" if control.status != "satisfied" else control.label
+        if control.evidence != "sufficient":  # the checks see only part of what the control asks
+            status += f" ({control.evidence} evidence)"
         lines.append(f"| {code(control.id, 40)} | {code(control.title, MAX_TITLE)} | {status} | "
                      f"{control.satisfied_of_total} |")
     if len(controls) > MAX_CONTROLS:
