@@ -200,3 +200,24 @@ def test_the_view_sits_below_the_overview_and_above_the_findings(browser, tmp_pa
     page = open_report(browser, _write(drifted, tmp_path)).page
     order = page.eval_on_selector_all("main > section", "sections => sections.map(s => s.id)")
     assert order.index("overview") < order.index("paths") < order.index("controls") < order.index("findings")
+
+
+@pytest.mark.parametrize("example", ["hub-spoke-drifted.json", "hub-spoke.json", "tutorial.json"])
+def test_the_bundled_examples_controls_as_the_json_report_judges_them(browser, tmp_path, example):
+    """The real mapping files, through the command line: the HTML Controls view shows every
+    control of every framework exactly as the JSON report of the same scan judges it."""
+    import json
+    import subprocess
+    from conftest import EXAMPLES, aksaudit_cmd
+    subprocess.run([*aksaudit_cmd(), "scan", "--snapshot", str(EXAMPLES / example), "--json", "r.json",
+                    "--html", "r.html", "--quiet"], cwd=tmp_path, capture_output=True, timeout=120)
+    judged = {(framework["id"], control["id"]): control
+              for framework in json.loads((tmp_path / "r.json").read_text())["controls"]["frameworks"]
+              for control in framework["controls"]}
+    assert judged
+    watched = open_report(browser, tmp_path / "r.html")
+    shown = _shown(watched.page)
+    assert set(shown) == set(judged)
+    for key, (title, status, _, _) in shown.items():
+        assert (title, status.lower()) == (judged[key]["title"], STATUS_LABELS[judged[key]["status"]])
+    assert watched.console_errors == [] and watched.blocked == []
