@@ -4,10 +4,17 @@ ARM ids repeat everywhere: a 10,000-finding scan names the same cluster, subnet 
 in thousands of evidence entries and path boxes. Each repeated long string is stored once in a
 table and referenced as NUL + its index; a string that itself starts with NUL is always tabled,
 so the encoding stays unambiguous whatever the scanned data holds.
+
+What a page needs only for the one item someone opens (a finding's evidence and fix: most of
+the bytes) is packed in groups instead, each group deflated and base64-encoded (`pack_groups`):
+the browser then reads and parses a few megabytes at load, not tens, and inflates one group
+when an item of it is opened.
 """
 from __future__ import annotations
 
+import base64
 import json
+import zlib
 from typing import Any
 
 from markupsafe import Markup
@@ -29,6 +36,23 @@ def embed_json(data: Any) -> Markup:
     for char, escaped in _SCRIPT_SAFE:
         text = text.replace(char, escaped)
     return Markup(text)
+
+
+def pack_groups(items: list[Any], size: int) -> list[str]:
+    """`items` in consecutive groups of `size`: each group's JSON, zlib-deflated, in base64.
+
+    ASCII JSON (`ensure_ascii`), so any string, a lone surrogate included, survives the trip as
+    an escape that the page's JSON.parse reads back; base64 holds nothing a <script> element or
+    HTML could take for markup.
+    """
+    return [base64.b64encode(zlib.compress(json.dumps(items[start:start + size], separators=(",", ":"))
+                                           .encode("ascii"))).decode("ascii")
+            for start in range(0, len(items), size)]
+
+
+def unpack_groups(groups: list[str]) -> list[Any]:
+    """The inverse of `pack_groups` (the page's script inflates one group at a time)."""
+    return [item for group in groups for item in json.loads(zlib.decompress(base64.b64decode(group)))]
 
 
 def intern_strings(data: Any) -> tuple[list[str], Any]:

@@ -3,7 +3,10 @@
 Jinja2 renders the static parts with autoescaping. The findings table and the egress diagrams
 are drawn by inline JavaScript from embedded JSON (see embedded.py), so a scan with 10,000 findings
 puts 100 rows in the DOM instead of 10,000, and every name reaches the page through
-`textContent`, never as markup. The Content-Security-Policy allows exactly the inline script
+`textContent`, never as markup. What the page reads only when someone opens a finding or a
+diagram (evidence, fix text, path boxes: most of the bytes) is packed apart in deflated groups,
+so the browser reads and parses only what the table and the cluster list need before the page
+is usable. The Content-Security-Policy allows exactly the inline script
 and style by hash and nothing else: no fetches, images, fonts, frames or forms.
 """
 from __future__ import annotations
@@ -21,8 +24,8 @@ from aksaudit.run.engine import ScanResult
 from aksaudit.model.row_fields import id_key
 
 from .controls_view import STATUS_LABELS, FrameworkView, framework_views
-from .egress_diagram import STAGE_FIELDS, stages
-from .embedded import embed_json, intern_strings
+from .egress_diagram import BROKEN, MISSING, STAGE_FIELDS, UNKNOWN_STATE, stages
+from .embedded import embed_json, intern_strings, pack_groups
 from .json_report import finding_dict
 from .overview import check_overview
 from .remediation import check_templates, finding_blocks
@@ -31,6 +34,10 @@ from .terminal import short_id
 
 MAX_LISTED = 200  # gaps and warnings listed in the page itself; the JSON output has them all
 MAX_PER_CONTROL = 50  # clusters, findings and skipped outcomes listed under one control
+# What only a finding's detail view reads, packed apart from what the table needs at load.
+DETAIL_KEYS = ("evidence", "fix", "fingerprint")
+PACKED_GROUP = 200  # findings or paths per packed group: one group is inflated when one of them is needed
+PROBLEM_STATES = frozenset({BROKEN, MISSING, UNKNOWN_STATE})  # a cluster with such a box is flagged
 
 def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
@@ -108,17 +115,37 @@ def control_findings(result: ScanResult, frameworks: tuple[FrameworkView, ...]) 
     wanted = {fingerprint for framework in frameworks for control in framework.controls
               for fingerprint in (*control.findings[:MAX_PER_CONTROL], *control.accepted[:MAX_PER_CONTROL])}
     found: dict[str, dict[str, str]] = {}
-    for finding in result.findings:
+    for index, finding in enumerate(result.findings):
         if finding.fingerprint in wanted and finding.fingerprint not in found:
-            found[finding.fingerprint] = {"check_id": finding.check_id, "severity": finding.severity.value,
+            # The finding's position in the page's data: fingerprints are packed with the details.
+            found[finding.fingerprint] = {"index": index, "check_id": finding.check_id, "severity": finding.severity.value,
                                           "short": short_id(finding.resource_id), "locus": finding.locus,
                                           "message": finding.message}
     return found
 
 
+def packed_apart(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """(what the page reads at load, what it reads only for an opened finding or a drawn path).
+
+    Each finding keeps what the table, filters and search read; its `DETAIL_KEYS` go apart, in
+    finding order. Each path keeps what the cluster list reads, whether any box has a problem
+    and which findings sit on its boxes; its boxes go apart, in path order.
+    """
+    findings = [{key: row.pop(key) for key in DETAIL_KEYS if key in row} for row in data["findings"]]
+    state_at, findings_at = STAGE_FIELDS.index("state"), STAGE_FIELDS.index("findings")
+    boxes = []
+    for path in data["paths"]:
+        rows = path.pop("stages")
+        path["problems"] = any(row[state_at] in PROBLEM_STATES for row in rows)
+        path["findings"] = sorted({index for row in rows for index in row[findings_at]})
+        boxes.append(rows)
+    return data, {"findings": findings, "paths": boxes}
+
+
 def render(result: ScanResult) -> str:
     script, style = _assets()
-    strings, data = intern_strings(report_data(result))
+    data, apart = packed_apart(report_data(result))
+    strings, data = intern_strings(data)
     csp = (f"default-src 'none'; script-src {_csp_hash(script)}; style-src {_csp_hash(style)}; img-src data:; "
            "base-uri 'none'; form-action 'none'")
     template = _environment().get_template("report.html.j2")
@@ -126,6 +153,7 @@ def render(result: ScanResult) -> str:
     return template.render(
         result=result, csp=csp, script=Markup(script), style=Markup(style), data=embed_json(data),
         strings=embed_json(strings),
+        packed=embed_json({"group": PACKED_GROUP, **{kind: pack_groups(items, PACKED_GROUP) for kind, items in apart.items()}}),
         counts=result.by_severity(), subscriptions=_subscriptions(result),
         check_ids=sorted({c.id for c in result.checks_run} | {f.check_id for f in result.findings}),
         overview=check_overview(result),

@@ -176,7 +176,7 @@ class Columns:
     def fit(cls, width: int, findings: Sequence[Finding]) -> "Columns":
         severity = 8 if width >= WIDE else 4
         longest = max((cell_len(plain(f.check_id)) for f in findings), default=6)
-        return cls(width, severity, max(3, min(longest, 12, width // 6)),
+        return cls(width, severity, max(3, min(longest, 12, width // 3)),
                    max((cell_len(where(f)) for f in findings), default=0),
                    max((cell_len(plain(what(f))) for f in findings), default=0))
 
@@ -245,7 +245,10 @@ def header_lines(result: ScanResult) -> list[tuple[str, str]]:
 
 
 def _print(console: Console, text: str, style: str = "") -> None:
-    console.print(Text(text, style=style), no_wrap=True, overflow="ignore", crop=False, soft_wrap=True)
+    """One line, never wider than the terminal: whatever laid it out, this is the last word
+    (below the width a layout was designed for, what does not fit is cut with '…')."""
+    console.print(Text(elide_end(text, max(console.width, 1)), style=style), no_wrap=True, overflow="ignore",
+                  crop=False, soft_wrap=True)
 
 
 def _print_fitted(console: Console, text: str, width: int, style: str = "") -> None:
@@ -261,9 +264,12 @@ def _print_wrapped(console: Console, text: str, width: int, indent: str, style: 
 
 def _finding_line(console: Console, columns: Columns, finding: Finding, indent: str) -> None:
     sev, rest = columns.line(finding, len(indent))
-    line = Text(indent)
-    line.append(sev, style=_STYLE.get(finding.severity.value, ""))
-    line.append(" " + rest, style="dim" if finding.suppressed else "")
+    # The columns need about 15 cells; a narrower terminal gets the start of the line, cut.
+    text = elide_end(f"{indent}{sev} {rest}", max(console.width, 1))
+    line = Text(text)
+    line.stylize(_STYLE.get(finding.severity.value, ""), len(indent), len(indent) + len(sev))
+    if finding.suppressed:
+        line.stylize("dim", len(indent) + len(sev))
     console.print(line, no_wrap=True, overflow="ignore", crop=False, soft_wrap=True)
 
 
@@ -330,7 +336,7 @@ def render_notices(result: ScanResult, console: Console) -> None:
 
 def render(result: ScanResult, console: Console, output_format: OutputFormat | str = DEFAULT_FORMAT) -> None:
     layout = OutputFormat(output_format)
-    width = max(console.width, 20)
+    width = max(console.width, 1)
     for text, style in header_lines(result):
         _print_fitted(console, text, width, style)
     columns = Columns.fit(width, result.findings)

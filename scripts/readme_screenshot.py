@@ -51,7 +51,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=SCREENSHOT)
     args = parser.parse_args()
-    from browser_support import chromium_for_script, launch, open_report
+    from browser_support import chromium_for_script, launch, open_detail, open_report
     from playwright.sync_api import sync_playwright
 
     executable = chromium_for_script()
@@ -63,7 +63,7 @@ def main() -> int:
         path.write_text(page_html, encoding="utf-8")
         browser = launch(playwright, executable)
         watched = open_report(browser, path, width=WIDTH, height=HEIGHT)
-        watched.page.click(f"#rows tr[data-check={SHOWN_FINDING}]")
+        open_detail(watched.page, f"#rows tr[data-check={SHOWN_FINDING}]")
         args.output.parent.mkdir(parents=True, exist_ok=True)
         watched.page.screenshot(path=str(args.output), full_page=True)
         browser.close()

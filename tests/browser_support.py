@@ -75,3 +75,10 @@ def open_report(browser, path: Path, *, width: int = 1400, height: int = 1000) -
     page.goto(url)
     page.wait_for_selector("html[data-ready=true]")
     return watched
+
+
+def open_detail(page, selector: str) -> None:
+    """Click what opens a finding's detail view and wait until the view shows that finding: the
+    page inflates the finding's packed evidence and fix first (`aria-busy` true until then)."""
+    page.click(selector)
+    page.wait_for_selector("#detail[aria-busy=false]:not([hidden])")

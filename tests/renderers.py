@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import io
+import json
+import re
 from typing import Callable, Iterator
 
 from rich.console import Console
@@ -48,3 +50,16 @@ def all_renderers() -> Iterator[tuple[str, Callable[[ScanResult], object]]]:
     for report in ReportFormat:
         yield report.value, report.renderer
     yield from EXTRA
+
+
+def html_text(page: str) -> str:
+    """The HTML report as a reader of the file would search it: the page, then what it packs
+    (each finding's evidence and fix, each path's boxes: deflated in the page) unpacked as JSON.
+    Tests that look for a value, or for its absence, in the report read this, not the bare page."""
+    from aksaudit.reports.embedded import unpack_groups
+
+    found = re.search(r'<script id="report-packed" type="application/json">(.*?)</script>', page, re.S)
+    assert found, "the page has no packed data"
+    packed = json.loads(found.group(1))
+    unpacked = {kind: unpack_groups(groups) for kind, groups in packed.items() if isinstance(groups, list)}
+    return page + "\n" + json.dumps(unpacked, ensure_ascii=False)

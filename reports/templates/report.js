@@ -4,10 +4,43 @@
   "use strict";
 
   // Repeated long strings (ARM ids) are embedded once and referenced as NUL + table index.
+  // References are resolved where a value is used, not while parsing: a JSON.parse reviver is
+  // called for every value of a document of megabytes.
   var STRINGS = JSON.parse(document.getElementById("report-strings").textContent);
-  var DATA = JSON.parse(document.getElementById("report-data").textContent, function (key, value) {
+  var DATA = JSON.parse(document.getElementById("report-data").textContent);
+  // What only an opened finding or a drawn diagram reads (each finding's evidence, fix and
+  // fingerprint; each path's boxes) is packed in deflated groups (embedded.py): one group is
+  // inflated, once, when one of its items is first needed.
+  var PACKED = JSON.parse(document.getElementById("report-packed").textContent);
+
+  function str(value) {
     return typeof value === "string" && value.charCodeAt(0) === 0 ? STRINGS[Number(value.slice(1))] : value;
+  }
+
+  // A copy with every reference resolved, at any depth.
+  function resolved(value) {
+    if (typeof value === "string") { return str(value); }
+    if (!value || typeof value !== "object") { return value; }
+    if (Array.isArray(value)) { return value.map(resolved); }
+    var copy = {};
+    Object.keys(value).forEach(function (key) { copy[key] = resolved(value[key]); });
+    return copy;
+  }
+
+  // The top-level strings of each finding and path: what the table, filters and cluster list read.
+  function resolveTop(item) {
+    for (var key in item) {
+      if (typeof item[key] === "string") { item[key] = str(item[key]); }
+    }
+    return item;
+  }
+  DATA.findings.forEach(function (f) {
+    resolveTop(f);
+    if (f.suppression) { f.suppression = resolved(f.suppression); }
   });
+  DATA.paths.forEach(function (path, index) { resolveTop(path).index = index; });
+  DATA.checks = resolved(DATA.checks);
+
   var RANK = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
   var PAGE_SIZE = 100;
   var CLUSTERS_PER_PAGE = 10;
@@ -16,14 +49,38 @@
   var DETAIL_DIAGRAMS = 2; // paths drawn in a finding's detail view; the rest are counted
   var SVG = "http://www.w3.org/2000/svg";
 
-  // Path boxes arrive as positional rows (see stage_fields); give them names once.
-  DATA.paths.forEach(function (path) {
-    path.stages = path.stages.map(function (row) {
-      var box = {};
-      DATA.stage_fields.forEach(function (field, i) { box[field] = row[i]; });
-      return box;
+  var INFLATED = {};
+  function unpacked(kind, index) {
+    var group = Math.floor(index / PACKED.group), key = kind + group;
+    if (!INFLATED[key]) {
+      var binary = atob(PACKED[kind][group]);
+      var bytes = new Uint8Array(binary.length);
+      for (var i = 0; i < binary.length; i++) { bytes[i] = binary.charCodeAt(i); }
+      INFLATED[key] = new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate")))
+        .text().then(JSON.parse);
+    }
+    return INFLATED[key].then(function (items) { return items[index % PACKED.group]; });
+  }
+
+  // A finding, complete with its packed keys.
+  function detailOf(index) {
+    var f = DATA.findings[index];
+    return unpacked("findings", index).then(function (extra) {
+      Object.keys(extra).forEach(function (key) { f[key] = extra[key]; });
+      return f;
     });
-  });
+  }
+
+  // A path's boxes, from positional rows (see stage_fields) to named fields.
+  function boxesOf(path) {
+    return unpacked("paths", path.index).then(function (rows) {
+      return rows.map(function (row) {
+        var box = {};
+        DATA.stage_fields.forEach(function (field, i) { box[field] = row[i]; });
+        return box;
+      });
+    });
+  }
 
   var findings = DATA.findings.map(function (f, index) {
     return {
@@ -263,12 +320,7 @@
     if (!PATHS_OF) {
       PATHS_OF = {};
       DATA.paths.forEach(function (path) {
-        path.stages.forEach(function (stage) {
-          stage.findings.forEach(function (i) {
-            var list = PATHS_OF[i] || (PATHS_OF[i] = []);
-            if (list[list.length - 1] !== path) { list.push(path); }
-          });
-        });
+        path.findings.forEach(function (i) { (PATHS_OF[i] || (PATHS_OF[i] = [])).push(path); });
       });
     }
     return PATHS_OF[index] || [];
@@ -288,15 +340,16 @@
     parent.appendChild(box);
   }
 
-  function pathSection(parent, index) {
+  function pathSection(parent, index, drawn) {
     var paths = pathsOf(index);
     if (!paths.length) { return; }
     parent.appendChild(el("h4", "", paths.length === 1 ? "Egress path" : "Egress paths (" + fmt(paths.length) + ")"));
     var row = el("div", "detail-paths");
-    paths.slice(0, DETAIL_DIAGRAMS).forEach(function (path) {
+    drawn.forEach(function (boxes, i) {
+      var path = paths[i];
       var wrap = el("div", "path detail-path");
       wrap.appendChild(el("p", "via", path.cluster + (path.subnet ? " via subnet " + path.subnet : "")));
-      wrap.appendChild(diagram(path, true, index));
+      wrap.appendChild(diagram(path, boxes, true, index));
       row.appendChild(wrap);
     });
     parent.appendChild(row);
@@ -307,11 +360,22 @@
     }
   }
 
-  function showDetail(index) {
-    var f = DATA.findings[index];
-    var panel = $("detail");
-    if (!f) { return; }
+  // The row is marked at once; the panel is filled once the finding's packed group (and its
+  // diagrams' boxes) are inflated, a few milliseconds, unless another finding was chosen
+  // meanwhile. `aria-busy` is true in between.
+  function showDetail(index, focus) {
+    if (!DATA.findings[index]) { return; }
     state.selected = index;
+    $("detail").setAttribute("aria-busy", "true");
+    renderRows();
+    Promise.all([detailOf(index), Promise.all(pathsOf(index).slice(0, DETAIL_DIAGRAMS).map(boxesOf))])
+      .then(function (found) {
+        if (state.selected === index) { fillDetail(index, found[0], found[1], focus); }
+      });
+  }
+
+  function fillDetail(index, f, drawn, focus) {
+    var panel = $("detail");
     var doc = DATA.checks[f.check_id] || {};
     var body = document.createDocumentFragment();
     var close = el("button", "close", "×");
@@ -331,7 +395,7 @@
       body.appendChild(note);
     }
     fixSection(body, f);
-    pathSection(body, index);
+    pathSection(body, index, drawn);
     var facts = el("dl", "facts");
     [["Resource", f.resource_id], ["Where", f.locus], ["Subscription", f.subscription_id],
      ["Since baseline", f.baseline_state], ["Fingerprint", f.fingerprint]].forEach(function (pair) {
@@ -376,12 +440,14 @@
     body.appendChild(richText(el("p", "muted"), "Offline: `aksaudit checks explain " + f.check_id + "`"));
     panel.replaceChildren(body);
     panel.hidden = false;
+    panel.setAttribute("aria-busy", "false");
     $("layout").classList.add("with-detail");
-    renderRows();
+    if (focus) { panel.focus(); }
   }
 
   function hideDetail() {
     state.selected = -1;
+    $("detail").setAttribute("aria-busy", "false");
     $("detail").hidden = true;
     $("detail").replaceChildren();  // its diagrams would otherwise linger, hidden, in the page
     $("layout").classList.remove("with-detail");
@@ -410,8 +476,7 @@
 
   // Left to right in the cluster list; top to bottom (`vertical`) in the narrow detail view,
   // where a row of six boxes would have to shrink below reading size.
-  function diagram(path, vertical, focus) {
-    var stages = path.stages;
+  function diagram(path, stages, vertical, focus) {
     var VGAP = 22, FLAG_W = 110;
     var width = vertical ? PAD * 2 + BOX_W + FLAG_W : PAD * 2 + stages.length * BOX_W + (stages.length - 1) * GAP;
     var height = vertical ? PAD * 2 + stages.length * BOX_H + (stages.length - 1) * VGAP : BOX_H + 30;
@@ -478,7 +543,7 @@
         groups.push(byId[key]);
       }
       byId[key].paths.push(path);
-      if (path.stages.some(function (s) { return s.state === "broken" || s.state === "missing" || s.state === "unknown"; })) {
+      if (path.problems) {
         byId[key].problems = true;
       }
     });
@@ -486,7 +551,7 @@
   }
   var CLUSTERS = clusterGroups();
 
-  function clusterCard(cluster, collapsed) {
+  function clusterCard(cluster, collapsed, drawing) {
     var card = el("article", "cluster" + (cluster.problems ? " has-problems" : "") + (collapsed ? " collapsed" : ""));
     card.dataset.cluster = cluster.name;
     var head = el("h3");
@@ -503,18 +568,24 @@
       card.appendChild(toggle);
       paths.hidden = true;
     } else {
-      drawPaths(paths, cluster);
+      drawing.push(drawPaths(paths, cluster));
     }
     card.appendChild(paths);
     return card;
   }
 
+  // Draws once the paths' boxes are inflated; `aria-busy` is true until then.
   function drawPaths(parent, cluster) {
-    cluster.paths.forEach(function (path) {
-      var wrap = el("div", "path");
-      if (path.subnet) { wrap.appendChild(el("p", "via", "via subnet " + path.subnet)); }
-      wrap.appendChild(diagram(path));
-      parent.appendChild(wrap);
+    parent.setAttribute("aria-busy", "true");
+    return Promise.all(cluster.paths.map(boxesOf)).then(function (drawn) {
+      drawn.forEach(function (boxes, i) {
+        var path = cluster.paths[i];
+        var wrap = el("div", "path");
+        if (path.subnet) { wrap.appendChild(el("p", "via", "via subnet " + path.subnet)); }
+        wrap.appendChild(diagram(path, boxes));
+        parent.appendChild(wrap);
+      });
+      parent.setAttribute("aria-busy", "false");
     });
   }
 
@@ -525,6 +596,7 @@
   });
   var COLLAPSED = CLUSTERS.length > COLLAPSE_AT;
 
+  // Resolves when the diagrams drawn upfront (a few clusters) are drawn.
   function renderClusters() {
     var terms = COLLAPSED ? $("cluster-search").value.toLowerCase().split(/\s+/).filter(Boolean) : [];
     var shown = CLUSTERS.filter(function (c) {
@@ -535,8 +607,8 @@
     var pages = Math.max(1, Math.ceil(shown.length / perPage));
     state.clusterPage = Math.min(state.clusterPage, pages - 1);
     var start = state.clusterPage * perPage;
-    var fragment = document.createDocumentFragment();
-    shown.slice(start, start + perPage).forEach(function (cluster) { fragment.appendChild(clusterCard(cluster, COLLAPSED)); });
+    var fragment = document.createDocumentFragment(), drawing = [];
+    shown.slice(start, start + perPage).forEach(function (cluster) { fragment.appendChild(clusterCard(cluster, COLLAPSED, drawing)); });
     if (!shown.length) { fragment.appendChild(el("p", "empty", CLUSTERS.length ? "No cluster matches." : "No AKS cluster in this scan.")); }
     $("clusters").replaceChildren(fragment);
     $("clusters").classList.toggle("list", COLLAPSED);
@@ -544,6 +616,7 @@
     $("cluster-prev").disabled = state.clusterPage === 0;
     $("cluster-next").disabled = state.clusterPage >= pages - 1;
     $("cluster-pager").hidden = pages < 2;
+    return Promise.all(drawing);
   }
 
   function onShowPath(event) {
@@ -551,10 +624,11 @@
     if (!button) { return false; }
     var parent = button.parentNode.querySelector(".paths");
     var open = button.getAttribute("aria-expanded") !== "true";
-    if (open && !parent.firstChild) { drawPaths(parent, BY_KEY[button.dataset.key]); }
+    var cluster = BY_KEY[button.dataset.key];
+    if (open && !parent.hasAttribute("aria-busy")) { drawPaths(parent, cluster); }
     parent.hidden = !open;
     button.setAttribute("aria-expanded", open ? "true" : "false");
-    button.textContent = open ? "Hide egress path" + (parent.childNodes.length > 1 ? "s" : "") : button.textContent.replace(/^Hide/, "Show");
+    button.textContent = open ? "Hide egress path" + (cluster.paths.length > 1 ? "s" : "") : button.textContent.replace(/^Hide/, "Show");
     return true;
   }
 
@@ -571,16 +645,10 @@
     var group = event.target.closest("g[data-finding]");
     if (!group) { return; }
     event.preventDefault();
-    showDetail(Number(group.dataset.finding));
-    $("detail").focus();
+    showDetail(Number(group.dataset.finding), true);
   }
 
   // --- controls view ---------------------------------------------------------------------
-
-  var BY_FINGERPRINT = Object.create(null);  // no inherited keys: fingerprints are scan data
-  DATA.findings.forEach(function (f, index) {
-    if (!(f.fingerprint in BY_FINGERPRINT)) { BY_FINGERPRINT[f.fingerprint] = index; }
-  });
 
   // Show one finding's row and detail: filters set so that its row is listed, on its page.
   function showFinding(index) {
@@ -609,8 +677,8 @@
   function onControlsClick(event) {
     var link = event.target.closest("a.to-finding");
     if (link) {
-      var index = BY_FINGERPRINT[link.dataset.fingerprint];
-      if (index === undefined) { return; }
+      var index = Number(link.dataset.index);  // the finding's position, written by the report
+      if (!(index >= 0 && index < DATA.findings.length)) { return; }
       event.preventDefault();
       showFinding(index);
       return;
@@ -692,6 +760,5 @@
 
   readFilters();
   applyFilters();
-  renderClusters();
-  document.documentElement.dataset.ready = "true";
+  renderClusters().then(function () { document.documentElement.dataset.ready = "true"; });
 })();

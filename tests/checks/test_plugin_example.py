@@ -20,6 +20,7 @@ from urllib.parse import unquote
 import pytest
 
 from conftest import EXAMPLES, ROOT, aksaudit_cmd
+from renderers import html_text
 
 PLUGIN = EXAMPLES / "plugin"
 CHECK_FOLDER = PLUGIN / "aksaudit_owner_tag" / "own001_route_table_owner_tag"
@@ -169,7 +170,7 @@ def test_the_plugin_findings_reach_html(installed, estate, tmp_path):
     out = tmp_path / "report.html"
     proc = run(installed["example"], "scan", "--snapshot", estate, "--html", str(out), "--quiet", "--fail-on", "never")
     assert proc.returncode == 0, proc.stderr
-    html = out.read_text()
+    html = html_text(out.read_text())
     assert "OWN001" in html
     assert {name for name in ("rt-aks", "rt-aks-b") if name not in html} == set()
 

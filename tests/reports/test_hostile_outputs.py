@@ -25,7 +25,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from aksaudit.reports import html, markdown, sarif
-from browser_support import open_report
+from browser_support import open_detail, open_report
 from conftest import require_tool
 from hostile_estate import FREE_TEXT, HOSTILE_TAG_KEY, expected_keys, hostile_rows, payload_fragments, source_rows
 from controls_data import with_controls
@@ -75,8 +75,7 @@ def test_html_shows_payloads_as_text_and_runs_nothing(browser, result, tmp_path)
     watched = open_report(browser, path)
     page = watched.page
     for index in page.eval_on_selector_all("#rows tr", "rows => rows.map(r => r.dataset.index)"):
-        page.click(f"#rows tr[data-index='{index}']")
-        page.wait_for_selector("#detail:not([hidden])")
+        open_detail(page, f"#rows tr[data-index='{index}']")
         detail = page.inner_text("#detail")
         for fragment in ID_SAFE_FRAGMENTS:  # every finding names at least one resource by its hostile name
             assert fragment in detail, fragment
@@ -91,7 +90,7 @@ def test_html_shows_payloads_as_text_and_runs_nothing(browser, result, tmp_path)
     assert watched.dialogs == [] and watched.blocked == [] and watched.console_errors == []
     assert set(watched.requests) == {watched.url}
     assert page.evaluate("document.images.length") == 0
-    assert page.evaluate("document.scripts.length") == 3
+    assert page.evaluate("document.scripts.length") == 4
     handlers = page.evaluate("""() => [...document.querySelectorAll('*')].flatMap(e =>
         [...e.attributes].filter(a => a.name.startsWith('on')).map(a => e.tagName + ' ' + a.name))""")
     assert handlers == []

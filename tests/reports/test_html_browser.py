@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from aksaudit.reports import html
-from browser_support import chromium_path, launch, open_report
+from browser_support import chromium_path, launch, open_detail, open_report
 from conftest import require_tool
 from report_estates import (
     DRIFTED, HOSTILE_CLUSTER, HOSTILE_COLLECTION, HOSTILE_ROUTE, HOSTILE_RULE, HUB_SUBSCRIPTION, SEED_CHECKS,
@@ -53,8 +53,7 @@ def _keys(result, *, check=None, subscription=None) -> set[tuple[str, str]]:
 def _open_every_row(page) -> None:
     """Rows are redrawn when one is selected, so each is found afresh by its index."""
     for index in page.eval_on_selector_all("#rows tr", "rows => rows.map(r => r.dataset.index)"):
-        page.click(f"#rows tr[data-index='{index}']")
-        page.wait_for_selector("#detail:not([hidden])")
+        open_detail(page, f"#rows tr[data-index='{index}']")
 
 
 def _assert_quiet(watched):
@@ -115,7 +114,7 @@ def test_sorting_orders_rows(browser, tmp_path):
 def test_detail_view_shows_evidence_explanation_and_fix(browser, tmp_path, registry):
     result = scan_example(DRIFTED)
     page = open_report(browser, _write(result, tmp_path)).page
-    page.click("#rows tr[data-check=UDR004]")
+    open_detail(page, "#rows tr[data-check=UDR004]")
     detail = page.inner_text("#detail")
     finding = next(f for f in result.findings if f.check_id == "UDR004")
     check = registry.by_id()["UDR004"]
@@ -147,6 +146,7 @@ def test_diagram_highlights_the_broken_hop(browser, tmp_path):
         "g => getComputedStyle(g.querySelector('rect')).stroke",
         page.locator(f"{card} g.stage[data-stage=cluster]").element_handle())
     broken.click()
+    page.wait_for_selector("#detail[aria-busy=false]:not([hidden])")
     assert "UDR004" in page.inner_text("#detail")
     page.check("#only-problems")
     clean = page.eval_on_selector_all("article.cluster", "cs => cs.map(c => c.classList.contains('has-problems'))")
@@ -169,7 +169,7 @@ def test_hostile_names_render_as_text_and_open_no_dialog(browser, tmp_path):
     _assert_quiet(watched)
     assert page.evaluate("document.images.length") == 0
     assert page.evaluate("document.querySelectorAll('[onerror], [onload], iframe, object, embed').length") == 0
-    assert page.evaluate("document.scripts.length") == 3
+    assert page.evaluate("document.scripts.length") == 4
     text = page.inner_text("body")
     for name in (HOSTILE_ROUTE, HOSTILE_RULE):
         assert name in text
@@ -195,7 +195,7 @@ def test_pages_cover_every_finding(browser, tmp_path):
 def test_suppressed_findings_are_marked_and_can_be_hidden(browser, tmp_path):
     result = suppressed(scan_example(DRIFTED), "FW003", reason="temporary debug rule")
     page = open_report(browser, _write(result, tmp_path)).page
-    page.click("#rows tr[data-check=FW003]")
+    open_detail(page, "#rows tr[data-check=FW003]")
     assert "temporary debug rule" in page.inner_text("#detail")
     page.uncheck("#filter-suppressed")
     assert _rows(page) == {(f.check_id, f.resource_id) for f in result.findings if not f.suppressed}

@@ -11,9 +11,14 @@ from aksaudit.reports import html
 from aksaudit.reports.remediation import check_templates
 from aksaudit.reports.remediation import render as render_script
 from aksaudit.cli.remediate import header_of
-from browser_support import open_report
+from browser_support import open_detail, open_report
 from report_estates import DRIFTED, cloned_spokes, scan, scan_example, suppressed
 from test_html_browser import _keys, _rows, browser  # noqa: F401 (the system Chromium fixture)
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the browser fixture skips (or fails in CI) without it
+    expect = None
 
 pytestmark = pytest.mark.browser
 
@@ -77,8 +82,7 @@ def test_the_detail_view_leads_with_message_then_this_findings_fix_and_path(brow
                 for i in dict(zip(data["stage_fields"], row))["findings"]}
     page = open_report(browser, _write(result, tmp_path)).page
     for index, finding in enumerate(result.findings):
-        page.click(f"#rows tr[data-index='{index}']")
-        page.wait_for_selector("#detail:not([hidden])")
+        open_detail(page, f"#rows tr[data-index='{index}']")
         order = page.eval_on_selector_all("#detail > *", "nodes => nodes.map(n => n.className || n.tagName)")
         assert order[:4] == ["close", "H3", "message", "fix"], order
         assert order.index("fix") < order.index("evidence-details")
@@ -98,7 +102,7 @@ def test_udr004_detail_names_the_concrete_values_of_its_fix(browser, tmp_path):
     result = scan_example(DRIFTED)
     finding = next(f for f in result.findings if f.check_id == "UDR004")
     page = open_report(browser, _write(result, tmp_path)).page
-    page.click("#rows tr[data-check=UDR004]")
+    open_detail(page, "#rows tr[data-check=UDR004]")
     fix = page.inner_text("#detail .fix")
     route = finding.resource_id.rsplit("/", 1)[-1]
     firewall_ips = finding.evidence["firewall_private_ips"]
@@ -124,7 +128,8 @@ def test_many_clusters_are_a_searchable_list_with_diagrams_on_demand(browser, tm
     assert set(page.eval_on_selector_all("article.cluster", "cs => cs.map(c => c.dataset.cluster)")) == wanted
     card = page.locator("article.cluster").first
     card.locator("button.show-path").click()
-    assert card.locator("svg.diagram").count() == sum(1 for p in result.paths if p.cluster_name == card.get_attribute("data-cluster"))
+    expect(card.locator("svg.diagram")).to_have_count(
+        sum(1 for p in result.paths if p.cluster_name == card.get_attribute("data-cluster")))
     assert page.locator("#clusters svg.diagram").count() == card.locator("svg.diagram").count()
     card.locator("button.show-path").click()
     assert card.locator(".paths").is_hidden()

@@ -13,7 +13,7 @@ import re
 from html.parser import HTMLParser
 
 from aksaudit.reports import html
-from aksaudit.reports.embedded import embed_json, intern_strings, resolve_strings
+from aksaudit.reports.embedded import embed_json, intern_strings, pack_groups, resolve_strings, unpack_groups
 from report_estates import DRIFTED, HOSTILE_CLUSTER, HOSTILE_RULE, SEED_CHECKS, hostile_rows, scan, scan_example
 
 
@@ -57,8 +57,8 @@ def test_page_is_self_contained_and_csp_allows_only_its_own_inline_code():
     directives = dict(d.strip().split(" ", 1) for d in csp[0].split(";") if d.strip())
     assert directives["default-src"] == "'none'"
     scripts = [attrs for tag, attrs in parsed.tags if tag == "script"]
-    assert [s.get("type", "") for s in scripts] == ["application/json", "application/json", ""]
-    assert directives["script-src"] == _sha256(parsed.raw["script"][2])
+    assert [s.get("type", "") for s in scripts] == ["application/json"] * 3 + [""]
+    assert directives["script-src"] == _sha256(parsed.raw["script"][3])
     assert directives["style-src"] == _sha256(parsed.raw["style"][0])
     assert "unsafe" not in csp[0]
     for tag, attrs in parsed.tags:
@@ -95,13 +95,36 @@ def test_interning_turns_tuples_into_lists_and_handles_a_bare_string():
     assert intern_strings("\x001") == (["\x001"], "\x000")
 
 
+def test_packed_groups_unpack_to_the_items_whatever_they_hold():
+    items = [{"message": "</script><!-- \u2028", "lone": "\ud800", "nul": "\x000", "n": n, "nested": [None, 1.5]}
+             for n in range(7)]
+    groups = pack_groups(items, 3)
+    assert len(groups) == 3
+    assert all(re.fullmatch(r"[A-Za-z0-9+/=]+", group) for group in groups)
+    assert unpack_groups(groups) == items
+
+
+def _embedded_data(parsed: _Elements) -> dict:
+    """The page's data as `report_data` gives it: tabled strings resolved, packed parts put back."""
+    data = resolve_strings(json.loads(parsed.raw["script"][0]), json.loads(parsed.raw["script"][1]))
+    packed = json.loads(parsed.raw["script"][2])
+    for finding, detail in zip(data["findings"], unpack_groups(packed["findings"]), strict=True):
+        finding.update(detail)
+    for path, stages in zip(data["paths"], unpack_groups(packed["paths"]), strict=True):
+        boxes = [dict(zip(data["stage_fields"], row)) for row in stages]
+        assert path.pop("findings") == sorted({i for box in boxes for i in box["findings"]})
+        assert path.pop("problems") == any(box["state"] in ("broken", "missing", "unknown") for box in boxes)
+        path["stages"] = stages
+    return data
+
+
 def test_hostile_names_reach_the_page_only_as_data():
     result = scan(hostile_rows())
     page = html.render(result)
     parsed = _parse(page)
     assert "<img src=x" not in page and "<svg onload" not in page and "alert(3)</script>" not in page
-    assert [tag for tag, _ in parsed.tags].count("script") == 3
-    data = resolve_strings(json.loads(parsed.raw["script"][0]), json.loads(parsed.raw["script"][1]))
+    assert [tag for tag, _ in parsed.tags].count("script") == 4
+    data = _embedded_data(parsed)
     assert data == json.loads(json.dumps(html.report_data(result)))
     assert any(HOSTILE_CLUSTER in f["message"] for f in data["findings"])
     assert any(HOSTILE_RULE in f["message"] for f in data["findings"])

@@ -9,6 +9,8 @@ start and end around one '…'.
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import io
 import json
 import os
@@ -18,10 +20,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.cells import cell_len
 
 from aksaudit.collect.progress import LARGE_SNAPSHOT, counted_rows
-from aksaudit.results.findings import Finding
+from aksaudit.results.findings import Finding, Severity
+from aksaudit.run.engine import ScanResult
 from aksaudit.reports.terminal import GROUP_ROWS, OutputFormat, short_subscription, what, where
 from renderers import terminal
 from report_estates import (
@@ -235,3 +240,47 @@ def test_reading_progress_shows_on_a_terminal_only_and_passes_every_row_through(
     counted = counted_rows(rows, "reading big.json", LARGE_SNAPSHOT, stream=screen)
     assert list(counted) == rows and list(counted) == rows  # re-iterable, as streamed rows are
     assert "reading big.json" in screen.getvalue()
+
+
+# --- any width, any name ---------------------------------------------------------------------------
+
+# Text a scan can carry in names and messages: anything, with extra weight on what is wide in a
+# terminal (CJK, emoji, an emoji sequence), of no width (combining marks, zero-width space) or not
+# text at all (escape sequences, controls, a bidi override, a lone surrogate).
+_AWKWARD = ["界", "ｱ", "😀", "👩‍💻", "e\u0301", "\u200b", "\x1b[31m", "\x1b]8;;x\x07", "\u202e", "\t", "\n", "\r",
+            "\x00", "\ud800", "…", " ", "/", "-"]
+HOSTILE_TEXT = st.lists(st.one_of(st.characters(), st.sampled_from(_AWKWARD)), max_size=30).map("".join)
+
+
+@functools.lru_cache(maxsize=1)
+def _drifted() -> ScanResult:
+    return scan_example(DRIFTED)
+
+
+@st.composite
+def hostile_findings(draw) -> Finding:
+    base = draw(st.sampled_from(_drifted().findings))
+    segment = st.lists(st.one_of(st.characters(blacklist_characters="/"), st.sampled_from(_AWKWARD[:-2])),
+                       max_size=20).map("".join)
+    resource_id = draw(st.one_of(
+        HOSTILE_TEXT,
+        st.builds("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/{}/{}/{}/{}".format,
+                  segment, segment, segment, segment, segment, segment)))
+    suppression = draw(st.one_of(st.none(), st.fixed_dictionaries({"reason": HOSTILE_TEXT, "expires": HOSTILE_TEXT})))
+    return dataclasses.replace(
+        base, check_id=draw(HOSTILE_TEXT), title=draw(HOSTILE_TEXT), severity=draw(st.sampled_from(Severity)),
+        resource_id=resource_id, locus=draw(HOSTILE_TEXT), subscription_id=draw(HOSTILE_TEXT),
+        message=draw(HOSTILE_TEXT), baseline_state=draw(st.sampled_from(["", "new", "unchanged", "reappeared"])),
+        suppression=suppression)
+
+
+@settings(max_examples=300, deadline=None)
+@given(width=st.integers(1, 200), layout=st.sampled_from(OutputFormat), color=st.booleans(),
+       findings=st.lists(hostile_findings(), max_size=5), warnings=st.lists(HOSTILE_TEXT, max_size=3),
+       errors=st.lists(HOSTILE_TEXT, max_size=2), version=HOSTILE_TEXT)
+def test_no_line_is_wider_than_the_terminal_at_any_width_whatever_the_names(width, layout, color, findings, warnings,
+                                                                             errors, version):
+    result = dataclasses.replace(_drifted(), findings=tuple(findings), warnings=tuple(warnings), errors=tuple(errors),
+                                 tool_version=version)
+    lines = assert_fits(terminal(result, width=width, color=color, output_format=layout.value), width)
+    assert len(lines) >= 3  # the header is there at any width

@@ -18,6 +18,7 @@ from aksaudit.results.change_history import OFFLINE_REASON, lineage
 from conftest import EXAMPLES, aksaudit_cmd
 from emulator import Behaviour, Emulator, Fault
 from emulator.scenarios import CHANGES, HUB, SCENARIOS, SPOKE
+from renderers import html_text
 from test_cli import SCHEMA
 from test_live_cli import run
 
@@ -195,7 +196,7 @@ def test_sarif_message_and_html_detail_say_who_and_when(emulator, approved, tmp_
 def test_offline_html_says_history_unavailable(tmp_path):
     html_path = tmp_path / "report.html"
     run_offline("scan", "--snapshot", str(EXAMPLES / "hub-spoke-drifted.json"), "--html", str(html_path), "--quiet")
-    assert "change history needs a live scan" in html_path.read_text()
+    assert "change history needs a live scan" in html_text(html_path.read_text())
 
 
 def test_refused_token_on_the_change_query_costs_the_history_not_the_scan(emulator):
