@@ -142,7 +142,7 @@ def test_html_controls_view_shows_payloads_as_text_and_runs_nothing(browser, wit
             page.locator("#controls [role=tabpanel]:not([hidden]) a.to-finding").nth(index).click()
             page.wait_for_selector("#detail:not([hidden])")
     assert watched.dialogs == [] and watched.blocked == [] and watched.console_errors == []
-    assert page.evaluate("document.images.length") == 0 and page.evaluate("document.scripts.length") == 3
+    assert page.evaluate("document.images.length") == 0 and page.evaluate("document.scripts.length") == 4
     handlers = page.evaluate("""() => [...document.querySelectorAll('*')].flatMap(e =>
         [...e.attributes].filter(a => a.name.startsWith('on')).map(a => e.tagName + ' ' + a.name))""")
     assert handlers == []
