@@ -1,0 +1,103 @@
+"""Azure's effective routes send Internet traffic where the route table does not.
+
+**What it checks**
+With `--effective-routes`, a live scan reads the routes Azure really applies to one node network
+interface of each AKS node subnet (Network Interfaces - Get Effective Route Table) and keeps them
+in the snapshot. For every slice of the public IPv4 space this check compares Azure's winning
+`Active` route (longest prefix; on a tie a `User` route, then a `VirtualNetworkGateway` one, then
+a `Default` one) with the steering the route table gives (the table's winning route, else a
+secured hub's routing, else the system route to the Internet). A slice where the two disagree,
+above all one won by a route learned over BGP (source `VirtualNetworkGateway`: a `0.0.0.0/0` or
+public prefixes from VPN, ExpressRoute or Route Server), fails the subnet, with both views as
+evidence. A subnet whose effective routes could not be read is `skipped`, naming why (the
+scan is then incomplete); without `--effective-routes` nothing is judged.
+
+**Why it matters**
+Every offline check reasons about the route table. When the table lets gateway routes propagate
+(`disableBgpRoutePropagation: false`, the default), routes learned from on-premises win wherever
+their prefix is longer than the table's, and a learned `0.0.0.0/0` wins outright when the table
+has no default route: the cluster's Internet traffic then leaves through the gateway, past the
+firewall, while the table still looks right.
+
+**How to fix**
+Set `disableBgpRoutePropagation` on the AKS subnet's route table (`az network route-table update
+--disable-bgp-route-propagation true`) and give on-premises prefixes the subnet needs explicit
+routes to the firewall or the gateway; or stop advertising the public prefixes and `0.0.0.0/0`
+to the VNet (on the on-premises router, the ExpressRoute circuit or the route server's peers).
+Then run the live scan with `--effective-routes` again.
+"""
+from aksaudit.api import (
+    T_CLUSTER, T_EFFECTIVE_ROUTES, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, CheckMeta, FixKind, Severity,
+    compare_effective_routes, fail, id_key, passed, skipped,
+)
+from aksaudit.checks.evidence import path_gap
+
+META = CheckMeta(
+    id="UDR009",
+    slug="effective-route-bypasses-firewall",
+    title="Azure's effective routes send Internet traffic where the route table does not",
+    severity=Severity.HIGH,
+    fix=FixKind.MANUAL,
+    requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_PUBLIC_IP, T_EFFECTIVE_ROUTES),
+    references=("https://learn.microsoft.com/rest/api/virtualnetwork/network-interfaces/get-effective-route-table",
+                "https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview",
+                "https://learn.microsoft.com/azure/virtual-network/diagnose-network-routing-problem"),
+    tags=("egress", "routing", "live"),
+)
+
+
+def _route(route) -> dict:
+    return {"source": route.source, "state": route.state, "address_prefixes": [str(p) for p in route.prefixes],
+            "next_hop_type": route.next_hop_type, "next_hop_ips": list(route.next_hop_ips)}
+
+
+def _evidence(path, table, disagreements) -> dict:
+    return {
+        "cluster": path.cluster.id, "subnet": path.subnet_id, "network_interface": table.nic_id,
+        "route_table": path.route_table.id if path.route_table else "",
+        "gateway_propagation": not path.route_table.disable_bgp_route_propagation if path.route_table else True,
+        "disagreements": [{
+            "destinations": list(d.ranges),
+            "azure": _route(d.azure) if d.azure else None,
+            "model": {"route": d.model.route.id if d.model.route else "", "next_hop_type": d.model.next_hop_type,
+                      "next_hop_ips": list(d.model.ips), "steered_to": d.model.steered},
+        } for d in disagreements],
+        "effective_routes": [_route(r) for r in table.routes],
+    }
+
+
+def evaluate(estate, options):
+    lookups = estate.route_lookups
+    if lookups is None and not estate.effective_routes:
+        return  # no --effective-routes: nothing was asked of Azure, nothing to compare
+    judged = set()
+    for path in estate.egress_paths:
+        key = id_key(path.subnet_id)
+        if key in judged or (lookups is not None and key not in lookups and key not in estate.effective_routes):
+            continue  # not a subnet the option reads (pod subnets), or judged for another cluster already
+        judged.add(key)
+        table = estate.effective_routes.get(key)
+        if table is None:
+            if lookups is None:
+                continue
+            why = lookups.get(key) or "the row holding them could not be read"
+            yield skipped(path.subnet_id, f"Azure's effective routes for AKS subnet '{path.subnet_id}': {why}")
+            continue
+        gap = path_gap(path)
+        if gap:
+            yield gap
+            continue
+        if path.hub_unknown:
+            yield skipped(path.subnet_id, path.hub_unknown)
+            continue
+        found = compare_effective_routes(estate, path, table)
+        if not found:
+            yield passed(path.subnet_id)
+            continue
+        worst = next((d for d in found if d.learned), found[0])
+        more = f" ({len(found) - 1} more disagreement(s) in the evidence)" if len(found) > 1 else ""
+        yield fail(path.subnet_id,
+                   f"Azure routes public destinations {', '.join(worst.ranges[:3])} from AKS subnet "
+                   f"'{path.subnet.name}' by {worst.describe_azure()}; the route table's steering is "
+                   f"{worst.model.describe()}{more}.",
+                   evidence=_evidence(path, table, found))
