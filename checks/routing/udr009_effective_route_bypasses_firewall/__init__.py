@@ -26,11 +26,54 @@ routes to the firewall or the gateway; or stop advertising the public prefixes a
 to the VNet (on the on-premises router, the ExpressRoute circuit or the route server's peers).
 Then run the live scan with `--effective-routes` again.
 """
+from dataclasses import dataclass
+
 from aksaudit.api import (
     T_CLUSTER, T_EFFECTIVE_ROUTES, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, CheckMeta, FixKind, Severity,
-    compare_effective_routes, fail, id_key, passed, skipped,
+    compare_effective_routes, evidence_dict, fail, id_key, passed, skipped,
 )
 from aksaudit.checks.evidence import path_gap
+
+
+@dataclass(frozen=True)
+class AzureRoute:
+    """One effective route as the network API reported it."""
+
+    source: str
+    state: str
+    address_prefixes: tuple[str, ...]
+    next_hop_type: str
+    next_hop_ips: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """Where the route table's steering sends the same destinations."""
+
+    route: str  # the winning route's id, '' for a secured hub's routing or the system route
+    next_hop_type: str
+    next_hop_ips: tuple[str, ...]
+    steered_to: str  # "firewall '<name>'", or '' when no firewall
+
+
+@dataclass(frozen=True)
+class RouteDisagreement:
+    destinations: tuple[str, ...]
+    model: ModelView
+    azure: AzureRoute | None = None  # absent: Azure has no route for them
+
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence:
+    """Both views of the subnet's Internet routing, as the fix procedure prints them."""
+
+    cluster: str
+    subnet: str
+    network_interface: str
+    gateway_propagation: bool
+    disagreements: tuple[RouteDisagreement, ...]
+    effective_routes: tuple[AzureRoute, ...]
+    route_table: str | None = None
 
 META = CheckMeta(
     id="UDR009",
@@ -38,6 +81,7 @@ META = CheckMeta(
     title="Azure's effective routes send Internet traffic where the route table does not",
     severity=Severity.HIGH,
     fix=FixKind.MANUAL,
+    evidence=FixEvidence,
     requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_PUBLIC_IP, T_EFFECTIVE_ROUTES),
     references=("https://learn.microsoft.com/rest/api/virtualnetwork/network-interfaces/get-effective-route-table",
                 "https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview",
@@ -46,24 +90,21 @@ META = CheckMeta(
 )
 
 
-def _route(route) -> dict:
-    return {"source": route.source, "state": route.state, "address_prefixes": [str(p) for p in route.prefixes],
-            "next_hop_type": route.next_hop_type, "next_hop_ips": list(route.next_hop_ips)}
+def _route(route) -> AzureRoute:
+    return AzureRoute(route.source, route.state, tuple(str(p) for p in route.prefixes), route.next_hop_type,
+                      tuple(route.next_hop_ips))
 
 
 def _evidence(path, table, disagreements) -> dict:
-    return {
-        "cluster": path.cluster.id, "subnet": path.subnet_id, "network_interface": table.nic_id,
-        "route_table": path.route_table.id if path.route_table else "",
-        "gateway_propagation": not path.route_table.disable_bgp_route_propagation if path.route_table else True,
-        "disagreements": [{
-            "destinations": list(d.ranges),
-            "azure": _route(d.azure) if d.azure else None,
-            "model": {"route": d.model.route.id if d.model.route else "", "next_hop_type": d.model.next_hop_type,
-                      "next_hop_ips": list(d.model.ips), "steered_to": d.model.steered},
-        } for d in disagreements],
-        "effective_routes": [_route(r) for r in table.routes],
-    }
+    return evidence_dict(FixEvidence(
+        cluster=path.cluster.id, subnet=path.subnet_id, network_interface=table.nic_id,
+        route_table=path.route_table.id if path.route_table else None,
+        gateway_propagation=not path.route_table.disable_bgp_route_propagation if path.route_table else True,
+        disagreements=tuple(RouteDisagreement(
+            destinations=d.ranges, azure=_route(d.azure) if d.azure else None,
+            model=ModelView(d.model.route.id if d.model.route else "", d.model.next_hop_type, d.model.ips,
+                            d.model.steered)) for d in disagreements),
+        effective_routes=tuple(_route(r) for r in table.routes)))
 
 
 def evaluate(estate, options):
@@ -97,7 +138,8 @@ def evaluate(estate, options):
         worst = next((d for d in found if d.learned), found[0])
         more = f" ({len(found) - 1} more disagreement(s) in the evidence)" if len(found) > 1 else ""
         yield fail(path.subnet_id,
-                   f"Azure routes public destinations {', '.join(worst.ranges[:3])} from AKS subnet "
+                   f"Azure routes public destinations {worst.ranges[0]}"
+                   f"{f' and {len(worst.ranges) - 1} more ranges' if len(worst.ranges) > 1 else ''} from AKS subnet "
                    f"'{path.subnet.name}' by {worst.describe_azure()}; the route table's steering is "
                    f"{worst.model.describe()}{more}.",
                    evidence=_evidence(path, table, found))

@@ -24,10 +24,24 @@ Set `disableBgpRoutePropagation` on the route table (`az network route-table upd
 cluster needs (to the firewall, which forwards them to the gateway); or, when propagation is
 needed, run live scans with `--effective-routes` so UDR009 compares what Azure applies.
 """
+from dataclasses import dataclass
+
 from aksaudit.api import (
-    T_CLUSTER, T_ROUTE_TABLE, T_VNET, CheckMeta, FixKind, Severity, fail, id_key, passed, skipped,
+    T_CLUSTER, T_EFFECTIVE_ROUTES, T_ROUTE_TABLE, T_VNET, CheckMeta, FixKind, Severity, evidence_dict, fail, id_key,
+    passed, skipped,
 )
 from aksaudit.checks.evidence import path_gap
+
+
+@dataclass(frozen=True, kw_only=True)
+class FixEvidence:
+    """The subnet, its route table (absent when it has none) and where its VNet learns routes from."""
+
+    cluster: str
+    subnet: str
+    vnet: str
+    route_sources: tuple[str, ...]  # gateway or route server ids, and peerings with useRemoteGateways
+    route_table: str | None = None
 
 META = CheckMeta(
     id="UDR010",
@@ -35,7 +49,8 @@ META = CheckMeta(
     title="Gateway route propagation can override egress steering",
     severity=Severity.LOW,
     fix=FixKind.MANUAL,
-    requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE),
+    evidence=FixEvidence,
+    requires=(T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_EFFECTIVE_ROUTES),
     references=("https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview#border-gateway-protocol",
                 "https://learn.microsoft.com/azure/virtual-network/manage-route-table#change-a-route-table",
                 "https://learn.microsoft.com/azure/virtual-network/virtual-network-peering-overview#gateways-and-on-premises-connectivity"),
@@ -84,5 +99,6 @@ def evaluate(estate, options):
                    f"a learned public prefix or 0.0.0.0/0 can win over the firewall route. Only a live scan "
                    f"with --effective-routes can show whether one does.",
                    locus=path.subnet_id,
-                   evidence={"cluster": path.cluster.id, "subnet": path.subnet_id, "vnet": path.vnet.id,
-                             "route_table": table.id if table else "", "route_sources": list(sources)})
+                   evidence=evidence_dict(FixEvidence(cluster=path.cluster.id, subnet=path.subnet_id, vnet=path.vnet.id,
+                                                      route_table=table.id if table else None,
+                                                      route_sources=tuple(sources))))
