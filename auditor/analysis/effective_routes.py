@@ -58,6 +58,13 @@ class Disagreement:
     ranges: tuple[str, ...]  # the public destinations concerned, as CIDRs or ranges
     azure: EffectiveRoute | None  # None: Azure has no route for them (dropped)
     model: ModelHop
+    everything: bool = False  # the ranges are the whole public IPv4 space
+
+    def describe_ranges(self) -> str:
+        if self.everything:
+            return "every public IPv4 destination"
+        more = f" and {len(self.ranges) - 1} more ranges" if len(self.ranges) > 1 else ""
+        return f"public destinations {self.ranges[0]}{more}"
 
     @property
     def learned(self) -> bool:
@@ -128,5 +135,7 @@ def compare_effective_routes(estate: "Estate", path: EgressPath, table: Effectiv
             continue
         key = (id(azure), hash(model))
         spans.setdefault(key, (azure, model, []))[2].append((start, end))
-    return tuple(Disagreement(tuple(AddressSet(v4=IntervalSet.of(slices)).describe()), azure, model)
+    whole = IntervalSet.of(public_slices([]))
+    return tuple(Disagreement(tuple(AddressSet(v4=IntervalSet.of(slices)).describe()), azure, model,
+                              IntervalSet.of(slices) == whole)
                  for azure, model, slices in spans.values())

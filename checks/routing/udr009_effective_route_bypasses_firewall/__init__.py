@@ -138,8 +138,7 @@ def evaluate(estate, options):
         worst = next((d for d in found if d.learned), found[0])
         more = f" ({len(found) - 1} more disagreement(s) in the evidence)" if len(found) > 1 else ""
         yield fail(path.subnet_id,
-                   f"Azure routes public destinations {worst.ranges[0]}"
-                   f"{f' and {len(worst.ranges) - 1} more ranges' if len(worst.ranges) > 1 else ''} from AKS subnet "
+                   f"Azure routes {worst.describe_ranges()} from AKS subnet "
                    f"'{path.subnet.name}' by {worst.describe_azure()}; the route table's steering is "
                    f"{worst.model.describe()}{more}.",
                    evidence=_evidence(path, table, found))
