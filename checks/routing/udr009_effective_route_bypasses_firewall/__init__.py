@@ -32,7 +32,7 @@ from aksaudit.api import (
     T_CLUSTER, T_EFFECTIVE_ROUTES, T_FIREWALL, T_PUBLIC_IP, T_ROUTE_TABLE, T_VNET, CheckMeta, FixKind, Severity,
     compare_effective_routes, evidence_dict, fail, id_key, passed, skipped,
 )
-from aksaudit.checks.evidence import path_gap
+from aksaudit.checks.evidence import path_gap, unread_pools
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,12 @@ def _evidence(path, table, disagreements) -> dict:
 
 def evaluate(estate, options):
     lookups = estate.route_lookups
-    if lookups is None and not estate.effective_routes:
+    unreadable = [r for r in estate.rejected if r.kind == T_EFFECTIVE_ROUTES]
+    if lookups is None and not estate.effective_routes and not unreadable:
         return  # no --effective-routes: nothing was asked of Azure, nothing to compare
+    for row in unreadable:  # which subnet it was for is unknown: the row says so itself
+        yield skipped(row.resource_id or T_EFFECTIVE_ROUTES, f"Azure's effective routes could not be read: {row.reason}")
+    yield from unread_pools(estate)
     judged = set()
     for path in estate.egress_paths:
         key = id_key(path.subnet_id)

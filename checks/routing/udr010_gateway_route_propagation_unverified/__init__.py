@@ -30,7 +30,7 @@ from aksaudit.api import (
     T_CLUSTER, T_EFFECTIVE_ROUTES, T_ROUTE_TABLE, T_VNET, CheckMeta, FixKind, Severity, evidence_dict, fail, id_key,
     passed, skipped,
 )
-from aksaudit.checks.evidence import path_gap
+from aksaudit.checks.evidence import path_gap, unread_pools
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,28 +69,32 @@ def _learns(vnet) -> tuple[dict[str, str], str]:
 
 
 def evaluate(estate, options):
+    yield from unread_pools(estate)
     seen = set()
     for path in estate.egress_paths:
         key = id_key(path.subnet_id)
-        if key in seen or path.vnet is None:
+        if key in seen:
             continue
         seen.add(key)
         gap = path_gap(path)
         if gap:
             yield gap
             continue
+        if path.vnet is None:
+            yield skipped(path.subnet_id, f"the virtual network of AKS subnet '{path.subnet_id}' was not read, so "
+                                          f"whether it learns gateway routes is unknown")
+            continue
         table = path.route_table
-        resource = table.id if table else path.subnet_id
+        resource = path.subnet_id  # the subnet is at risk; the fix is on its route table (evidence)
         if table is not None and table.disable_bgp_route_propagation:
-            yield passed(resource, locus=path.subnet_id)
+            yield passed(resource)
             continue
         sources, unread = _learns(path.vnet)
         if unread and not sources:
-            yield skipped(resource, f"whether VNet '{path.vnet.header.name}' learns gateway routes is unknown: {unread}",
-                          locus=path.subnet_id)
+            yield skipped(resource, f"whether VNet '{path.vnet.header.name}' learns gateway routes is unknown: {unread}")
             continue
         if not sources or key in estate.effective_routes:
-            yield passed(resource, locus=path.subnet_id)  # nothing to learn from, or UDR009 compared the real routes
+            yield passed(resource)  # nothing to learn from, or UDR009 compared the real routes
             continue
         where = f"route table '{table.header.name}' lets" if table else "with no route table, Azure lets"
         yield fail(resource,
@@ -98,7 +102,6 @@ def evaluate(estate, options):
                    f"'{path.vnet.header.name}' learns routes over BGP from {', '.join(sources.values())}: "
                    f"a learned public prefix or 0.0.0.0/0 can win over the firewall route. Only a live scan "
                    f"with --effective-routes can show whether one does.",
-                   locus=path.subnet_id,
                    evidence=evidence_dict(FixEvidence(cluster=path.cluster.id, subnet=path.subnet_id, vnet=path.vnet.id,
                                                       route_table=table.id if table else None,
                                                       route_sources=tuple(sources))))
