@@ -145,3 +145,15 @@ def test_scale_set_nics_alone_or_no_nic_name_why_the_subnet_cannot_be_asked():
     assert not empty.nic_id and "no network interface" in empty.reason
     (unknown,) = route_targets(_rows([])[1:])
     assert not unknown.nic_id and "not in the scanned virtual networks" in unknown.reason
+
+
+def test_an_arm_collection_reads_the_same_effective_routes(routes, registry):
+    """--source arm lists VNets through the network API, whose subnets carry the same IP configurations."""
+    from aksaudit.collect.arm import collect_arm
+    scenario, clients, emulator = routes
+    snapshot = collect_arm(scenario.types, scenario.scope, clients, options=LiveOptions(effective_routes=True))
+    assert snapshot.complete, snapshot.gaps
+    assert len(_posts(emulator)) == 2
+    result = scan_snapshot([registry.by_id()[c] for c in ("UDR009", "UDR010")], snapshot)
+    assert {(f.check_id, f.resource_id.lower()) for f in result.findings} == {
+        ("UDR009", s) for s in _subnets("snet-hybrid")}
