@@ -118,14 +118,16 @@ def evaluate(estate, options):
     judged = set()
     for path in estate.egress_paths:
         key = id_key(path.subnet_id)
-        if key in judged or (lookups is not None and key not in lookups and key not in estate.effective_routes):
-            continue  # not a subnet the option reads (pod subnets), or judged for another cluster already
+        node_subnet = any(id_key(p.vnet_subnet_id) == key for p in path.cluster.pools if p.vnet_subnet_id)
+        if key in judged or not (node_subnet or key in estate.effective_routes):
+            continue  # the option reads node subnets only, each once whatever the clusters sharing it
         judged.add(key)
         table = estate.effective_routes.get(key)
         if table is None:
             if lookups is None:
-                continue
-            why = lookups.get(key) or "the row holding them could not be read"
+                continue  # a snapshot holding effective routes without the record: judged where held
+            why = lookups.get(key) or ("the row holding them could not be read" if key in lookups
+                                       else "the scan's record of effective-route lookups does not name the subnet")
             yield skipped(path.subnet_id, f"Azure's effective routes for AKS subnet '{path.subnet_id}': {why}")
             continue
         gap = path_gap(path)
