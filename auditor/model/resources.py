@@ -161,8 +161,9 @@ class Subnet:
     # any is not offered for lookups, so its egress path is unknown rather than "no route table".
     gaps: Mapping[str, str] = field(default_factory=dict)
     # Of a GatewaySubnet or RouteServerSubnet: the VPN/ExpressRoute gateways and route servers
-    # whose IP configurations sit in it (`properties.ipConfigurations[].id`; ARM omits the list
-    # when nothing is attached). They learn routes over BGP and hand them to the VNet's subnets.
+    # whose IP configurations sit in it (`properties.ipConfigurations[].id`), or the subnet's own
+    # id when the row has no list to tell. They learn routes over BGP and hand them to the VNet's
+    # subnets.
     route_sources: tuple[str, ...] = ()
 
     @property
@@ -294,7 +295,7 @@ def _subnet(gaps: dict[str, str], vnet_id: str, index: int, raw: Any) -> Subnet 
     return Subnet(id=subnet_id or f"{vnet_id}/subnets/{name}", name=name, vnet_id=vnet_id,
                   prefixes=(*single, *(n for n in many if n not in single)), route_table_id=route_table_id,
                   nat_gateway_id=nat_gateway_id, gaps=MappingProxyType(own),
-                  route_sources=_route_sources(name, props.get("ipConfigurations"), where))
+                  route_sources=_route_sources(name, props.get("ipConfigurations"), subnet_id or f"{vnet_id}/subnets/{name}"))
 
 
 # Where BGP-learned routes come from: a gateway's IP configuration in GatewaySubnet
@@ -313,9 +314,14 @@ def _route_source_id(config_id: str, kind: str) -> str:
 
 
 def _route_sources(subnet_name: str, configs: Any, where: str) -> tuple[str, ...]:
+    """The gateways or route servers in the subnet. A GatewaySubnet or RouteServerSubnet whose row
+    has no readable `ipConfigurations` list may hold one (an export may leave the list out): the
+    subnet itself stands for it, so the risk is reported rather than assumed away."""
     kind = _ROUTE_SOURCE_KINDS.get(subnet_name.lower())
-    if kind is None or not isinstance(configs, list):
+    if kind is None:
         return ()
+    if not isinstance(configs, list):
+        return (where,)
     found = (_route_source_id(c["id"], kind) for c in configs if isinstance(c, Mapping) and isinstance(c.get("id"), str))
     return tuple(dict.fromkeys(f for f in found if f))
 

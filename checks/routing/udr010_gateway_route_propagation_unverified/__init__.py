@@ -5,8 +5,9 @@ An AKS node or pod subnet whose route table lets gateway routes propagate
 (`properties.disableBgpRoutePropagation` false or absent: the network API's default is false), or
 that has no route table at all, in a VNet that learns routes over BGP: a VPN or ExpressRoute
 gateway whose IP configuration sits in its `GatewaySubnet`, a route server in its
-`RouteServerSubnet` (`properties.subnets[].properties.ipConfigurations`), or a peering with
-`useRemoteGateways: true` (the remote VNet's gateway and its learned routes). An offline scan
+`RouteServerSubnet` (`properties.subnets[].properties.ipConfigurations`; such a subnet whose
+row lists none at all counts as one that may hold one), or a peering with `useRemoteGateways:
+true` (the remote VNet's gateway and its learned routes). An offline scan
 cannot see those routes, so the subnet fails as a risk; once a live scan with `--effective-routes`
 has read the subnet's effective routes, UDR009 judges the real routes and this check passes it.
 A VNet whose subnets or peerings could not be read is `skipped`.
@@ -62,7 +63,9 @@ def _learns(vnet) -> tuple[dict[str, str], str]:
     """Where the VNet's subnets learn BGP routes from (gateway or route server id, or peering id ->
     how it reads in a message), and why that could not be read ('' when it could)."""
     unread = vnet.subnets_unread or vnet.peerings_unread
-    sources = {source: f"'{source.rsplit('/', 1)[-1]}'" for source in vnet.route_sources}
+    sources = {source: f"'{source.rsplit('/', 1)[-1]}'" if "/subnets/" not in source.lower()
+               else f"whatever its '{source.rsplit('/', 1)[-1]}' holds (the row does not list its ipConfigurations)"
+               for source in vnet.route_sources}
     sources.update({p.id: f"the remote gateway of VNet '{p.remote_vnet_id.rsplit('/', 1)[-1]}' (peering "
                           f"'{p.name}' has useRemoteGateways)" for p in vnet.peerings if p.use_remote_gateways and p.connected})
     return sources, unread
