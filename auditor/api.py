@@ -146,3 +146,8 @@ from aksaudit.fix_evidence import (  # noqa: E402
     PathEvidence, RouteEvidence, RouteState, RuleEvidence, evidence_dict, evidence_problems,
 )
 __all__ += ["PathEvidence", "RouteEvidence", "RouteState", "RuleEvidence", "evidence_dict", "evidence_problems"]
+# Azure's effective routes (live scans with --effective-routes) and how they compare with the model.
+from aksaudit.model.resources import T_EFFECTIVE_ROUTES, EffectiveRoute, EffectiveRouteTable  # noqa: E402
+from aksaudit.analysis.effective_routes import Disagreement, ModelHop, compare_effective_routes  # noqa: E402
+__all__ += ["T_EFFECTIVE_ROUTES", "Disagreement", "EffectiveRoute", "EffectiveRouteTable", "ModelHop",
+            "compare_effective_routes"]

@@ -31,6 +31,8 @@ BUILTIN_CHECKS: tuple[str, ...] = (
     "routing.udr006_route_bypasses_firewall",
     "routing.udr007_firewall_vnet_not_peered",
     "routing.udr008_ipv6_egress_unfiltered",
+    "routing.udr009_effective_route_bypasses_firewall",
+    "routing.udr010_gateway_route_propagation_unverified",
 )
 
 

@@ -151,3 +151,16 @@ def decide(routes: tuple[Route, ...], version: int = 4) -> RouteDecision:
         unknown=tuple(dict.fromkeys(unknown)),
         version=version,
     )
+
+
+def public_slices(networks: Sequence[IPNetwork], version: int = 4) -> list[tuple[int, int]]:
+    """The public address space of one family cut at every boundary of `networks`, as [start, end)
+    integer slices: inside a slice every one of the networks either holds all of it or none, so
+    longest-prefix match picks the same route for each of its addresses."""
+    space = _SPACES[version]
+    cuts = {0, space.end} | space.cuts
+    for network in networks:
+        if network.version == version:
+            cuts.update(_bounds(network))
+    points = sorted(cuts)
+    return [(start, end) for start, end in zip(points, points[1:]) if not space.non_public(start)]

@@ -43,6 +43,11 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
                        help="do not ask the AKS API for each cluster's own outbound dependency list; the required-egress check judges "
                             "the documented required FQDNs instead (one ARM read per cluster fewer: see "
                             "docs/live-scans.md)")
+    group.add_argument("--effective-routes", action="store_true",
+                       help="also read the routes Azure really applies to one node network interface per AKS subnet "
+                            "(routes learned from VPN/ExpressRoute gateways included) and compare them with the route "
+                            "table; needs Microsoft.Network/networkInterfaces/effectiveRouteTable/action (see "
+                            "docs/live-scans.md)")
 
 
 def _batch_size(text: str) -> int:
@@ -65,7 +70,8 @@ def live_source(args: argparse.Namespace) -> LiveSource:
         scope=ScopeRequest(tuple(s.strip() for s in args.subscription or () if s.strip()),
                            tuple(m.strip() for m in args.management_group or () if m.strip())),
         cloud=args.cloud, retry_budget=args.retry_budget, api=args.source, subscription_batch=args.subscription_batch,
-        quiet=args.quiet, dependency_lists=getattr(args, "dependency_lists", True))
+        quiet=args.quiet, dependency_lists=getattr(args, "dependency_lists", True),
+        effective_routes=getattr(args, "effective_routes", False))
 
 
 def warn_collection(meta: Any) -> None:

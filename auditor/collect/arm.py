@@ -234,7 +234,8 @@ def collect_arm(required_types: Iterable[str], request: ScopeRequest, clients: A
     unreadable = list(dict.fromkeys(unreadable))
     # Routing intent, hub connections and a cluster's outbound endpoints: ARM child lists.
     runner = lookup_runner(clients, options)
-    lookups = read_live_only(rows.values(), required, clients.network, clients.containers, runner, options.settle)
+    lookups = read_live_only(rows.values(), required, clients.network, clients.containers, runner, options.settle,
+                             options.effective_routes)
     errors += lookups.errors
     meta = snapshot_meta(ARM_SOURCE, clients, request, names, started, errors, unreadable, {
         "arm_requests": requests,

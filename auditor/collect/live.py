@@ -65,6 +65,8 @@ class LiveOptions:
     # Which clusters' dependency lists cannot change a verdict by the rules on their path (see
     # live_only.read_live_only); None asks for every list the rows alone cannot rule out.
     settle: Settle | None = field(default=None, compare=False)
+    # --effective-routes: read Azure's effective routes of one node NIC per AKS subnet (UDR009).
+    effective_routes: bool = False
 
 
 @dataclass(frozen=True)
@@ -277,7 +279,7 @@ def collect_live(required_types: Iterable[str], request: ScopeRequest, clients: 
         completion = complete_rule_groups(_unique(r for o in data for r in o.rows), clients.network, runner)
         # Routing intent, hub connections and a cluster's outbound endpoints: not in Resource Graph.
         lookups = read_live_only(completion.rows, required_types, clients.network, clients.containers, runner,
-                                 options.settle)
+                                 options.settle, options.effective_routes)
     errors.extend(completion.errors)
     errors.extend(lookups.errors)
     meta = snapshot_meta(LIVE_SOURCE, clients, request, targets.names, started, errors, unreadable, {

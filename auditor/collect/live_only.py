@@ -24,15 +24,16 @@ from typing import Any, Callable, Iterable, Mapping
 from azure.core.exceptions import AzureError
 
 from aksaudit.model.resources import (
-    T_CLUSTER, T_HUB_CONNECTION, T_HUB_ROUTE_TABLE, T_OUTBOUND_ENDPOINTS, T_RCG, T_ROUTING_INTENT, T_VIRTUAL_HUB,
+    T_CLUSTER, T_EFFECTIVE_ROUTES, T_HUB_CONNECTION, T_HUB_ROUTE_TABLE, T_OUTBOUND_ENDPOINTS, T_RCG, T_ROUTING_INTENT, T_VIRTUAL_HUB,
 )
 from aksaudit.model.row_fields import id_key
+from .effective_routes import KIND as ROUTES, PERMISSION, effective_route_call, route_targets
 from .graph import describe
 from .lookups import Lookup, LookupRunner
 from .relevance import NEEDED, endpoint_lookups
 
 VWAN_TYPES = frozenset({T_ROUTING_INTENT, T_HUB_ROUTE_TABLE, T_HUB_CONNECTION})
-LIVE_ONLY_TYPES = VWAN_TYPES | {T_OUTBOUND_ENDPOINTS}
+LIVE_ONLY_TYPES = VWAN_TYPES | {T_OUTBOUND_ENDPOINTS, T_EFFECTIVE_ROUTES}
 
 
 def live_only_types(required_types: Iterable[str]) -> set[str]:
@@ -60,13 +61,17 @@ class Lookups:
     # Per kind of lookup: why it is asked for, how many were made, and how many were not asked
     # for (by reason) because the answer could not change a verdict. Saved as `arm_lookups`.
     record: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    # With --effective-routes: every AKS node subnet, '' when Azure's effective routes for it were
+    # read, else why not. Saved as `effective_route_lookups`; absent when the option was off.
+    routes: tuple[tuple[str, str], ...] | None = None
 
     def meta(self) -> dict[str, Any]:
         """What the snapshot records of these lookups (keys only when there is something to say)."""
         return {**({"read_from_arm": list(self.done)} if self.done else {}),
                 **({"warnings": list(self.warnings)} if self.warnings else {}),
                 **({"virtual_hub_lookups": dict(self.hubs)} if self.hubs else {}),
-                **({"arm_lookups": {kind: dict(counts) for kind, counts in self.record}} if self.record else {})}
+                **({"arm_lookups": {kind: dict(counts) for kind, counts in self.record}} if self.record else {}),
+                **({"effective_route_lookups": dict(self.routes)} if self.routes is not None else {})}
 
 
 @dataclass(frozen=True)
@@ -150,13 +155,17 @@ Settle = Callable[[list[Mapping[str, Any]]], Mapping[str, str]]
 
 def read_live_only(rows: Iterable[Mapping[str, Any]], required_types: Iterable[str],
                    network_client: Callable[[str], Any], container_client: Callable[[str], Any] | None,
-                   runner: LookupRunner | None = None, settle: Settle | None = None) -> Lookups:
+                   runner: LookupRunner | None = None, settle: Settle | None = None,
+                   effective_routes: bool = False) -> Lookups:
     """The extra rows for the virtual hubs and clusters among `rows`: one ARM list each, all of
     them sent at once through `runner` (ARM's read limits), recorded in id order.
 
     `settle`, when given, names the clusters (id -> why) whose dependency list cannot change a
     verdict by the content of the rules on their path (the checks decide that, on a model of
-    `rows`: see run/sources.py); it is asked only when some cluster's lookup is still wanted."""
+    `rows`: see run/sources.py); it is asked only when some cluster's lookup is still wanted.
+
+    `effective_routes` (the opt-in `--effective-routes`) adds one effective-route-table read per
+    AKS node subnet when the checks need them; off, nothing is asked and nothing is missing."""
     rows = list(rows)
     runner = runner or LookupRunner()
     required = {t.lower() for t in required_types}
@@ -223,6 +232,37 @@ def read_live_only(rows: Iterable[Mapping[str, Any]], required_types: Iterable[s
                                  answered_endpoints, failed_endpoints))
         record[ENDPOINTS] = {"why": "AKS003 judges a firewall on a cluster's node egress path against the cluster's "
                                     "own dependency list", **({"skipped": skipped} if skipped else {})}
+    routes: dict[str, str] | None = None
+    if effective_routes and T_EFFECTIVE_ROUTES in required:
+        routes = {}
+        no_nic: dict[str, int] = {}
+        for target in route_targets(rows):
+            if not target.nic_id:
+                routes[target.subnet_id] = target.reason
+                no_nic[target.reason] = no_nic.get(target.reason, 0) + 1
+                errors.append(f"AKS subnet {target.subnet_id}: Azure's effective routes could not be read: "
+                              f"{target.reason}")
+                continue
+
+            def answered_routes(found: list[dict[str, Any]], subnet_id: str = target.subnet_id,
+                                nic_id: str = target.nic_id) -> None:
+                extra.extend(found)
+                routes[subnet_id] = ""
+                done.append(f"{ROUTES} of {nic_id}")
+
+            def failed_routes(error: AzureError, subnet_id: str = target.subnet_id, nic_id: str = target.nic_id) -> None:
+                forbidden = getattr(error, "status_code", None) == 403
+                why = (f"the identity lacks {PERMISSION} on network interface {nic_id} ({describe(error)})" if forbidden
+                       else f"network interface {nic_id} did not answer ({describe(error)})")
+                routes[subnet_id] = why
+                errors.append(f"AKS subnet {subnet_id}: Azure's effective routes could not be read: {why}; "
+                              f"UDR009 cannot compare them with the route table")
+
+            plan.append(_Planned(Lookup(ROUTES, target.nic_id.strip("/").split("/")[1],
+                                        effective_route_call(target, network_client)), answered_routes, failed_routes))
+        record[ROUTES] = {"why": "--effective-routes: what Azure applies to one node NIC per AKS subnet, compared "
+                                 "with the route table by UDR009",
+                          **({"skipped": no_nic} if no_nic else {})}
     failed_by_kind: dict[str, int] = {}
     for planned, answer in zip(plan, runner.run([p.lookup for p in plan])):
         if answer.error is not None:
@@ -238,4 +278,5 @@ def read_live_only(rows: Iterable[Mapping[str, Any]], required_types: Iterable[s
             errors.extend(failures)
             hubs.append((hub_id, "; ".join(failures)))
     return Lookups(tuple(extra), tuple(errors), tuple(warnings), tuple(done), tuple(hubs),
-                   tuple((kind, dict(counts)) for kind, counts in record.items()))
+                   tuple((kind, dict(counts)) for kind, counts in record.items()),
+                   None if routes is None else tuple(sorted(routes.items(), key=lambda item: id_key(item[0]))))

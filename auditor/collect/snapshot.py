@@ -59,6 +59,19 @@ class Snapshot:
         return {str(k): v for k, v in record.items() if isinstance(v, str)}
 
     @property
+    def route_lookups(self) -> dict[str, str] | None:
+        """AKS subnets whose effective routes `--effective-routes` asked Azure for: '' when read, else
+        why not; None when the option was off (then no verdict depends on them). A record that
+        is not an object of strings reads as present but empty, so the checks find every subnet
+        unread: fail closed."""
+        record = self.meta.get("effective_route_lookups")
+        if record is None:
+            return None
+        if not isinstance(record, Mapping):
+            return {}
+        return {str(k): v for k, v in record.items() if isinstance(v, str)}
+
+    @property
     def complete(self) -> bool:
         """Our own snapshots record whether collection saw everything; other formats cannot say.
         Anything there but JSON `true` (false, "false", null, 0), or any error listed beside it,
@@ -81,7 +94,7 @@ class Snapshot:
 def estate_of(snapshot: Snapshot) -> Estate:
     """The model of a snapshot, with what its collection could not read marked as gaps."""
     return build_estate(snapshot.rows, source=snapshot.source, unreadable_scopes=snapshot.unreadable_scopes,
-                        hub_lookups=snapshot.hub_lookups)
+                        hub_lookups=snapshot.hub_lookups, route_lookups=snapshot.route_lookups)
 
 
 def snapshot_document(snapshot: Snapshot) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from typing import Any, Iterable, Mapping
 
 from aksaudit.model.resources import (
     PARSERS, T_CLUSTER, T_FIREWALL, T_HUB_CONNECTION, T_HUB_ROUTE_TABLE, T_IP_GROUP, T_LOAD_BALANCER,
-    T_OUTBOUND_ENDPOINTS, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_ROUTING_INTENT, T_VIRTUAL_HUB, T_VNET, Firewall,
-    FirewallPolicy, HubConnection, HubRouteTable, IpGroup, LoadBalancer, ManagedCluster, OutboundEndpoints, PublicIp, RouteTable, RoutingIntent,
+    T_EFFECTIVE_ROUTES, T_OUTBOUND_ENDPOINTS, T_POLICY, T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_ROUTING_INTENT, T_VIRTUAL_HUB, T_VNET, Firewall,
+    EffectiveRouteTable, FirewallPolicy, HubConnection, HubRouteTable, IpGroup, LoadBalancer, ManagedCluster, OutboundEndpoints, PublicIp, RouteTable, RoutingIntent,
     IP_CONFIGURATIONS, RuleCollectionGroup, Subnet, VirtualHub, VirtualNetwork,
 )
 from aksaudit.model.arm_id import ArmId
@@ -49,7 +49,8 @@ class Estate:
     """The resources of one scan, indexed for the joins the egress path needs."""
 
     def __init__(self, resources: Iterable[Any], rejected: Iterable[RejectedRow] = (),
-                 unreadable_scopes: Iterable[str] = (), hub_lookups: Mapping[str, str] | None = None) -> None:
+                 unreadable_scopes: Iterable[str] = (), hub_lookups: Mapping[str, str] | None = None,
+                 route_lookups: Mapping[str, str] | None = None) -> None:
         by_type: dict[type, dict[str, Any]] = defaultdict(dict)
         for resource in resources:
             by_type[type(resource)].setdefault(id_key(resource.id), resource)
@@ -67,6 +68,13 @@ class Estate:
         self.hub_connections: Mapping[str, HubConnection] = MappingProxyType(by_type[HubConnection])
         self.hub_route_tables: Mapping[str, HubRouteTable] = MappingProxyType(by_type[HubRouteTable])
         self.outbound_endpoints: Mapping[str, OutboundEndpoints] = MappingProxyType(by_type[OutboundEndpoints])
+        # Azure's effective routes per AKS subnet (lower-cased subnet id), and what `--effective-routes`
+        # tried: subnet id -> '' when read, else why not. None when the option was off: nothing
+        # was asked, so nothing is missing and no verdict depends on them.
+        self.effective_routes: Mapping[str, EffectiveRouteTable] = MappingProxyType(
+            {id_key(t.subnet_id): t for t in sorted(by_type[EffectiveRouteTable].values(), key=lambda t: id_key(t.id))})
+        self.route_lookups: Mapping[str, str] | None = None if route_lookups is None else MappingProxyType(
+            {id_key(k): v for k, v in route_lookups.items()})
         self.rejected: tuple[RejectedRow, ...] = tuple(rejected)
         self._rejected_ids = {id_key(r.resource_id): r.reason for r in self.rejected if r.resource_id}
         self._unread: dict[str, str] = {}  # lower-cased id -> why the resource is there but not usable
@@ -306,7 +314,7 @@ def _same_content(one: Any, other: Any) -> bool:
 
 
 def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: Iterable[str] = (),
-                 hub_lookups: Mapping[str, str] | None = None) -> Estate:
+                 hub_lookups: Mapping[str, str] | None = None, route_lookups: Mapping[str, str] | None = None) -> Estate:
     """Parse rows of the types the model knows; reject malformed ones with a reason, never crash.
 
     Rows of one type with the same id (ARM's case-insensitive comparison) and different content
@@ -348,9 +356,9 @@ def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: It
                                         kind))
     rejected.sort(key=lambda r: r.index)
     resources = [resource for key, (_, resource) in parsed.items() if resource is not None and key not in conflicts]
-    return Estate(resources, rejected, unreadable_scopes, hub_lookups)
+    return Estate(resources, rejected, unreadable_scopes, hub_lookups, route_lookups)
 
 
 KNOWN_TYPES = frozenset({T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_PUBLIC_IP,
                          T_LOAD_BALANCER, T_VIRTUAL_HUB, T_ROUTING_INTENT, T_HUB_CONNECTION, T_HUB_ROUTE_TABLE,
-                         T_OUTBOUND_ENDPOINTS})
+                         T_OUTBOUND_ENDPOINTS, T_EFFECTIVE_ROUTES})

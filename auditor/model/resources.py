@@ -37,6 +37,9 @@ T_ROUTING_INTENT = "microsoft.network/virtualhubs/routingintent"
 T_HUB_CONNECTION = "microsoft.network/virtualhubs/hubvirtualnetworkconnections"
 T_HUB_ROUTE_TABLE = "microsoft.network/virtualhubs/hubroutetables"
 T_OUTBOUND_ENDPOINTS = "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints"
+# The routes Azure applies to one network interface (Network Interfaces - Get Effective Route
+# Table), read with `--effective-routes` for one node NIC per AKS subnet.
+T_EFFECTIVE_ROUTES = "microsoft.network/networkinterfaces/effectiveroutetable"
 
 SPECIAL_SUBNETS = frozenset(
     name.lower()
@@ -157,6 +160,11 @@ class Subnet:
     # Datums of this subnet that could not be read (path in the VNet row -> why); a subnet with
     # any is not offered for lookups, so its egress path is unknown rather than "no route table".
     gaps: Mapping[str, str] = field(default_factory=dict)
+    # Of a GatewaySubnet or RouteServerSubnet: the VPN/ExpressRoute gateways and route servers
+    # whose IP configurations sit in it (`properties.ipConfigurations[].id`), or the subnet's own
+    # id when the row has no list to tell. They learn routes over BGP and hand them to the VNet's
+    # subnets.
+    route_sources: tuple[str, ...] = ()
 
     @property
     def unread(self) -> str:
@@ -178,6 +186,8 @@ class Peering:
     complete: bool = True
     local_subnet_names: tuple[str, ...] = ()
     remote_subnet_names: tuple[str, ...] = ()
+    # `useRemoteGateways`: this VNet takes the remote VNet's gateway (and its BGP-learned routes).
+    use_remote_gateways: bool = False
 
     @property
     def connected(self) -> bool:
@@ -225,6 +235,11 @@ class VirtualNetwork:
         for peering in self.peerings:
             found.setdefault(id_key(peering.remote_vnet_id), []).append(peering)
         return {key: tuple(value) for key, value in found.items()}
+
+    @property
+    def route_sources(self) -> tuple[str, ...]:
+        """The gateways and route servers in this VNet that can propagate learned routes to its subnets."""
+        return tuple(dict.fromkeys(source for subnet in self.subnets for source in subnet.route_sources))
 
     @property
     def address_space_unread(self) -> str:
@@ -279,7 +294,36 @@ def _subnet(gaps: dict[str, str], vnet_id: str, index: int, raw: Any) -> Subnet 
     gaps.update(own)
     return Subnet(id=subnet_id or f"{vnet_id}/subnets/{name}", name=name, vnet_id=vnet_id,
                   prefixes=(*single, *(n for n in many if n not in single)), route_table_id=route_table_id,
-                  nat_gateway_id=nat_gateway_id, gaps=MappingProxyType(own))
+                  nat_gateway_id=nat_gateway_id, gaps=MappingProxyType(own),
+                  route_sources=_route_sources(name, props.get("ipConfigurations"), subnet_id or f"{vnet_id}/subnets/{name}"))
+
+
+# Where BGP-learned routes come from: a gateway's IP configuration in GatewaySubnet
+# (`.../virtualNetworkGateways/<gw>/ipConfigurations/<n>`), a route server's in RouteServerSubnet
+# (`.../virtualHubs/<rs>/ipConfigurations/<n>`).
+_ROUTE_SOURCE_KINDS = {"gatewaysubnet": "virtualnetworkgateways", "routeserversubnet": "virtualhubs"}
+
+
+def _route_source_id(config_id: str, kind: str) -> str:
+    parts = config_id.strip("/").split("/")
+    lowered = [p.lower() for p in parts]
+    if kind in lowered:
+        at = lowered.index(kind)
+        return "/" + "/".join(parts[:at + 2]) if at + 1 < len(parts) else ""
+    return ""
+
+
+def _route_sources(subnet_name: str, configs: Any, where: str) -> tuple[str, ...]:
+    """The gateways or route servers in the subnet. A GatewaySubnet or RouteServerSubnet whose row
+    has no readable `ipConfigurations` list may hold one (an export may leave the list out): the
+    subnet itself stands for it, so the risk is reported rather than assumed away."""
+    kind = _ROUTE_SOURCE_KINDS.get(subnet_name.lower())
+    if kind is None:
+        return ()
+    if not isinstance(configs, list):
+        return (where,)
+    found = (_route_source_id(c["id"], kind) for c in configs if isinstance(c, Mapping) and isinstance(c.get("id"), str))
+    return tuple(dict.fromkeys(f for f in found if f))
 
 
 def _peering(vnet_id: str, index: int, raw: Any) -> Peering:
@@ -301,6 +345,8 @@ def _peering(vnet_id: str, index: int, raw: Any) -> Peering:
                  or flag(props.get("peerCompleteVnets"), f"{where}.properties.peerCompleteVnets"),
         local_subnet_names=strings(props.get("localSubnetNames"), f"{where}.properties.localSubnetNames"),
         remote_subnet_names=strings(props.get("remoteSubnetNames"), f"{where}.properties.remoteSubnetNames"),
+        use_remote_gateways=props.get("useRemoteGateways") is not None
+                            and flag(props.get("useRemoteGateways"), f"{where}.properties.useRemoteGateways"),
     )
 
 
@@ -979,6 +1025,75 @@ def parse_outbound_endpoints(row: Mapping[str, Any]) -> OutboundEndpoints:
         tuple(_endpoint(i, e) for i, e in enumerate(arr(props.get("endpoints"), "properties.endpoints"))))
 
 
+# --- effective routes ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EffectiveRoute:
+    """One route Azure applies to a network interface, as the network API reports it: where it
+    comes from (`Default`, `User`, `VirtualNetworkGateway`), whether it is in force (`Active`),
+    its prefixes and its next hop."""
+
+    source: str
+    state: str
+    prefixes: tuple[IPNetwork, ...]
+    next_hop_type: str
+    next_hop_ips: tuple[str, ...]
+    name: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.state.lower() == "active"
+
+    def describe(self) -> str:
+        """'0.0.0.0/0 -> VirtualNetworkGateway 10.1.0.4 (from VirtualNetworkGateway)'."""
+        hop = " ".join((self.next_hop_type, *self.next_hop_ips))
+        return f"{', '.join(str(p) for p in self.prefixes)} -> {hop} (from {self.source})"
+
+
+@dataclass(frozen=True)
+class EffectiveRouteTable:
+    """What `POST .../networkInterfaces/<nic>/effectiveRouteTable` returned for one node NIC of an
+    AKS subnet. Row: `{"id": "<nic id>/effectiveRouteTable", "type": T_EFFECTIVE_ROUTES,
+    "properties": {"subnetId", "networkInterfaceId", "routes": [EffectiveRoute as ARM writes it]}}`."""
+
+    header: Header
+    subnet_id: str
+    nic_id: str
+    routes: tuple[EffectiveRoute, ...]
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+
+def _effective_route(index: int, raw: Any) -> EffectiveRoute:
+    """A prefix that is not a CIDR would be a destination nobody can place: the row is not read."""
+    where = f"properties.routes[{index}]"
+    raw = obj(raw, where)
+    prefixes = strings(raw.get("addressPrefix"), f"{where}.addressPrefix")
+    return EffectiveRoute(
+        source=text(raw.get("source"), f"{where}.source"),
+        state=text(raw.get("state"), f"{where}.state"),
+        prefixes=parse_networks(prefixes, f"{where}.addressPrefix"),
+        next_hop_type=text(raw.get("nextHopType"), f"{where}.nextHopType"),
+        next_hop_ips=strings(raw.get("nextHopIpAddress"), f"{where}.nextHopIpAddress"),
+        name=text(raw.get("name"), f"{where}.name"),
+    )
+
+
+def parse_effective_routes(row: Mapping[str, Any]) -> EffectiveRouteTable:
+    header = parse_header(row)
+    props = readable_properties(row)
+    if props.get("routes") is None:
+        raise RowError("'properties.routes' is missing or null, so which routes Azure applies is unknown")
+    subnet_id = text(props.get("subnetId"), "properties.subnetId")
+    if not subnet_id:
+        raise RowError("'properties.subnetId' is missing: the subnet these routes apply to is unknown")
+    return EffectiveRouteTable(
+        header, subnet_id, text(props.get("networkInterfaceId"), "properties.networkInterfaceId") or parent_id(header.id),
+        tuple(_effective_route(i, r) for i, r in enumerate(arr(props.get("routes"), "properties.routes"))))
+
+
 # --- managed clusters -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -1188,4 +1303,5 @@ PARSERS = {
     T_HUB_CONNECTION: parse_hub_connection,
     T_HUB_ROUTE_TABLE: parse_hub_route_table,
     T_OUTBOUND_ENDPOINTS: parse_outbound_endpoints,
+    T_EFFECTIVE_ROUTES: parse_effective_routes,
 }

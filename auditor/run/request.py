@@ -38,6 +38,8 @@ class LiveSource:
     # Ask the AKS API for each cluster's own outbound dependency list where it can change a
     # verdict (False: AKS003 judges the documented list; --no-dependency-lists).
     dependency_lists: bool = True
+    # Read Azure's effective routes of one node NIC per AKS subnet (--effective-routes).
+    effective_routes: bool = False
 
     @property
     def batch_size(self) -> int:

@@ -83,7 +83,7 @@ def collect(source: LiveSource, checks: Iterable[Any], clients: AzureClients | N
     logging.getLogger("azure").addHandler(logging.NullHandler())
     checks = tuple(checks)
     options = LiveOptions(retry=_retry(source), batch_size=source.batch_size,
-                          split_scopes=source.subscription_batch is not None,
+                          split_scopes=source.subscription_batch is not None, effective_routes=source.effective_routes,
                           settle=settler(checks, check_options) if check_options is not None else None)
     reader = collect_arm if source.api == "arm" else collect_live
     return reader(required_types(checks, source.dependency_lists), source.scope, clients or live_clients(source), options=options,

@@ -259,3 +259,55 @@ def test_outbound_endpoints_unavailable_is_a_warning_not_a_gap(registry):
     assert len(warnings) == 2 and all("documented list of required FQDNs" in w for w in warnings)
     from emulator.scenarios import ENDPOINT_TYPES
     assert finding_set(registry, snapshot.rows) == finding_set(registry, _vwan_rows(ENDPOINT_TYPES))
+
+
+# --- effective routes (--effective-routes) ----------------------------------------------------------
+
+def _routes_estate():
+    from emulator.scenarios import ROUTES_ESTATE
+    return json.loads(ROUTES_ESTATE.read_text())
+
+
+def _subnet_of(rows, name):
+    return next(s["id"] for r in rows if r["type"] == "microsoft.network/virtualnetworks"
+                for s in r["properties"]["subnets"] if s["name"] == name)
+
+
+def test_effective_routes_are_read_per_aks_subnet_through_the_sdk_poller(registry):
+    """The LRO (202, Azure-AsyncOperation polled until Succeeded, result from Location) through the
+    real SDK: one row per AKS node subnet, the routes as the network API gave them, and UDR009 fails
+    exactly the subnet where a gateway-learned 0.0.0.0/0 wins over the table's routes."""
+    snapshot, _ = replay("effective_routes")
+    assert snapshot.complete and snapshot.gaps == ()
+    estate = _routes_estate()
+    expected = {r["id"].lower(): r for r in estate if r["type"] == "microsoft.network/networkinterfaces/effectiveroutetable"}
+    got = {r["id"].lower(): r for r in snapshot.rows if r["type"] == "microsoft.network/networkinterfaces/effectiveroutetable"}
+    assert set(got) == set(expected)
+    assert all(got[i]["properties"]["routes"] == expected[i]["properties"]["routes"] for i in got)
+    assert all(got[i]["properties"]["subnetId"].lower() == expected[i]["properties"]["subnetId"].lower() for i in got)
+    assert set(snapshot.meta["effective_route_lookups"].values()) == {""}
+    assert snapshot.meta["arm_lookups"]["effective route tables"]["made"] == 2
+    result = scan_snapshot([registry.by_id()[c] for c in ("UDR009", "UDR010")], snapshot)
+    hybrid = _subnet_of(estate, "snet-hybrid")
+    assert {(f.check_id, f.resource_id.lower()) for f in result.findings} == {("UDR009", hybrid.lower())}
+    finding = result.findings[0]
+    assert {d["azure"]["source"] for d in finding.evidence["disagreements"]} == {"VirtualNetworkGateway"}
+    assert finding.evidence["disagreements"][0]["model"]["steered_to"] == ""
+    # The agreeing subnet fails neither check (UDR010's risk is settled by the routes read), and
+    # nothing is left unjudged.
+    assert not result.skipped and result.complete
+
+
+def test_a_role_without_the_effective_route_permission_is_a_named_gap(registry):
+    snapshot, _ = replay("effective_routes_forbidden")
+    assert not snapshot.complete
+    permission = "Microsoft.Network/networkInterfaces/effectiveRouteTable/action"
+    gaps = [g for g in snapshot.gaps if "effective routes could not be read" in g]
+    assert len(gaps) == 2 and all(permission in g and "AuthorizationFailed" in g for g in gaps)
+    assert not [r for r in snapshot.rows if r["type"] == "microsoft.network/networkinterfaces/effectiveroutetable"]
+    result = scan_snapshot([registry.by_id()["UDR009"]], snapshot)
+    assert not result.complete and not result.findings
+    estate = _routes_estate()
+    assert {s.resource_id.lower() for s in result.skipped} == {
+        _subnet_of(estate, n).lower() for n in ("snet-nodes", "snet-hybrid")}
+    assert all(permission in s.reason for s in result.skipped)

@@ -29,7 +29,8 @@ FAKE_SECRET = "REDACTED"
 FAKE_TOKEN = "REDACTED-ACCESS-TOKEN"  # not JWT-shaped: a secret scan must find no token at all
 KEEP_REQUEST_HEADERS = {"content-type", "accept"}
 KEEP_RESPONSE_HEADERS = {"content-type", "retry-after", "x-ms-user-quota-remaining", "x-ms-user-quota-resets-after",
-                         "x-ms-tenant-subscription-limit-hit"}
+                         "x-ms-tenant-subscription-limit-hit", "location", "azure-asyncoperation"}
+LRO_HEADERS = {"location", "azure-asyncoperation"}  # URLs a long-running operation is polled at
 GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
 
 
@@ -87,7 +88,8 @@ class Scrubber:
 
     def response(self, response: dict[str, Any]) -> dict[str, Any]:
         response = copy.deepcopy(response)
-        response["headers"] = {k: v for k, v in response["headers"].items() if k.lower() in KEEP_RESPONSE_HEADERS}
+        response["headers"] = {k: ([self._uri(u) for u in v] if k.lower() in LRO_HEADERS else v)
+                               for k, v in response["headers"].items() if k.lower() in KEEP_RESPONSE_HEADERS}
         raw = response["body"].get("string", b"")
         text = raw.decode() if isinstance(raw, bytes) else raw
         if '"access_token"' in text:

@@ -15,7 +15,7 @@ from aksaudit.collect.changes import ChangeHistory, change_reader, read_change_h
 from aksaudit.collect.live import LiveOptions, ScopeRequest, collect_live
 from aksaudit.collect.snapshot import Snapshot
 from aksaudit.model.resources import (
-    T_CLUSTER, T_FIREWALL, T_HUB_CONNECTION, T_HUB_ROUTE_TABLE, T_IP_GROUP, T_OUTBOUND_ENDPOINTS, T_POLICY,
+    T_CLUSTER, T_EFFECTIVE_ROUTES, T_FIREWALL, T_HUB_CONNECTION, T_HUB_ROUTE_TABLE, T_IP_GROUP, T_OUTBOUND_ENDPOINTS, T_POLICY,
     T_PUBLIC_IP, T_RCG, T_ROUTE_TABLE, T_ROUTING_INTENT, T_VIRTUAL_HUB, T_VNET,
 )
 
@@ -53,6 +53,13 @@ ENDPOINT_ROWS = tuple({"id": f"{_SHOP}/outboundNetworkDependenciesEndpoints/{cat
                       for category, names in (("azure-container-registry", ("mcr.microsoft.com",
                                                                             "*.data.mcr.microsoft.com")),
                                               ("azure-resource-management", ("management.azure.com",))))
+# A VNet with a VPN gateway: one AKS subnet's table sends 0.0.0.0/0 to the firewall (Azure agrees),
+# the other's has no default route and a 0.0.0.0/0 learned from the gateway wins there. Each subnet
+# holds a standalone node NIC whose effective routes the network API serves.
+ROUTES_ESTATE = ROOT / "tests" / "data" / "effective-routes.json"
+ROUTES_SUB = "1a2b3c4d-0000-4000-8000-00000000aa01"
+ROUTES_TYPES = (T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_PUBLIC_IP, T_EFFECTIVE_ROUTES)
+ROUTES_ACTION = "Microsoft.Network/networkInterfaces/effectiveRouteTable/action"
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,8 @@ class Scenario:
     estate: Path = ESTATE
     types: tuple[str, ...] = TYPES
     extra_rows: tuple[dict[str, Any], ...] = ()  # rows added to the estate (served by ARM lists only)
+    effective_routes: bool = False  # --effective-routes
+    denied_actions: tuple[str, ...] = ()  # actions the identity's role lacks (403 AuthorizationFailed)
 
     @property
     def cassette(self) -> Path:
@@ -77,7 +86,8 @@ class Scenario:
         tenant = Tenant.from_file(self.estate, subscription_names=dict(NAMES),
                                   management_groups={MANAGEMENT_GROUP: [HUB, SPOKE]}, forbidden=set(self.forbidden),
                                   rule_groups_without_rules=not self.rules_in_graph, client_id=CLIENT_ID,
-                                  client_secret=RECORDING_SECRET, tenant_id=FAKE_TENANT)
+                                  client_secret=RECORDING_SECRET, tenant_id=FAKE_TENANT,
+                                  denied_actions=set(self.denied_actions))
         if self.change_ids:
             tenant.rows.extend(Tenant.from_file(CHANGES).rows)
         tenant.rows.extend(dict(row) for row in self.extra_rows)
@@ -88,7 +98,10 @@ class Scenario:
 
     def collect(self, clients: Any, clock: Any) -> Snapshot:
         """One collection, sequential so the recorded order is the order replayed."""
-        options = LiveOptions(concurrency=1, page_size=self.page_size)
+        # One lookup at a time with --effective-routes: an operation's polls then follow its POST in
+        # the recording, as the replay sends them.
+        options = LiveOptions(concurrency=1, page_size=self.page_size, effective_routes=self.effective_routes,
+                              **({"arm_concurrency": 1} if self.effective_routes else {}))
         return collect_live(self.types, self.scope, clients, options=options, clock=clock)
 
     def collect_all(self, clients: Any, clock: Any) -> tuple[Snapshot, ChangeHistory | None]:
@@ -149,4 +162,11 @@ SCENARIOS = {s.name: s for s in (
     Scenario("outbound_endpoints_unavailable", "the AKS API refuses the outbound dependencies list (400)",
              ScopeRequest((VWAN_HUB, VWAN_SPOKES)), estate=VWAN_ESTATE, types=ENDPOINT_TYPES,
              faults=({"kind": "error", "route": "arm", "status": 400, "code": "BadRequest", "times": -1},)),
+    Scenario("effective_routes", "--effective-routes: each AKS subnet's node NIC's effective route table through the "
+             "network API's long-running POST (202, Azure-AsyncOperation polled, result read from Location)",
+             ScopeRequest((ROUTES_SUB,)), estate=ROUTES_ESTATE, types=ROUTES_TYPES, effective_routes=True),
+    Scenario("effective_routes_forbidden", "--effective-routes with a role lacking "
+             "Microsoft.Network/networkInterfaces/effectiveRouteTable/action: 403 AuthorizationFailed",
+             ScopeRequest((ROUTES_SUB,)), estate=ROUTES_ESTATE, types=ROUTES_TYPES, effective_routes=True,
+             denied_actions=(ROUTES_ACTION,)),
 )}

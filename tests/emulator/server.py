@@ -57,6 +57,14 @@ CHILD_LIST = re.compile(r"^/subscriptions/([^/]+)/resourcegroups/([^/]+)/provide
 CHILD_ARM_TYPES = {"routingintent": "Microsoft.Network/virtualHubs/routingIntent",
                    "hubroutetables": "Microsoft.Network/virtualHubs/hubRouteTables",
                    "hubvirtualnetworkconnections": "Microsoft.Network/virtualHubs/hubVirtualNetworkConnections"}
+# Network Interfaces - Get Effective Route Table: a POST answered 202 with Azure-AsyncOperation and
+# Location; the operation is polled, then its result read from Location (ARM's long-running POST).
+EFFECTIVE_ROUTES = re.compile(r"^/subscriptions/([^/]+)/resourcegroups/([^/]+)/providers/microsoft\.network/"
+                              r"networkinterfaces/([^/]+)/effectiveroutetable$", re.IGNORECASE)
+OPERATION = re.compile(r"^/subscriptions/([^/]+)/providers/microsoft\.network/locations/([^/]+)/"
+                       r"(operations|operationresults)/([^/]+)$", re.IGNORECASE)
+EFFECTIVE_ROUTES_ACTION = "Microsoft.Network/networkInterfaces/effectiveRouteTable/action"
+EFFECTIVE_ROUTES_TYPE = "microsoft.network/networkinterfaces/effectiveroutetable"
 OPENID = re.compile(r"^/([^/]+)/v2\.0/\.well-known/openid-configuration$")
 TOKEN = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
 MAX_TOP = 1000
@@ -192,6 +200,8 @@ class Emulator:
         # With `cache`, an index built here; or one given (a lean index over the estate file).
         self.index = index if index is not None else arm.TenantIndex.build(tenant) if self.behaviour.cache else None
         self._results: dict[str, list[dict[str, Any]]] = {}  # query fingerprint -> rows (with `cache`)
+        # Long-running operations: id -> [polls left before Succeeded, the result body]
+        self.operations: dict[str, list[Any]] = {}
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -492,6 +502,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.owner.tenant, self.owner.readable(self.owner.all_subscriptions())))
         if match := arm.DESCENDANTS.match(path):
             return self._arm_descendants(match.group(1))
+        if match := OPERATION.match(path):
+            return self._operation(*match.groups())
         self._send(404, _arm_error("NotFound", f"the emulator does not serve GET {path}"))
 
     def do_POST(self) -> None:  # noqa: N802
@@ -507,6 +519,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.owner.entered(-1)
         if match := TOKEN.match(path):
             return self._token(match.group(1), body)
+        if match := EFFECTIVE_ROUTES.match(path):
+            return self._effective_routes(*match.groups())
         self._send(404, _arm_error("NotFound", f"the emulator does not serve POST {path}"))
 
     def _openid(self, tenant: str) -> None:
@@ -587,6 +601,48 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self.owner.take_fault("arm", child)  # a fault with `table` set to the child list refuses only it
         self._arm_delay(fault)
         self._arm_paged(lambda: items, fault, subscription=subscription, action=f"{row_type}/read")
+
+    def _effective_routes(self, subscription: str, group: str, nic: str) -> None:
+        """Start the effective-route-table operation of a NIC: 202, then `_operation` polls and answers.
+
+        The routes are the estate file's effective-route row of that NIC (`properties.routes`, as
+        the network API writes EffectiveRoute); a NIC without one does not exist (404)."""
+        fault = self.owner.take_fault("arm", "effectiveroutetable")
+        self._arm_delay(fault)
+        scope = f"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.Network/networkInterfaces/{nic}"
+        if self._arm_refused(fault, subscription, EFFECTIVE_ROUTES_ACTION):
+            return
+        if EFFECTIVE_ROUTES_ACTION.lower() in {a.lower() for a in self.owner.tenant.denied_actions}:
+            return self._send(403, _arm_error(
+                "AuthorizationFailed", f"The client '{self.owner.tenant.client_id or 'emulator-client'}' does not "
+                f"have authorization to perform action '{EFFECTIVE_ROUTES_ACTION}' over scope '{scope}' or the "
+                f"scope is invalid. If access was recently granted, please refresh your credentials."))
+        wanted = f"{scope}/effectiveRouteTable".lower()
+        found = [r for r in arm.rows_of_type(self.owner.tenant, self.owner.index, subscription, EFFECTIVE_ROUTES_TYPE)
+                 if str(r.get("id", "")).lower() == wanted]
+        if not found:
+            return self._send(404, _arm_error("NotFound", f"Resource '{nic}' not found."))
+        operation = str(uuid.uuid5(uuid.NAMESPACE_URL, wanted))  # stable: re-recording gives the same URLs
+        self.owner.operations[operation] = [1, {"value": (found[0].get("properties") or {}).get("routes") or []}]
+        base = f"{self.owner.url}/subscriptions/{subscription}/providers/Microsoft.Network/locations/westeurope"
+        version = (parse_qs(urlsplit(self.path).query).get("api-version") or [""])[0]
+        self._send(202, {}, {"Azure-AsyncOperation": f"{base}/operations/{operation}?api-version={version}",
+                               "Location": f"{base}/operationResults/{operation}?api-version={version}",
+                               "Retry-After": "1"})
+
+    def _operation(self, subscription: str, location: str, kind: str, operation: str) -> None:
+        """A long-running operation's status (InProgress once, then Succeeded), or its result."""
+        if not self._bearer_ok():
+            return self._send(401, _arm_error("InvalidAuthenticationToken", "The access token is invalid."))
+        state = self.owner.operations.get(operation)
+        if state is None:
+            return self._send(404, _arm_error("NotFound", f"Operation '{operation}' not found."))
+        if kind.lower() == "operationresults":
+            return self._send(200, state[1])
+        if state[0] > 0:
+            state[0] -= 1
+            return self._send(200, {"name": operation, "status": "InProgress"}, {"Retry-After": "1"})
+        self._send(200, {"name": operation, "status": "Succeeded"})
 
     # --- ARM lists (scan --source arm) ----------------------------------------------------------------
 

@@ -21,7 +21,8 @@ CHANGE_TYPE = "microsoft.resources/changes"  # change records, in an estate file
 ARM_ONLY_TYPES = frozenset({"microsoft.network/virtualhubs/routingintent",
                             "microsoft.network/virtualhubs/hubroutetables",
                             "microsoft.network/virtualhubs/hubvirtualnetworkconnections",
-                            "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints"})
+                            "microsoft.containerservice/managedclusters/outboundnetworkdependenciesendpoints",
+                            "microsoft.network/networkinterfaces/effectiveroutetable"})
 
 
 def change_table(row: Mapping[str, Any]) -> str:
@@ -50,6 +51,9 @@ class Tenant:
     management_groups: dict[str, list[str]] = field(default_factory=dict)
     forbidden: set[str] = field(default_factory=set)  # subscriptions the caller may not read
     rule_groups_without_rules: bool = False  # networkresources rows lack properties.ruleCollections
+    # Actions the caller's role lacks (e.g. Microsoft.Network/networkInterfaces/effectiveRouteTable/action):
+    # a request for one is answered 403 AuthorizationFailed, as ARM does.
+    denied_actions: set[str] = field(default_factory=set)
     client_id: str | None = None  # when set, only this client id and secret get tokens
     client_secret: str | None = None
 
