@@ -31,6 +31,7 @@ BUILTIN_CHECKS: tuple[str, ...] = (
     "routing.udr006_route_bypasses_firewall",
     "routing.udr007_firewall_vnet_not_peered",
     "routing.udr008_ipv6_egress_unfiltered",
+    "cluster.aks007_api_server_excludes_firewall_egress",
 )
 
 
