@@ -67,19 +67,12 @@ def firewall_egress_addresses(estate: "Estate", firewall: Firewall) -> EgressAdd
     unread = firewall.unread(IP_CONFIGURATIONS)
     if unread:
         gaps.append(unread)
-    found: list[tuple[str, str]] = []
     data = [c for c in firewall.ip_configs if not c.management]
+    owner = _nat_gateway_gap(estate, firewall, data)
+    if owner:  # the firewall's own addresses are not what the traffic leaves from, or may not be
+        return EgressAddresses(firewall, (), "; ".join([*gaps, owner]))
+    found: list[tuple[str, str]] = []
     for config in data:
-        if config.subnet_id:
-            subnet = estate.subnet(config.subnet_id)
-            if subnet is None:
-                gaps.append(f"subnet of firewall {firewall.id} (a NAT gateway there would own its egress): "
-                            f"{estate.gap(config.subnet_id)}")
-            elif subnet.unread:
-                gaps.append(subnet.unread)
-            elif subnet.nat_gateway_id:
-                gaps.append(f"firewall {firewall.id} sends its outbound traffic through NAT gateway "
-                            f"{subnet.nat_gateway_id}, whose public addresses the scan does not read")
         if not config.public_ip_id:
             continue
         public_ip = estate.public_ip(config.public_ip_id)
@@ -97,3 +90,20 @@ def firewall_egress_addresses(estate: "Estate", firewall: Firewall) -> EgressAdd
         gaps.append(f"firewall {firewall.id} has no public IP on its data path (forced tunnelling): the address "
                     "its traffic leaves from is decided beyond it")
     return EgressAddresses(firewall, tuple(dict.fromkeys(found)), "; ".join(dict.fromkeys(gaps)))
+
+
+def _nat_gateway_gap(estate: "Estate", firewall: Firewall, data) -> str:
+    """Why a NAT gateway on the firewall's subnet does, or may, take its outbound traffic ('' when none can)."""
+    for config in data:
+        if not config.subnet_id:
+            continue
+        subnet = estate.subnet(config.subnet_id)
+        if subnet is None:
+            return (f"subnet of firewall {firewall.id} (a NAT gateway there would own its egress): "
+                    f"{estate.gap(config.subnet_id)}")
+        if subnet.unread:
+            return subnet.unread
+        if subnet.nat_gateway_id:
+            return (f"firewall {firewall.id} sends its outbound traffic through NAT gateway {subnet.nat_gateway_id}, "
+                    "whose public addresses the scan does not read")
+    return ""

@@ -28,7 +28,9 @@ public addresses, the API server's public endpoint included. If the authorized r
 address out, kubelets cannot reach the API server: new nodes never join, scale-out and upgrades
 fail, and running workloads lose the API as soon as the change lands. Azure Firewall picks one of
 its public addresses per connection, so leaving out only some of them breaks connections at
-random. Microsoft's egress tutorial adds the firewall's address to the ranges for this reason.
+random. Microsoft's egress tutorial creates the cluster with the firewall's address as its only
+range, then gives developers access with `az aks update --api-server-authorized-ip-ranges
+<their IP>/32`, which sets the whole list rather than adding to it: the firewall's address is gone.
 
 **How to fix**
 Add the firewall's public addresses to the ranges, keeping the ones there:
