@@ -156,8 +156,8 @@ def evaluate(estate, options):
         if missing:
             none_admitted = all(set(f.addresses) == set(f.missing) for f in judged)
             addresses = tuple(dict.fromkeys(a for f in judged for a in f.addresses))
-            how = (f"admit {'none of them' if len(addresses) > 1 else 'no such address'}: its nodes cannot reach the "
-                   "API server" if none_admitted else
+            how = (f"{'include none of them' if len(addresses) > 1 else 'do not include it'}: its nodes cannot reach "
+                   "the API server" if none_admitted else
                    f"leave out {', '.join(missing)}: the firewall picks one of its addresses per connection, so "
                    "connections from the nodes are refused at random")
             yield fail(cluster.id,
