@@ -1147,6 +1147,15 @@ def _cidrs(gaps: dict[str, str], net: Mapping[str, Any], single_key: str, needed
     return tuple(([single] if single else []) + [value for value in many if value != single])
 
 
+def _ranges(value: Any, key: str) -> tuple[str, ...]:
+    """Authorized IP ranges: a null or blank entry is not "no range", it is a range not read."""
+    found = tuple(item.strip() for item in strings(value, key))
+    blank = [index for index, item in enumerate(found) if not item]
+    if blank:
+        raise RowError(f"'{key}[{blank[0]}]' is empty or null, yet every entry is an address or CIDR")
+    return found
+
+
 def parse_cluster(row: Mapping[str, Any]) -> ManagedCluster:
     header = parse_header(row)
     gaps: dict[str, str] = {}
@@ -1174,8 +1183,7 @@ def parse_cluster(row: Mapping[str, Any]) -> ManagedCluster:
         pod_cidrs=pods,
         dns_service_ip=required(gaps, net.get("dnsServiceIP"), DNS_SERVICE_IP, text, "").strip(),
         private_cluster=optional(gaps, api.get("enablePrivateCluster"), PRIVATE_CLUSTER, flag, False),
-        authorized_ip_ranges=tuple(r.strip() for r in optional(gaps, api.get("authorizedIPRanges"),
-                                                                AUTHORIZED_IP_RANGES, strings, ()) if r.strip()),
+        authorized_ip_ranges=optional(gaps, api.get("authorizedIPRanges"), AUTHORIZED_IP_RANGES, _ranges, ()),
         vnet_integration=optional(gaps, api.get("enableVnetIntegration"), VNET_INTEGRATION, flag, False),
         fqdn=optional(gaps, props.get("fqdn"), "properties.fqdn", text, ""),
         node_resource_group=required(gaps, props.get("nodeResourceGroup"), NODE_RESOURCE_GROUP, text, ""),
