@@ -39,6 +39,7 @@ from .analysis.addresses import (
 )
 from .analysis.breadth import Cover, covering_rules
 from .analysis.destination_reach import ALLOWED, DENIED, UNDECIDED, Reach, atom_reach, reach_host, source_parts
+from .analysis.firewall_egress_ips import EgressAddresses, firewall_egress_addresses
 from .analysis.fqdn import DEFAULT_MULTI_TENANT_DOMAINS, domain_covered, every_name, matches, public_suffix_covered, target_host
 from .analysis.intervals import IntervalSet
 from .analysis.network_rules import (
@@ -134,6 +135,7 @@ __all__ += [
     "parse_address", "parse_addresses", "parse_ports", "parse_protocols", "policy_ruleset", "region",
     "rulesets_by_owner", "source_atoms",
 ]
+__all__ += ["EgressAddresses", "firewall_egress_addresses"]
 __all__ += ["ALLOWED", "DENIED", "UNDECIDED", "Reach", "atom_reach", "reach_host", "source_parts"]
 __all__ += ["DEFAULT_MULTI_TENANT_DOMAINS", "domain_covered", "every_name", "matches", "public_suffix_covered",
             "target_host"]

@@ -15,6 +15,7 @@ BUILTIN_CHECKS: tuple[str, ...] = (
     "cluster.aks004_service_cidr_overlap",
     "cluster.aks005_dns_service_ip",
     "cluster.aks006_asymmetric_public_load_balancer",
+    "cluster.aks007_api_server_excludes_firewall_egress",
     "drift.drift001_egress_path_changed",
     "firewall.fw001_wrong_subnet",
     "firewall.fw002_firewall_subnet_too_small",

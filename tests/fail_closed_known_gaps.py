@@ -20,6 +20,11 @@ KNOWN_GAPS: dict[str, frozenset[str]] = {
         "microsoft.network/azurefirewalls:<row>",
         "microsoft.network/firewallpolicies:properties.basePolicy",
     }),
+    # azurefirewalls <row>: with the firewall gone the route's next hop is an IP nothing answers on, which UDR004
+    # fails; no firewall's addresses are left for the API server's ranges to leave out.
+    "AKS007": frozenset({
+        "microsoft.network/azurefirewalls:<row>",
+    }),
     # hubVirtualNetworkConnections <row>: a VNet with no hub connection is not attached to the hub, so its Internet
     # egress is not steered to a firewall (UDR001/UDR002 judge that); an unreadable connection row is a gap.
     "AKS006": frozenset({

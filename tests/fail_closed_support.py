@@ -201,6 +201,12 @@ MEANINGFUL_ABSENCE = frozenset({
     # single-stack cluster, about which UDR008 has nothing to say
     "microsoft.containerservice/managedclusters:properties.networkProfile.ipFamilies",
     "microsoft.containerservice/managedclusters:properties.networkProfile.ipFamilies[]",
+    # a cluster without an API server access profile, or without authorized IP ranges, has a public
+    # endpoint open to every address (Azure documents an empty list as the feature turned off);
+    # dropping one range is another, narrower list
+    "microsoft.containerservice/managedclusters:properties.apiServerAccessProfile",
+    "microsoft.containerservice/managedclusters:properties.apiServerAccessProfile.authorizedIPRanges",
+    "microsoft.containerservice/managedclusters:properties.apiServerAccessProfile.authorizedIPRanges[]",
 })
 
 

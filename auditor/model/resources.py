@@ -1128,6 +1128,10 @@ class ManagedCluster:
     fqdn: str
     node_resource_group: str
     ip_families: tuple[str, ...] = ()  # networkProfile.ipFamilies; absent means IPv4 only (the API's default)
+    # apiServerAccessProfile.authorizedIPRanges as written (empty: the public endpoint admits every
+    # address) and enableVnetIntegration (nodes reach the API server inside the VNet, not over it).
+    authorized_ip_ranges: tuple[str, ...] = ()
+    vnet_integration: bool = False
     gaps: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -1170,7 +1174,12 @@ class ManagedCluster:
     @property
     def private_cluster_unread(self) -> str:
         """An absent `apiServerAccessProfile` is a public cluster; one of the wrong shape is unknown."""
-        return self.unread("properties.apiServerAccessProfile")
+        return self.unread(PRIVATE_CLUSTER)
+
+    @property
+    def api_server_access_unread(self) -> str:
+        """Why who may reach the API server's public endpoint, and whether nodes use it, is unknown."""
+        return self.unread(PRIVATE_CLUSTER, AUTHORIZED_IP_RANGES, VNET_INTEGRATION)
 
     @property
     def node_resource_group_unread(self) -> str:
@@ -1217,6 +1226,10 @@ SERVICE_CIDRS = f"{NETWORK}.serviceCidr"
 POD_CIDRS = f"{NETWORK}.podCidr"
 DNS_SERVICE_IP = f"{NETWORK}.dnsServiceIP"
 NODE_RESOURCE_GROUP = "properties.nodeResourceGroup"
+API_SERVER_ACCESS = "properties.apiServerAccessProfile"
+PRIVATE_CLUSTER = f"{API_SERVER_ACCESS}.enablePrivateCluster"
+AUTHORIZED_IP_RANGES = f"{API_SERVER_ACCESS}.authorizedIPRanges"
+VNET_INTEGRATION = f"{API_SERVER_ACCESS}.enableVnetIntegration"
 
 
 def _pools(value: Any, key: str) -> list[Any]:
@@ -1254,12 +1267,21 @@ def _cidrs(gaps: dict[str, str], net: Mapping[str, Any], single_key: str, needed
     return tuple(([single] if single else []) + [value for value in many if value != single])
 
 
+def _ranges(value: Any, key: str) -> tuple[str, ...]:
+    """Authorized IP ranges: a null or blank entry is not "no range", it is a range not read."""
+    found = tuple(item.strip() for item in strings(value, key))
+    blank = [index for index, item in enumerate(found) if not item]
+    if blank:
+        raise RowError(f"'{key}[{blank[0]}]' is empty or null, yet every entry is an address or CIDR")
+    return found
+
+
 def parse_cluster(row: Mapping[str, Any]) -> ManagedCluster:
     header = parse_header(row)
     gaps: dict[str, str] = {}
     props = readable_properties(row)
     net = required(gaps, props.get("networkProfile"), NETWORK, obj, {})
-    api = optional(gaps, props.get("apiServerAccessProfile"), "properties.apiServerAccessProfile", obj, {})
+    api = optional(gaps, props.get("apiServerAccessProfile"), API_SERVER_ACCESS, obj, {})
     raw_pools = required(gaps, props.get("agentPoolProfiles"), POOLS, _pools, [])
     pools = tuple(p for p in (_pool(gaps, i, raw) for i, raw in enumerate(raw_pools)) if p is not None)
     plugin = required(gaps, net.get("networkPlugin"), f"{NETWORK}.networkPlugin", text, "")
@@ -1280,8 +1302,9 @@ def parse_cluster(row: Mapping[str, Any]) -> ManagedCluster:
         service_cidrs=_cidrs(gaps, net, "serviceCidr", True),
         pod_cidrs=pods,
         dns_service_ip=required(gaps, net.get("dnsServiceIP"), DNS_SERVICE_IP, text, "").strip(),
-        private_cluster=optional(gaps, api.get("enablePrivateCluster"),
-                                 "properties.apiServerAccessProfile.enablePrivateCluster", flag, False),
+        private_cluster=optional(gaps, api.get("enablePrivateCluster"), PRIVATE_CLUSTER, flag, False),
+        authorized_ip_ranges=optional(gaps, api.get("authorizedIPRanges"), AUTHORIZED_IP_RANGES, _ranges, ()),
+        vnet_integration=optional(gaps, api.get("enableVnetIntegration"), VNET_INTEGRATION, flag, False),
         fqdn=optional(gaps, props.get("fqdn"), "properties.fqdn", text, ""),
         node_resource_group=required(gaps, props.get("nodeResourceGroup"), NODE_RESOURCE_GROUP, text, ""),
         gaps=MappingProxyType(gaps),

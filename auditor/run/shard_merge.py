@@ -18,13 +18,19 @@ same writer as `scan --json`, so a merged result is a result like any other:
   that hold clusters; a resource evaluated by two shards counts twice there);
 * the per-control results are judged again from the merged findings, skipped outcomes and
   checks run, with the mapping the shards recorded; their cluster counts are the shards' summed.
+* the effective egress section lists every shard's clusters, each once (the first shard's entry
+  is kept), ordered as a single scan orders them; the traffic sets their firewalls allow are
+  keyed by content, not by each shard's local ids, and numbered again in the order a single scan
+  numbers them, so the merged section equals a single scan's of the same tenant.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any, Callable, Iterable, Sequence
 
 from aksaudit.collect.snapshot import InputError
+from aksaudit.model.row_fields import id_key
 from aksaudit.results.scan_result import ScanResult, SkippedOutcome
 from aksaudit.results.findings import Finding
 from aksaudit.run.control_results import merged_controls
@@ -65,6 +71,37 @@ def _findings(shards: Sequence[tuple[str, ScanResult]]) -> list[Finding]:
     return sorted((finding for _, finding in kept.values()), key=Finding.sort_key)
 
 
+def _egress(results: Sequence[ScanResult]) -> dict[str, Any]:
+    """The shards' effective egress sections as one (see the module docstring)."""
+    clusters: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for result in results:
+        allowed = result.egress.get("allowed", {}) if result.egress else {}
+        for entry in result.egress.get("clusters", ()) if result.egress else ():
+            clusters.setdefault(id_key(entry["cluster"]), (entry, allowed))
+    if not clusters:
+        return {}
+    merged_allowed: dict[str, Any] = {}
+    ids: dict[str, str] = {}  # the allowed set, as canonical JSON -> its merged id
+    found = []
+    for key, (entry, allowed) in sorted(clusters.items(), key=lambda item: (item[1][0]["name"].lower(), item[0])):
+        subnets = []
+        for subnet in entry["subnets"]:
+            firewalls = []
+            for firewall in subnet["firewalls"]:
+                traffic = allowed.get(firewall["allowed"])
+                if traffic is None:
+                    raise InputError(f"egress of cluster {entry['cluster']}: firewall {firewall['firewall']} names "
+                                     f"allowed traffic '{firewall['allowed']}', which its result does not hold")
+                content = json.dumps(traffic, sort_keys=True)
+                if content not in ids:
+                    ids[content] = f"t{len(ids) + 1}"
+                    merged_allowed[ids[content]] = traffic
+                firewalls.append({**firewall, "allowed": ids[content]})
+            subnets.append({**subnet, "firewalls": firewalls})
+        found.append({**entry, "subnets": subnets})
+    return {"clusters": found, "allowed": merged_allowed}
+
+
 def merge_results(shards: Sequence[tuple[str, ScanResult]]) -> ScanResult:
     """The merged result of `(source name, result)` pairs."""
     if not shards:
@@ -92,6 +129,7 @@ def merge_results(shards: Sequence[tuple[str, ScanResult]]) -> ScanResult:
                        if item.get("fingerprint") not in current) if previous else None,
         baseline_source=", ".join(_unique(r.baseline_source for r in previous)),
         suppression_notices=tuple(_unique(n for r in results for n in r.suppression_notices)),
+        egress=_egress(results),
         merged_from=tuple({"source": name, "complete": result.complete, "scopes": list(result.scopes)}
                           for name, result in shards),
     )

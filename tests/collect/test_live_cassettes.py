@@ -14,8 +14,11 @@ import pytest
 import yaml
 from azure.identity import ClientSecretCredential
 
+from aksaudit.analysis.why import find_cluster, parse_destination, why
 from aksaudit.collect.clients import connect
 from aksaudit.collect.clouds import CLOUDS
+from aksaudit.collect.snapshot import estate_of
+from aksaudit.model.estate import build_estate
 
 from emulator import FakeClock
 from emulator.recording import make_vcr
@@ -311,3 +314,22 @@ def test_a_role_without_the_effective_route_permission_is_a_named_gap(registry):
     assert {s.resource_id.lower() for s in result.skipped} == {
         _subnet_of(estate, n).lower() for n in ("snet-nodes", "snet-hybrid")}
     assert all(permission in s.reason for s in result.skipped)
+
+
+WHY_QUESTIONS = [("aks-analytics-prod", "20.1.2.3:22", None), ("aks-analytics-prod", "mcr.microsoft.com", None),
+                 ("aks-analytics-prod", "ghcr.io", "140.82.121.34"), ("aks-payments-prod", "8.8.8.8:53/udp", None),
+                 ("aks-payments-staging", "security.ubuntu.com:80", None)]
+
+
+@pytest.mark.parametrize("cluster, to, ip", WHY_QUESTIONS)
+def test_why_on_a_replayed_collection_answers_as_on_the_estate_file(cluster, to, ip):
+    """`aksaudit why` over a live collection (recorded, replayed through the real SDKs) gives the
+    answer it gives over the same rows read from the file: verdict, hops, deciding rule, notes."""
+    snapshot, _ = replay("management_group")
+    assert snapshot.complete
+    destination = parse_destination(to, ip, None)
+    live_estate = estate_of(snapshot)
+    live = why(live_estate, find_cluster(live_estate, cluster), destination)
+    offline_estate = build_estate(estate_rows())
+    offline = why(offline_estate, find_cluster(offline_estate, cluster), destination)
+    assert live.as_dict() == offline.as_dict()

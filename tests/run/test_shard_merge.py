@@ -85,10 +85,54 @@ def test_merged_shards_equal_a_single_scan_of_the_tenant(emulator, tenant_file, 
     # Per-control results are judged again from the merged findings, clusters as the shards counted them.
     assert merged["controls"] == single["controls"]
     assert any(c["status"] == "not_satisfied" for f in single["controls"]["frameworks"] for c in f["controls"])
+    assert single["egress"]["clusters"] and merged["egress"] == single["egress"]
     assert {s["source"] for s in merged["scan"]["merged_from"]} == {str(tmp_path / f"{z}.json") for z in zones}
     assert proc.returncode == 1  # complete, with findings at or above 'low'
     # Hub findings are seen by both shards: they are counted once.
     assert sum(len(s["findings"]) for s in shards) > len(merged["findings"])
+
+
+def test_shards_by_subscription_merge_to_a_single_scans_findings_and_egress(emulator, tenant_file, tmp_path):
+    """Each shard: some of the landing-zone subscriptions plus every connectivity one (the hubs),
+    dealt round-robin so a shard holds spokes of several hubs; the merge must not tell them apart
+    from one scan: same findings, same skipped outcomes, same effective egress section."""
+    groups = load_expected(tenant_file)["management_groups"]
+    connectivity = groups["mg-connectivity"]
+    landing = sorted(sub for group, subs in groups.items() if group.startswith("mg-landing-zones-") for sub in subs)
+    assert len(landing) >= 3
+    single = scan(emulator, tmp_path / "single.json")
+    paths = []
+    for index in range(3):
+        scope = [arg for sub in (*landing[index::3], *connectivity) for arg in ("--subscription", sub)]
+        paths.append(tmp_path / f"shard-{index}.json")
+        assert scan(emulator, paths[-1], *scope)["scan"]["complete"]
+    merge(tmp_path / "merged.json", *paths)
+    merged = json.loads((tmp_path / "merged.json").read_text())
+    assert keys(merged) == keys(single) and skipped(merged) == skipped(single)
+    assert single["egress"]["clusters"] and merged["egress"] == single["egress"]
+
+
+def test_merged_egress_renumbers_each_shards_traffic_sets(tmp_path):
+    """Shards number their allowed traffic sets from t1 each: the merge keys them by content."""
+    def with_egress(name: str, cluster: str, traffic: dict) -> dict:
+        doc = document([])
+        doc["egress"] = {"clusters": [{"cluster": f"/subscriptions/s/rg/x/managedClusters/{cluster}", "name": cluster,
+                                       "outbound_type": "userDefinedRouting",
+                                       "subnets": [{"subnet": f"/s/{cluster}", "name": "nodes", "route_table": "",
+                                                    "unfiltered": "", "firewalls": [{"firewall": "/f", "name": "f",
+                                                                                     "allowed": "t1"}]}]}],
+                         "allowed": {"t1": traffic}}
+        return doc
+    web = {"addresses": ["TCP 443 to 20.0.0.0/8"], "fqdns": [], "unknown": []}
+    ssh = {"addresses": ["TCP 22 to any address"], "fqdns": [], "unknown": []}
+    paths = [shard(tmp_path, "b.json", with_egress("b", "aks-b", ssh)),
+             shard(tmp_path, "a.json", with_egress("a", "aks-a", web)),
+             shard(tmp_path, "c.json", with_egress("c", "aks-c", web))]
+    merged = merge_results([(str(path), read_result(path)) for path in paths]).egress
+    by_cluster = {c["name"]: merged["allowed"][c["subnets"][0]["firewalls"][0]["allowed"]] for c in merged["clusters"]}
+    assert by_cluster == {"aks-a": web, "aks-b": ssh, "aks-c": web}
+    assert [c["name"] for c in merged["clusters"]] == ["aks-a", "aks-b", "aks-c"]
+    assert len(merged["allowed"]) == 2
 
 
 def load_expected_keys(tenant_file: Path) -> set:
