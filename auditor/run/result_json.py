@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 from ..collect.snapshot import InputError, read_json
 from aksaudit.run.engine import ScanResult, SkippedOutcome
+from aksaudit.run.indented_json import dumps_indented
 from aksaudit.results.findings import Finding, Severity, Status, finding_dict, plain, subscription_of
 from aksaudit.run.registry import CheckDoc
 from aksaudit.results.finding_baseline import Baseline
@@ -98,7 +99,7 @@ def document(result: ScanResult) -> dict[str, Any]:
 
 
 def render(result: ScanResult) -> str:
-    return json.dumps(document(result), indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(document(result), indent=2) + "\n"  # json.dumps(..., indent=2, ensure_ascii=False)
 
 
 # -- reading -------------------------------------------------------------------------------------
