@@ -9,6 +9,7 @@ subnet prefixes (`subnet_egress`), so clusters sharing a firewall and subnets co
 """
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Mapping
 
 from aksaudit.model.row_fields import id_key
@@ -53,7 +54,7 @@ def _subnet(found: SubnetPath, firewalls: Mapping[str, Any], allowed: dict[str, 
         "unfiltered": unfiltered,
         "firewalls": [{"firewall": firewalls[key].id, "name": firewalls[key].header.name,
                        "allowed": _allowed_id(egress, allowed, ids)}
-                      for key, _, _, egress in sorted(found.egress, key=lambda e: e[0])],
+                      for key, _, _, egress in (sorted(found.egress, key=itemgetter(0)) if len(found.egress) > 1 else found.egress)],
     }
 
 
@@ -73,7 +74,8 @@ def effective_egress(estate: "Estate", approved: Mapping[str, Any] | None = None
     firewalls: dict[str, dict[str, Any]] = {key: {} for key in by_key}
     for found in subnet_paths(estate):
         subnets[found.cluster_key][found.subnet_key] = found
-        firewalls[found.cluster_key].update((key, firewall) for key, firewall, _, _ in found.egress)
+        for key, firewall, _, _ in found.egress:
+            firewalls[found.cluster_key][key] = firewall
     clusters = sorted(by_key.items(), key=lambda item: (item[1].header.name.lower(), item[0]))
     entries = []
     allowed: dict[str, dict[str, Any]] = {}

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from aksaudit.analysis.addresses import AddressSet, parse_address
 from aksaudit.analysis.intervals import IntervalSet
-from aksaudit.analysis.subnet_egress import SubnetEgress, describe_span, subnet_egress, uncovered_lines
+from aksaudit.analysis.subnet_egress import SubnetEgress, describe_span, egress_by_prefixes, uncovered_lines
 from aksaudit.model.estate import Estate
 from aksaudit.model.resources import Firewall
 from aksaudit.analysis.rulesets import RuleSet, effective_rules
@@ -56,15 +56,23 @@ class SubnetPath(NamedTuple):
 def subnet_paths(estate: Estate) -> list[SubnetPath]:
     """A `SubnetPath` per egress path, in the estate's order."""
     found = []
+    # Per firewall and cluster object, asked once: a hub's firewall is on hundreds of paths.
+    behind: dict[int, tuple[Firewall, str, RuleSet, Any]] = {}
+    cluster_keys: dict[int, tuple[Any, str]] = {}
     for path in estate.egress_paths:
-        firewalls = path.firewalls
         prefixes = path.subnet.prefixes if path.subnet else ()
         egress = []
-        for firewall in firewalls:
-            ruleset = effective_rules(estate, firewall)
-            egress.append((id_key(firewall.id), firewall, ruleset, subnet_egress(estate, ruleset, prefixes)))
-        found.append(SubnetPath(id_key(path.cluster.id), id_key(path.subnet_id), path, _steering(path, firewalls),
-                                tuple(egress)))
+        for firewall in path.firewalls:
+            known = behind.get(id(firewall))
+            if known is None:
+                ruleset = effective_rules(estate, firewall)
+                known = behind[id(firewall)] = (firewall, id_key(firewall.id), ruleset, egress_by_prefixes(estate, ruleset))
+            egress.append((known[1], firewall, known[2], known[3](prefixes)))
+        cluster = cluster_keys.get(id(path.cluster))
+        if cluster is None:
+            cluster = cluster_keys[id(path.cluster)] = (path.cluster, id_key(path.cluster.id))
+        found.append(SubnetPath(cluster[1], id_key(path.subnet_id), path,
+                                _steering(path, [key for key, *_ in egress]), tuple(egress)))
     return found
 
 
@@ -152,11 +160,11 @@ def _winning_spans(entries: list) -> list[tuple[int, int, str]]:
     return spans
 
 
-def _steering(path, firewalls) -> str:
-    """Where the subnet's public traffic goes: its firewalls, or 'not steered' with the deciding next hops
-    (the routes themselves are in the view's steering map)."""
-    if firewalls:
-        return "firewall " + ", ".join(sorted(id_key(f.id) for f in firewalls))
+def _steering(path, firewall_keys: list[str]) -> str:
+    """Where the subnet's public traffic goes: its firewalls (lower-cased ids), or 'not steered'
+    with the deciding next hops (the routes themselves are in the view's steering map)."""
+    if firewall_keys:
+        return "firewall " + ", ".join(sorted(firewall_keys))
     hops = sorted({route_summary(hop.route) for hop in path.hops})
     if path.decision is not None and path.decision.uncovered or not hops:
         hops.append("Azure's default route to the Internet")

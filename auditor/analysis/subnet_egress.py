@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 from weakref import WeakKeyDictionary
 
 from aksaudit.model.firewall_rules import APPLICATION
@@ -288,6 +288,12 @@ def subnet_egress(estate: "Estate", ruleset: "RuleSet", prefixes: tuple) -> Subn
     source addresses (the answer depends on the addresses, not on how prefixes spell them).
     Equal answers are one object per estate."""
     return _behind(estate, ruleset).of_prefixes(prefixes)
+
+
+def egress_by_prefixes(estate: "Estate", ruleset: "RuleSet") -> Callable[[tuple], SubnetEgress]:
+    """`subnet_egress` for one rule set, as a function of the prefixes: what asks for every
+    subnet behind a firewall looks the rule set up once."""
+    return _behind(estate, ruleset).of_prefixes
 
 
 def _line_traffic(line: str) -> tuple[tuple[str, str, int], IntervalSet, AddressSet] | None:
