@@ -1,11 +1,12 @@
 """What each cluster can reach: its effective egress, per AKS subnet, as plain data for reports.
 
-Built on the canonical egress view (`egress_view.cluster_views`), so the report, approvals and
-DRIFT001 describe traffic the same way: address ranges by protocol and port ("TCP 443 to
-20.0.0.0/8"), FQDN patterns by protocol and port ("HTTPS:443 *.example.com"), service tags and
-network-rule FQDNs by name, what leaves unfiltered (the route, or Azure's default route), and what
-could not be read. The traffic a firewall allows from a subnet is computed once per rule set and
-subnet prefixes (`subnet_egress`), so clusters sharing a firewall and subnets cost nothing more.
+Built on the canonical egress view's subnet paths (`egress_view.subnet_paths`), so the report,
+approvals and DRIFT001 describe traffic the same way: address ranges by protocol and port ("TCP
+443 to 20.0.0.0/8"), FQDN patterns by protocol and port ("HTTPS:443 *.example.com"), service tags
+and network-rule FQDNs by name, what leaves unfiltered (the route, or Azure's default route), and
+what could not be read. The traffic a firewall allows from a subnet is computed once per rule set
+and per interval between its rules' source boundaries (`subnet_egress`), and equal traffic sets
+are one object, written once, so a hub's hundreds of spokes cost little more than one.
 """
 from __future__ import annotations
 
