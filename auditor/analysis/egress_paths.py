@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from aksaudit.model.resources import (
@@ -92,7 +93,7 @@ class EgressPath:
         """Internet traffic the subnet's own routes do not decide goes to a secured hub's firewall."""
         return self.hub_route is not None and (self.decision is None or self.decision.uncovered)
 
-    @property
+    @cached_property  # asked by several checks and the effective-egress section for every path
     def firewalls(self) -> tuple[Firewall, ...]:
         seen = {}
         for hop in self.hops:

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from aksaudit.analysis.addresses import AddressSet, parse_address
 from aksaudit.analysis.intervals import IntervalSet
-from aksaudit.analysis.subnet_egress import describe_span, subnet_egress, uncovered_lines
+from aksaudit.analysis.subnet_egress import SubnetEgress, describe_span, egress_by_prefixes, uncovered_lines
 from aksaudit.model.estate import Estate
-from aksaudit.analysis.rulesets import effective_rules
+from aksaudit.model.resources import Firewall
+from aksaudit.analysis.rulesets import RuleSet, effective_rules
 from aksaudit.model.row_fields import id_key
 
 # The shape of the views below; an approved baseline records it (as its 'version') so a view of
@@ -38,14 +40,51 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
 
 
+class SubnetPath(NamedTuple):
+    """One AKS subnet of a cluster: its egress path, where its public traffic goes (`steering`),
+    and per firewall filtering it (lower-cased id, in path order) the rules it applies and the
+    traffic they allow from the subnet: one `SubnetEgress` object per distinct traffic set (see
+    `subnet_egress`), so reports group subnets by identity rather than by their lines."""
+
+    cluster_key: str
+    subnet_key: str
+    path: Any  # EgressPath
+    steering: str
+    egress: tuple[tuple[str, Firewall, RuleSet, SubnetEgress], ...]
+
+
+def subnet_paths(estate: Estate) -> list[SubnetPath]:
+    """A `SubnetPath` per egress path, in the estate's order."""
+    found = []
+    # Per firewall and cluster object, asked once: a hub's firewall is on hundreds of paths.
+    behind: dict[int, tuple[Firewall, str, RuleSet, Any]] = {}
+    cluster_keys: dict[int, tuple[Any, str]] = {}
+    for path in estate.egress_paths:
+        prefixes = path.subnet.prefixes if path.subnet else ()
+        egress = []
+        for firewall in path.firewalls:
+            known = behind.get(id(firewall))
+            if known is None:
+                ruleset = effective_rules(estate, firewall)
+                known = behind[id(firewall)] = (firewall, id_key(firewall.id), ruleset, egress_by_prefixes(estate, ruleset))
+            egress.append((known[1], firewall, known[2], known[3](prefixes)))
+        cluster = cluster_keys.get(id(path.cluster))
+        if cluster is None:
+            cluster = cluster_keys[id(path.cluster)] = (path.cluster, id_key(path.cluster.id))
+        found.append(SubnetPath(cluster[1], id_key(path.subnet_id), path,
+                                _steering(path, [key for key, *_ in egress]), tuple(egress)))
+    return found
+
+
 def cluster_views(estate: Estate) -> dict[str, dict[str, Any]]:
     """Per cluster (lower-cased id): its subnets, routes, next hops, firewalls and rule digests."""
     views: dict[str, dict[str, Any]] = {}
+    digests: dict[tuple, tuple[tuple[SubnetEgress, ...], str]] = {}
     for cluster in estate.clusters.values():
         views[id_key(cluster.id)] = {"cluster": cluster.id, "name": cluster.header.name,
                                      "outbound_type": cluster.outbound_type, "subnets": {}, "firewalls": {}}
-    for path in estate.egress_paths:
-        view = views[id_key(path.cluster.id)]
+    for found in subnet_paths(estate):
+        path, view = found.path, views[found.cluster_key]
         subnet: dict[str, Any] = {"subnet": path.subnet_id, "name": path.subnet.name if path.subnet else "",
                                   "route_table": path.route_table.id if path.route_table else
                                   (path.subnet.route_table_id if path.subnet else ""),
@@ -56,17 +95,22 @@ def cluster_views(estate: Estate) -> dict[str, dict[str, Any]]:
             target = hop.next_hop.firewall.id if hop.next_hop and hop.next_hop.firewall else ""
             subnet["next_hops"][route_summary(hop.route)] = {
                 "kind": hop.next_hop.kind if hop.next_hop else "", "firewall": id_key(target) if target else ""}
-        subnet["steering"] = _steering(path)
+        subnet["steering"] = found.steering
         subnet["egress"] = {}
-        for firewall in path.firewalls:
-            ruleset = effective_rules(estate, firewall)
-            prefixes = path.subnet.prefixes if path.subnet else ()
-            subnet["egress"][id_key(firewall.id)] = subnet_egress(estate, ruleset, prefixes).as_dict()
-            view["firewalls"][id_key(firewall.id)] = {
+        for firewall_key, firewall, ruleset, egress in found.egress:
+            subnet["egress"][firewall_key] = egress.as_dict()
+            view["firewalls"][firewall_key] = {
                 "firewall": firewall.id, "name": firewall.header.name, "private_ips": sorted(firewall.private_ips),
                 "policy": firewall.policy_id, "threat_intel_mode": ruleset.threat_intel_mode}
-        subnet["egress_digest"] = _digest([subnet["steering"], subnet["egress"]])
-        view["subnets"][id_key(path.subnet_id)] = subnet
+        # Subnets behind the same firewalls with the same traffic (most spokes of a hub) have one
+        # digest; `SubnetEgress` objects are one per distinct value, so identity stands for it.
+        objects = tuple(egress for *_, egress in found.egress)
+        digest_key = (found.steering, tuple((key, id(egress)) for key, *_, egress in found.egress))
+        known = digests.get(digest_key)
+        if known is None or any(a is not b for a, b in zip(known[0], objects)):  # kept: ids stay theirs
+            known = digests[digest_key] = (objects, _digest([found.steering, subnet["egress"]]))
+        subnet["egress_digest"] = known[1]
+        view["subnets"][found.subnet_key] = subnet
     return views
 
 
@@ -78,15 +122,23 @@ def steering_map(routes) -> dict[str, str]:
     decide it). Routes without an address prefix (service tags, unreadable ones) cannot be placed
     offline and are listed by what they hold.
     """
+    # Spokes' route tables usually hold the same few routes: computed once per distinct list.
+    return dict(_steering_items(tuple((r.network, r.address_prefix, r.next_hop_type, r.next_hop_ip) for r in routes)))
+
+
+@lru_cache(maxsize=4096)
+def _steering_items(routes: tuple) -> tuple[tuple[str, str], ...]:
     found: dict[str, str] = {}
+    summaries = [(network, prefix, f"{hop_type} {hop_ip}".strip()) for network, prefix, hop_type, hop_ip in routes]
     for version in (4, 6):
-        entries = [(r.network, route_summary(r)) for r in routes if r.network is not None and r.network.version == version]
+        entries = [(network, summary) for network, _, summary in summaries
+                   if network is not None and network.version == version]
         for start, end, summary in _winning_spans(entries):
             found[describe_span(start, end, version)] = summary
-    for route in routes:
-        if route.network is None:
-            found[f"route {route.address_prefix.strip() or '(no prefix)'}"] = route_summary(route)
-    return found
+    for network, prefix, summary in summaries:
+        if network is None:
+            found[f"route {prefix.strip() or '(no prefix)'}"] = summary
+    return tuple(found.items())
 
 
 def _winning_spans(entries: list) -> list[tuple[int, int, str]]:
@@ -108,11 +160,11 @@ def _winning_spans(entries: list) -> list[tuple[int, int, str]]:
     return spans
 
 
-def _steering(path) -> str:
-    """Where the subnet's public traffic goes: its firewalls, or 'not steered' with the deciding next hops
-    (the routes themselves are in the view's steering map)."""
-    if path.firewalls:
-        return "firewall " + ", ".join(sorted(id_key(f.id) for f in path.firewalls))
+def _steering(path, firewall_keys: list[str]) -> str:
+    """Where the subnet's public traffic goes: its firewalls (lower-cased ids), or 'not steered'
+    with the deciding next hops (the routes themselves are in the view's steering map)."""
+    if firewall_keys:
+        return "firewall " + ", ".join(sorted(firewall_keys))
     hops = sorted({route_summary(hop.route) for hop in path.hops})
     if path.decision is not None and path.decision.uncovered or not hops:
         hops.append("Azure's default route to the Internet")

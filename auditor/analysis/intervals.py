@@ -126,3 +126,40 @@ class IntervalSet:
         for start, end in self.spans:
             yield start
             yield end
+
+
+class HolderIndex:
+    """Which of many interval sets hold each part of a query set, for many queries.
+
+    The sets' boundaries cut the line into elementary intervals, and every set holds each of
+    them wholly or not at all, so which sets hold a point is asked once per elementary interval
+    (filled in as queries reach it) rather than of every set for every query: the AKS subnets
+    behind one firewall mostly fall in the same few intervals of its rules' sources.
+    """
+
+    def __init__(self, sets: Iterable[IntervalSet]) -> None:
+        indexed = tuple(enumerate(sets))
+        self.cuts: tuple[int, ...] = tuple(sorted({b for _, s in indexed for b in s.boundaries()}))
+        self._sets = tuple((i, s) for i, s in indexed if s)
+        self._known: dict[int, tuple[int, ...]] = {}
+
+    def holding(self, point: int) -> tuple[int, ...]:
+        """Positions (in the order given) of the sets holding `point`."""
+        cuts = self.cuts
+        index = bisect.bisect_right(cuts, point) - 1
+        found = self._known.get(index)
+        if found is None:
+            inside = 0 <= index < len(cuts) - 1  # beyond the outermost boundaries no set holds anything
+            found = self._known[index] = tuple(i for i, s in self._sets if cuts[index] in s) if inside else ()
+        return found
+
+    def pieces(self, wanted: IntervalSet) -> list[Span]:
+        """`wanted` cut at every boundary inside it: each piece is held by the same sets throughout."""
+        if not wanted:
+            return []
+        low, high = wanted.spans[0][0], wanted.spans[-1][1]
+        inside = self.cuts[bisect.bisect_right(self.cuts, low):bisect.bisect_left(self.cuts, high)]
+        if not inside:  # the common case: a subnet no set starts or ends inside
+            return list(wanted.spans)
+        cuts = sorted({*inside, *wanted.boundaries()})
+        return [(start, end) for start, end in zip(cuts, cuts[1:]) if start in wanted]

@@ -37,7 +37,7 @@ from weakref import WeakKeyDictionary
 from aksaudit.model.firewall_rules import NETWORK, FirewallRule
 from aksaudit.model.row_fields import id_key
 from .addresses import EVERYTHING, AddressSet, Addresses, parse_addresses
-from .intervals import IntervalSet
+from .intervals import HolderIndex, IntervalSet
 from .ports import ALL_PORTS, ALL_PROTOCOLS, parse_ports, parse_protocols
 
 if TYPE_CHECKING:
@@ -197,43 +197,41 @@ class SourceAtom:
     rules: tuple[CompiledRule, ...]  # the rules whose sources contain it, in processing order
 
 
-_SOURCE_CUTS: dict[tuple[int, str, str], tuple[Sequence["CompiledRule"], tuple]] = {}
+_SOURCE_CUTS: dict[tuple[int, str, str], tuple[Sequence["CompiledRule"], HolderIndex]] = {}
 
 
-def _source_index(rules: Sequence["CompiledRule"], bound: str, version: str) -> tuple:
-    """(every rule's source boundaries, sorted; (position in `rules`, source set) of the rules with
-    sources of this version), once per rule list: each AKS subnet then looks only at the cuts
-    inside its own range (the same atoms as cutting at all of them) and only at rules that can
-    hold it. Keyed by the list's identity: hashing hundreds of compiled rules would cost more."""
+def source_index(rules: Sequence["CompiledRule"], bound: str, version: str) -> HolderIndex:
+    """Which rules' sources (of one IP version) hold each part of the space, once per rule list:
+    each AKS subnet then looks only at the boundaries inside its own range (the same atoms as
+    cutting at all of them), and subnets in the same elementary interval ask which rules hold it
+    once. Keyed by the list's identity: hashing hundreds of compiled rules would cost more."""
     key = (id(rules), bound, version)
     cached = _SOURCE_CUTS.get(key)
     if cached is None or cached[0] is not rules:
         if len(_SOURCE_CUTS) > 512:
             _SOURCE_CUTS.clear()
-        sets = [(index, getattr(rule.box(bound)[0], version)) for index, rule in enumerate(rules)]
-        cuts = tuple(sorted({b for _, spans in sets for b in spans.boundaries()}))
-        cached = _SOURCE_CUTS[key] = (rules, (cuts, tuple((i, spans) for i, spans in sets if spans)))
+        cached = _SOURCE_CUTS[key] = (rules, HolderIndex(getattr(rule.box(bound)[0], version) for rule in rules))
     return cached[1]
 
 
-def source_atoms(rules: Sequence[CompiledRule], sources: AddressSet, bound: str) -> list[SourceAtom]:
-    """Partition `sources` by the rules' source boundaries; atoms with the same rules are merged."""
-    atoms: dict[tuple[int, ...], list[tuple[str, int, int]]] = {}
+def source_parts(rules: Sequence[CompiledRule], sources: AddressSet, bound: str) -> dict[tuple[int, ...], list[tuple[str, int, int]]]:
+    """`sources` cut at the rules' source boundaries: {positions in `rules` of the rules holding a
+    part: its ('v4' or 'v6', start, end) pieces}, in address order of each key's first piece."""
+    parts: dict[tuple[int, ...], list[tuple[str, int, int]]] = {}
     for version in ("v4", "v6"):
         wanted: IntervalSet = getattr(sources, version)
         if not wanted:
             continue
-        every, holders = _source_index(rules, bound, version)
-        low, high = wanted.spans[0][0], wanted.spans[-1][1]
-        inside = every[bisect.bisect_right(every, low):bisect.bisect_left(every, high)]
-        cuts = sorted({*inside, *wanted.boundaries()})
-        for start, end in zip(cuts, cuts[1:]):
-            if start not in wanted:
-                continue
-            key = tuple(i for i, spans in holders if start in spans)
-            atoms.setdefault(key, []).append((version, start, end))
+        index = source_index(rules, bound, version)
+        for start, end in index.pieces(wanted):
+            parts.setdefault(index.holding(start), []).append((version, start, end))
+    return parts
+
+
+def source_atoms(rules: Sequence[CompiledRule], sources: AddressSet, bound: str) -> list[SourceAtom]:
+    """Partition `sources` by the rules' source boundaries; atoms with the same rules are merged."""
     found = []
-    for key, spans in atoms.items():
+    for key, spans in source_parts(rules, sources, bound).items():
         v4 = IntervalSet.of((s, e) for v, s, e in spans if v == "v4")
         v6 = IntervalSet.of((s, e) for v, s, e in spans if v == "v6")
         found.append(SourceAtom(AddressSet(v4, v6), tuple(rules[i] for i in key)))

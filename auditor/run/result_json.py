@@ -85,7 +85,9 @@ def document(result: ScanResult) -> dict[str, Any]:
         "findings": [finding_dict(f) for f in result.findings],
     }
     if result.egress:
-        doc["egress"] = plain(result.egress)
+        # Plain data already (built by `effective_egress`, or read from JSON): copying it leaf by
+        # leaf cost as much as writing it.
+        doc["egress"] = result.egress
     if result.controls:
         doc["controls"] = plain(result.controls)
     if result.suppression_notices:
