@@ -9,6 +9,8 @@ from ..run.exit_policy import EXIT_OK
 from . import channels
 from .arguments import UsageError
 
+WIDE_LIST = 120
+
 
 def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     checks = commands.add_parser("checks", parents=parents, help="list or explain checks")
@@ -22,12 +24,16 @@ def run(args: argparse.Namespace, registry: Registry, console: Any) -> int:
     if args.checks_command == "list":
         from rich.table import Table
         from rich.text import Text
-        table = Table()
-        for column in ("Id", "Severity", "Fix", "Slug", "Title"):
-            table.add_column(column)
+        # Below WIDE_LIST columns the slug (an alias of the id) is left out and the table drawn
+        # without a box, so that each check stays about one line at 80 columns.
+        wide = console.width >= WIDE_LIST
+        table = Table() if wide else Table(box=None, pad_edge=False, header_style="bold")
+        columns = ("Id", "Severity", "Fix", "Slug", "Title") if wide else ("Id", "Severity", "Fix", "Title")
+        for column in columns:
+            table.add_column(column, no_wrap=column != "Title")
         for check in registry.checks:  # plugins' metadata is data too: escaped like the estate's
-            table.add_row(*(Text(channels.escape(cell)) for cell in
-                            (check.id, check.meta.severity.value, check.meta.fix.value, check.meta.slug, check.meta.title)))
+            cells = (check.id, check.meta.severity.value, check.meta.fix.value, check.meta.slug, check.meta.title)
+            table.add_row(*(Text(channels.escape(cell)) for cell in (cells if wide else cells[:3] + cells[4:])))
         console.print(table)
         for problem in registry.problems:
             channels.warning(problem)
