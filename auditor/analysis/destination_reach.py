@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .addresses import PUBLIC_V4, PUBLIC_V6, AddressSet
-from .intervals import IntervalSet
-from .network_rules import CompiledRule, NetworkRules, SourceAtom, region, source_atoms
+from .intervals import HolderIndex, IntervalSet
+from .network_rules import CompiledRule, NetworkRules, SourceAtom, region
 
 ALLOWED, DENIED, UNDECIDED = "allowed", "denied", "undecided"
 
@@ -106,11 +106,19 @@ def source_parts(net: NetworkRules, sources: AddressSet, protocol: str, port: in
         spans = _family(part, version)
         if not spans:
             continue
-        relevant = [rule for rule in candidates if _family(rule.box(bound)[0], version).overlaps(spans)]
-        if all(_family(rule.box(bound)[0], version).covers(spans) for rule in relevant):
-            atoms.append((version, SourceAtom(part, tuple(relevant))))  # the usual case: one part
-        else:
-            atoms += [(version, atom) for atom in source_atoms(relevant, part, bound)]
+        # Which candidates hold each elementary interval of their sources, indexed once per
+        # ruleset and question: a subnet then costs a binary search, not a test of every rule.
+        index_key = ("reach-index", protocol, port, bound, version)
+        index = net.memo.get(index_key)
+        if index is None:
+            index = net.memo[index_key] = HolderIndex(_family(rule.box(bound)[0], version) for rule in candidates)
+        held: dict[tuple[int, ...], list[tuple[int, int]]] = {}
+        for start, end in index.pieces(spans):
+            held.setdefault(index.holding(start), []).append((start, end))
+        for positions, pieces in held.items():
+            addresses = part if len(held) == 1 else (  # the usual case: the rules treat the whole part alike
+                AddressSet(v4=IntervalSet.of(pieces)) if version == 4 else AddressSet(v6=IntervalSet.of(pieces)))
+            atoms.append((version, SourceAtom(addresses, tuple(candidates[i] for i in positions))))
     net.memo[last_key] = (sources, atoms)
     return atoms
 
