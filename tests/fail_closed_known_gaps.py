@@ -53,6 +53,17 @@ KNOWN_GAPS: dict[str, frozenset[str]] = {
     # - azurefirewalls <row>: the next hop is then a public IP no firewall owns, which UDR004 fails.
     # - ipConfigurations[].properties.publicIPAddress: an IP configuration without a public IP (forced tunnelling)
     #   owns none; a reference naming nothing (`publicIPAddress.id` missing) is a gap.
+    # networkinterfaces/effectiveroutetable <row>: with the snapshot's only effective-route row gone and no record
+    # of the lookups, the snapshot is one taken without --effective-routes, about which UDR009 has nothing to say
+    # (with the record, or with other rows left, a subnet without its row is skipped).
+    "UDR009": frozenset({
+        "microsoft.network/networkinterfaces/effectiveroutetable:<row>",
+    }),
+    # virtualNetworkPeerings[].properties.useRemoteGateways: a peering without it does not use the remote VNet's
+    # gateway (the API's default), so the VNet learns no routes through it (null is a gap: the VNet is not read).
+    "UDR010": frozenset({
+        "microsoft.network/virtualnetworks:properties.virtualNetworkPeerings[].properties.useRemoteGateways",
+    }),
     "UDR005": frozenset({
         "microsoft.network/azurefirewalls:<row>",
         "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties.publicIPAddress",

@@ -322,8 +322,20 @@ def _route_sources(subnet_name: str, configs: Any, where: str) -> tuple[str, ...
         return ()
     if not isinstance(configs, list):
         return (where,)
-    found = (_route_source_id(c["id"], kind) for c in configs if isinstance(c, Mapping) and isinstance(c.get("id"), str))
+    if not all(isinstance(c, Mapping) and isinstance(c.get("id"), str) for c in configs):
+        return (where,)  # an entry that cannot be read may be the gateway's
+    found = (_route_source_id(c["id"], kind) for c in configs)
     return tuple(dict.fromkeys(f for f in found if f))
+
+
+def _use_remote_gateways(props: Mapping[str, Any], key: str) -> bool:
+    """Absent is Azure's default (false); null is not a value the API returns, and reading it as
+    false would assume away the gateway routes the peering may bring."""
+    if "useRemoteGateways" not in props:
+        return False
+    if props["useRemoteGateways"] is None:
+        raise RowError(f"'{key}' is null, so whether the peering uses the remote VNet's gateway is unknown")
+    return flag(props["useRemoteGateways"], key)
 
 
 def _peering(vnet_id: str, index: int, raw: Any) -> Peering:
@@ -345,8 +357,7 @@ def _peering(vnet_id: str, index: int, raw: Any) -> Peering:
                  or flag(props.get("peerCompleteVnets"), f"{where}.properties.peerCompleteVnets"),
         local_subnet_names=strings(props.get("localSubnetNames"), f"{where}.properties.localSubnetNames"),
         remote_subnet_names=strings(props.get("remoteSubnetNames"), f"{where}.properties.remoteSubnetNames"),
-        use_remote_gateways=props.get("useRemoteGateways") is not None
-                            and flag(props.get("useRemoteGateways"), f"{where}.properties.useRemoteGateways"),
+        use_remote_gateways=_use_remote_gateways(props, f"{where}.properties.useRemoteGateways"),
     )
 
 
@@ -1066,10 +1077,19 @@ class EffectiveRouteTable:
         return self.header.id
 
 
+_EFFECTIVE_ROUTE_KEYS = ("source", "state", "addressPrefix", "nextHopType", "nextHopIpAddress")
+
+
 def _effective_route(index: int, raw: Any) -> EffectiveRoute:
-    """A prefix that is not a CIDR would be a destination nobody can place: the row is not read."""
+    """A prefix that is not a CIDR would be a destination nobody can place: the row is not read.
+    The network API always returns every key but `name` (an empty list where a route has no next
+    hop address): one missing or null would make the route read as inactive or as routing nothing,
+    so the row is not read either."""
     where = f"properties.routes[{index}]"
     raw = obj(raw, where)
+    missing = [key for key in _EFFECTIVE_ROUTE_KEYS if raw.get(key) is None]
+    if missing:
+        raise RowError(f"'{where}.{missing[0]}' is missing or null, so what the route does is unknown")
     prefixes = strings(raw.get("addressPrefix"), f"{where}.addressPrefix")
     return EffectiveRoute(
         source=text(raw.get("source"), f"{where}.source"),

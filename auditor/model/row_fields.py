@@ -94,7 +94,9 @@ def named_ref_id(value: Any, key: str) -> str:
 def id_key(resource_id: str) -> str:
     """Lookup key for ARM ids: Azure returns the same id in several casings. (`ascii_lower`
     inlined: this runs millions of times per large scan.)"""
-    value = resource_id.strip().rstrip("/")
+    value = resource_id.strip()
+    while value.endswith("/"):  # '0 /' and '0' are one id: a key of a key is the same key
+        value = value.rstrip("/").rstrip()
     return value.lower() if value.isascii() else value.translate(_ASCII_LOWER)
 
 

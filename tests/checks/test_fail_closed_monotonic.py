@@ -89,6 +89,8 @@ DOCUMENTED_ABSENCE = frozenset({
     "microsoft.network/azurefirewalls:properties.firewallPolicy",  # a classic firewall
     "microsoft.network/firewallpolicies:properties.threatIntelMode",  # sets nothing: inherits, or the default
     "microsoft.network/virtualnetworks:properties.subnets[].properties.routeTable",  # system routes only
+    # a peering that does not use the remote VNet's gateway (the API's default)
+    "microsoft.network/virtualnetworks:properties.virtualNetworkPeerings[].properties.useRemoteGateways",
     # a data IP configuration without a public IP (forced tunnelling)
     "microsoft.network/azurefirewalls:properties.ipConfigurations[].properties.publicIPAddress",
 })

@@ -109,7 +109,9 @@ def _evidence(path, table, disagreements) -> dict:
 
 def evaluate(estate, options):
     lookups = estate.route_lookups
-    unreadable = [r for r in estate.rejected if r.kind == T_EFFECTIVE_ROUTES]
+    # A row that could not be read, its type included, is still an effective-route row by its id.
+    unreadable = [r for r in estate.rejected if r.kind == T_EFFECTIVE_ROUTES
+                  or (r.resource_id or "").lower().endswith("/effectiveroutetable")]
     if lookups is None and not estate.effective_routes and not unreadable:
         return  # no --effective-routes: nothing was asked of Azure, nothing to compare
     for row in unreadable:  # which subnet it was for is unknown: the row says so itself
@@ -125,7 +127,12 @@ def evaluate(estate, options):
         table = estate.effective_routes.get(key)
         if table is None:
             if lookups is None:
-                continue  # a snapshot holding effective routes without the record: judged where held
+                # A snapshot holding effective routes without the record of the lookups: the
+                # option was on, so a node subnet without them is a datum missing, never a pass.
+                yield skipped(path.subnet_id, f"Azure's effective routes for AKS subnet '{path.subnet_id}': the "
+                                              "snapshot holds effective routes of other subnets but none for this "
+                                              "one, and no record of the lookups says why")
+                continue
             why = lookups.get(key) or ("the row holding them could not be read" if key in lookups
                                        else "the scan's record of effective-route lookups does not name the subnet")
             yield skipped(path.subnet_id, f"Azure's effective routes for AKS subnet '{path.subnet_id}': {why}")

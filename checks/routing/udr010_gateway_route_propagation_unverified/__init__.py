@@ -68,6 +68,10 @@ def _learns(vnet) -> tuple[dict[str, str], str]:
                for source in vnet.route_sources}
     sources.update({p.id: f"the remote gateway of VNet '{p.remote_vnet_id.rsplit('/', 1)[-1]}' (peering "
                           f"'{p.name}' has useRemoteGateways)" for p in vnet.peerings if p.use_remote_gateways and p.connected})
+    # A peering whose state or remote end could not be read may be a connected one using the
+    # remote VNet's gateway: the risk is reported rather than assumed away.
+    sources.update({p.id: f"possibly the remote gateway of peering '{p.name or p.id}' (its state or remote VNet "
+                          f"could not be read)" for p in vnet.peerings if not p.state or not p.remote_vnet_id})
     return sources, unread
 
 
