@@ -15,13 +15,12 @@ never learns the hub's route).
 """
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from aksaudit.model.resources import (
-    SPECIAL_SUBNETS, Firewall, HubConnection, HubRouteTable, ManagedCluster, Peering, Route, RouteTable, Subnet,
+    SPECIAL_SUBNETS, Firewall, parse_address, HubConnection, HubRouteTable, ManagedCluster, Peering, Route, RouteTable, Subnet,
     VirtualNetwork,
 )
 from aksaudit.analysis.route_partition import DECIDING_MAX_PREFIXLEN, RouteDecision, decide, partition
@@ -113,6 +112,7 @@ class EgressPath:
         return tuple(gap for gap in (unread_firewall, self.hub_unknown, *routes) if gap)
 
 
+@lru_cache(maxsize=4096)  # a hub firewall's subnet, asked once per spoke path that crosses a peering
 def _subnet_name(subnet_id: str) -> str:
     arm = ArmId.parse(subnet_id)
     return arm.name if any(kind.lower() == "subnets" for kind in arm.types) else ""
@@ -152,9 +152,8 @@ def peering_blocked(estate: "Estate", vnet: VirtualNetwork, peering: Peering, su
 
 def resolve_next_hop(estate: "Estate", vnet_id: str, vnet: VirtualNetwork | None, ip: str,
                      subnet: Subnet | None = None) -> NextHop:
-    try:
-        ipaddress.ip_address(ip)
-    except ValueError:
+    address = parse_address(ip) if ip == ip.strip() else None  # as written, not as tidied
+    if address is None:
         return NextHop(UNKNOWN, ip, reason=f"next hop '{ip}' is not an IP address")
     for firewall in estate.firewalls_in_vnet(vnet_id):
         if ip in firewall.private_ips:
@@ -179,7 +178,7 @@ def resolve_next_hop(estate: "Estate", vnet_id: str, vnet: VirtualNetwork | None
     if owner is not None:
         return NextHop(FIREWALL_PUBLIC_IP, ip, owner)
     # A firewall whose addresses could not be read may be the one answering on this IP.
-    unread = estate.firewall_public_ips_unread if ipaddress.ip_address(ip).is_global \
+    unread = estate.firewall_public_ips_unread if address.is_global \
         else estate.firewall_private_ips_unread
     if unread:
         gaps.append(unread)
@@ -276,7 +275,8 @@ def _hop(estate: "Estate", vnet_id: str, vnet: VirtualNetwork | None, route: Rou
 
 
 def _path(estate: "Estate", cluster: ManagedCluster, subnet_id: str) -> EgressPath:
-    pools = tuple(p.name for p in cluster.pools if id_key(subnet_id) in (id_key(p.vnet_subnet_id), id_key(p.pod_subnet_id)))
+    key = id_key(subnet_id)
+    pools = tuple(p.name for p in cluster.pools if key in (id_key(p.vnet_subnet_id), id_key(p.pod_subnet_id)))
     subnet = estate.subnet(subnet_id)
     vnet_id = subnet.vnet_id if subnet else parent_id(subnet_id)
     vnet = estate.vnet(vnet_id)

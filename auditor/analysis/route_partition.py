@@ -101,9 +101,22 @@ def partition(entries: Sequence[tuple[IPNetwork, T]], version: int = 4) -> tuple
     `entries` are (prefix, owner) pairs in table order: ties go to the earlier entry. Shared by
     subnet route tables and Virtual WAN hub route tables, whose routes decide alike.
     """
+    winners, uncovered = _winning_positions(tuple(network for network, _ in entries), version)
+    return [entries[index][1] for index in winners], uncovered
+
+
+@lru_cache(maxsize=4096)
+def _winning_positions(networks: tuple[IPNetwork, ...], version: int) -> tuple[tuple[int, ...], bool]:
+    """Positions of the prefixes that win some public address (in order of first win), and
+    whether some public address matches none.
+
+    Depends on the prefixes and their order only, never on the routes around them, so it is
+    cached on them: thousands of spoke tables hold the same few prefixes (a default route to
+    their hub's firewall), and each would otherwise cut the address space anew.
+    """
     space = _SPACES[version]
-    spans = [(*_bounds(network), network.prefixlen, index, owner)
-             for index, (network, owner) in enumerate(entries) if network.version == version]
+    spans = [(*_bounds(network), network.prefixlen, index)
+             for index, network in enumerate(networks) if network.version == version]
     cuts = {0, space.end} | space.cuts
     for start, end, *_ in spans:
         cuts.update((start, end))
@@ -111,18 +124,17 @@ def partition(entries: Sequence[tuple[IPNetwork, T]], version: int = 4) -> tuple
     # Longest prefix first, ties in table order (a stable sort): the first span that contains a
     # slice is the one longest-prefix match picks.
     spans.sort(key=lambda span: -span[2])
-    winners: dict[int, T] = {}
+    winners: dict[int, None] = {}
     uncovered = False
     for start, end in zip(points, points[1:]):
         if space.non_public(start):
             continue
-        best = next(((index, owner) for r_start, r_end, _, index, owner in spans if r_start <= start and end <= r_end),
-                    None)
+        best = next((index for r_start, r_end, _, index in spans if r_start <= start and end <= r_end), None)
         if best is None:
             uncovered = True
         else:
-            winners.setdefault(best[0], best[1])
-    return list(winners.values()), uncovered
+            winners.setdefault(best)
+    return tuple(winners), uncovered
 
 
 @lru_cache(maxsize=4096)

@@ -74,8 +74,10 @@ def parse_network(value: str) -> IPNetwork | None:
         return None
 
 
+@lru_cache(maxsize=4096)
 def parse_address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """A single IP address, None when the text is not one."""
+    """A single IP address, None when the text is not one. (Cached: every spoke route names its
+    hub firewall's address, and each egress path asks again whether its route's is one.)"""
     try:
         return ipaddress.ip_address(value.strip())
     except ValueError:

@@ -38,8 +38,12 @@ class Status(str, Enum):
     ERROR = "error"  # the check itself broke; isolated to that check
 
 
+_NO_EVIDENCE: Mapping[str, Any] = MappingProxyType({})
+
+
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(mapping or {}))
+    # Most outcomes are passes with no evidence: one shared read-only empty mapping serves them all.
+    return MappingProxyType(dict(mapping)) if mapping else _NO_EVIDENCE
 
 
 @dataclass(frozen=True)

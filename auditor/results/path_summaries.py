@@ -8,6 +8,7 @@ the estate. The same summaries tell the engine which resources concern which clu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from aksaudit.analysis.egress_paths import FIREWALL, EgressPath
 from aksaudit.results.findings import subscription_of
@@ -38,6 +39,11 @@ class FirewallSummary:
     name: str
     rule_owner_ids: tuple[str, ...]  # policies and rule collection groups (the firewall itself for classic rules)
 
+    @cached_property  # one summary per firewall is shared by the paths of every cluster behind it
+    def resource_ids(self) -> frozenset[str]:
+        """Lower-cased ids of the firewall and of whatever holds its rules."""
+        return frozenset(id_key(i) for i in (self.id, *self.rule_owner_ids) if i)
+
 
 @dataclass(frozen=True)
 class PathSummary:
@@ -62,10 +68,10 @@ class PathSummary:
         """Lower-cased ids of every resource on the path: a finding on any of them concerns the cluster."""
         ids = {self.cluster_id, self.subnet_id, self.route_table_id, *self.network_ids, *self.other_route_ids}
         ids.update(hop.route_id for hop in self.hops)
+        keys = {id_key(i) for i in ids if i}
         for firewall in self.firewalls:
-            ids.add(firewall.id)
-            ids.update(firewall.rule_owner_ids)
-        return frozenset(id_key(i) for i in ids if i)
+            keys |= firewall.resource_ids
+        return frozenset(keys)
 
 
 def _hop(hop) -> HopSummary:
@@ -79,7 +85,7 @@ def _hop(hop) -> HopSummary:
     )
 
 
-def _summary(estate: Estate, path: EgressPath) -> PathSummary:
+def _summary(estate: Estate, path: EgressPath, firewalls: dict[str, FirewallSummary]) -> PathSummary:
     cluster = path.cluster
     table_id = path.subnet.route_table_id if path.subnet else ""
     deciding = {id_key(h.route.id) for h in path.hops}
@@ -93,9 +99,18 @@ def _summary(estate: Estate, path: EgressPath) -> PathSummary:
         route_table_name=path.route_table.header.name if path.route_table else last_segment(table_id) if table_id else "",
         other_route_ids=other_routes,
         hops=tuple(_hop(h) for h in path.hops),
-        firewalls=tuple(FirewallSummary(f.id, f.header.name, effective_rules(estate, f).owner_ids) for f in path.firewalls),
+        firewalls=tuple(_firewall(estate, f, firewalls) for f in path.firewalls),
         gap=path.gap,
     )
+
+
+def _firewall(estate: Estate, firewall, known: dict[str, FirewallSummary]) -> FirewallSummary:
+    """One summary per firewall however many paths reach it (a hub's serves hundreds of spokes)."""
+    found = known.get(firewall.id)
+    if found is None:
+        found = known[firewall.id] = FirewallSummary(firewall.id, firewall.header.name,
+                                                     effective_rules(estate, firewall).owner_ids)
+    return found
 
 
 def _managed_vnet(cluster) -> PathSummary:
@@ -105,7 +120,8 @@ def _managed_vnet(cluster) -> PathSummary:
 
 def summarize_paths(estate: Estate) -> tuple[PathSummary, ...]:
     """Every cluster appears at least once: a cluster without subnets of its own gets an empty path."""
-    summaries = [_summary(estate, path) for path in estate.egress_paths]
+    firewalls: dict[str, FirewallSummary] = {}
+    summaries = [_summary(estate, path, firewalls) for path in estate.egress_paths]
     covered = {id_key(s.cluster_id) for s in summaries}
     summaries += [_managed_vnet(c) for c in estate.clusters.values() if id_key(c.id) not in covered]
     summaries.sort(key=lambda s: (s.cluster_name.lower(), id_key(s.cluster_id), id_key(s.subnet_id)))

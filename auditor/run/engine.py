@@ -49,14 +49,16 @@ def _run_one(check: LoadedCheck, estate: Estate, options: Mapping[str, Any]) -> 
         return [], f"check {check.id} failed: {type(error).__name__}: {error} (at {frame.filename}:{frame.lineno})"
 
 
-def _merge(outcomes: Iterable[Outcome]) -> list[Outcome]:
+def _merge(outcomes: Iterable[Outcome]) -> dict[tuple[str, str], Outcome]:
+    """The worst outcome per (resource id key, lower-cased locus), keyed so: the scan then counts
+    the resources evaluated without deriving each key again."""
     best: dict[tuple[str, str], Outcome] = {}
     for outcome in outcomes:
         key = (id_key(outcome.resource_id), outcome.locus.lower())
         current = best.get(key)
         if current is None or _STATUS_WEIGHT[outcome.status] > _STATUS_WEIGHT[current.status]:
             best[key] = outcome
-    return list(best.values())
+    return best
 
 
 def _subscriptions(estate: Estate, findings: Iterable[Finding]) -> tuple[str, ...]:
@@ -83,8 +85,10 @@ def run_scan(estate: Estate, checks: Iterable[LoadedCheck], *, options: Mapping[
         outcomes, error = _run_one(check, estate, options.get(check.id, {}))
         if error:
             all_errors.append(error)
-        for outcome in _merge(outcomes):
-            evaluated.add(id_key(outcome.resource_id))
+        for (resource_key, _), outcome in _merge(outcomes).items():
+            evaluated.add(resource_key)
+            if outcome.status is Status.PASS:
+                continue
             if outcome.status is Status.FAIL:
                 findings.append(Finding(
                     check_id=check.id, title=check.meta.title,
