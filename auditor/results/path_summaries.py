@@ -8,7 +8,6 @@ the estate. The same summaries tell the engine which resources concern which clu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 from aksaudit.analysis.egress_paths import FIREWALL, EgressPath
 from aksaudit.results.findings import subscription_of
@@ -39,11 +38,6 @@ class FirewallSummary:
     name: str
     rule_owner_ids: tuple[str, ...]  # policies and rule collection groups (the firewall itself for classic rules)
 
-    @cached_property  # one summary per firewall is shared by the paths of every cluster behind it
-    def resource_ids(self) -> frozenset[str]:
-        """Lower-cased ids of the firewall and of whatever holds its rules."""
-        return frozenset(id_key(i) for i in (self.id, *self.rule_owner_ids) if i)
-
 
 @dataclass(frozen=True)
 class PathSummary:
@@ -68,10 +62,10 @@ class PathSummary:
         """Lower-cased ids of every resource on the path: a finding on any of them concerns the cluster."""
         ids = {self.cluster_id, self.subnet_id, self.route_table_id, *self.network_ids, *self.other_route_ids}
         ids.update(hop.route_id for hop in self.hops)
-        keys = {id_key(i) for i in ids if i}
         for firewall in self.firewalls:
-            keys |= firewall.resource_ids
-        return frozenset(keys)
+            ids.add(firewall.id)
+            ids.update(firewall.rule_owner_ids)
+        return frozenset(id_key(i) for i in ids if i)
 
 
 def _hop(hop) -> HopSummary:

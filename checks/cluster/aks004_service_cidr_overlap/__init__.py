@@ -73,14 +73,16 @@ def _managed_vnet(estate, cluster):
     if not vnets:
         return [], (cluster.node_resource_group_unread or f"cluster {cluster.id}: pools without vnetSubnetID run in an "
                     f"AKS-managed VNet in resource group '{cluster.node_resource_group}', which is not in the scan")
-    ranges = [(f"AKS-managed VNet '{v.header.name}' address space {n}", n) for v in vnets for n in v.address_prefixes]
+    ranges = [(f"AKS-managed VNet '{v.header.name}' address space", n) for v in vnets for n in v.address_prefixes]
     return ranges, "; ".join(v.address_space_unread for v in vnets if v.address_space_unread)
 
 
 def _ranges(estate, cluster):
-    """(label, network) pairs the service range must avoid, and the gaps met finding them."""
+    """(what, network) pairs the service range must avoid, and the gaps met finding them. A range is
+    named (`_label`) only when it overlaps: most never do, and writing out every network costs
+    more than comparing it."""
     pods, gaps = _parsed(cluster.pod_cidrs, "pod CIDR")
-    ranges = [(f"pod CIDR {cidr}", network) for cidr, network in pods]
+    ranges = [(("pod CIDR", cidr), network) for cidr, network in pods]
     gaps += [gap for gap in (cluster.pod_cidrs_unread, cluster.pools_unread) if gap]
     seen_vnets = set()
     if any(not pool.vnet_subnet_id for pool in cluster.pools) and not cluster.pools_unread:
@@ -98,15 +100,20 @@ def _ranges(estate, cluster):
             continue
         if vnet.address_space_unread:
             gaps.append(vnet.address_space_unread)
-        ranges.extend((f"VNet '{vnet.header.name}' address space {n}", n) for n in vnet.address_prefixes)
+        ranges.extend((f"VNet '{vnet.header.name}' address space", n) for n in vnet.address_prefixes)
         for peering in vnet.peerings:
             remote = estate.vnet(peering.remote_vnet_id)
             prefixes = peering.remote_prefixes or (remote.address_prefixes if remote else ())
             name = remote.header.name if remote else ArmId.parse(peering.remote_vnet_id).name
             if not prefixes:  # neither the peering nor the peered VNet says what lies behind it
                 gaps.append(remote.address_space_unread if remote else estate.gap(peering.remote_vnet_id))
-            ranges.extend((f"peered VNet '{name}' address space {n}", n) for n in prefixes)
+            ranges.extend((f"peered VNet '{name}' address space", n) for n in prefixes)
     return ranges, gaps
+
+
+def _label(what, network) -> str:
+    """'pod CIDR 10.244.0.0/16' as the cluster wrote it, else the network after what holds it."""
+    return " ".join(what) if isinstance(what, tuple) else f"{what} {network}"
 
 
 def evaluate(estate, options):
@@ -118,8 +125,8 @@ def evaluate(estate, options):
             continue
         ranges, range_gaps = _ranges(estate, cluster)
         gaps += range_gaps
-        overlaps = [{"service_cidr": cidr, "overlaps": label}
-                    for cidr, service in services for label, other in ranges
+        overlaps = [{"service_cidr": cidr, "overlaps": _label(what, other)}
+                    for cidr, service in services for what, other in ranges
                     if service.version == other.version and service.overlaps(other)]
         if overlaps:
             yield fail(cluster.id,
