@@ -157,6 +157,8 @@ class WebReach:
                     covering_rules(net, EVERYTHING, TCP, target, _port(port), bound) for target in (PUBLIC_V4, PUBLIC_V6))
         self.tagged = [r for r in net.rules if r.allow and
                        any(is_broad(t) or t in broad_tags for t in r.destinations.tags)]
+        # Nothing reaches the web from any source at either bound: no subnet needs asking.
+        self.idle = not self.tagged and not any(self.feasible.values())
 
     def reach(self, sources: AddressSet, bound: str) -> list[tuple[int, str, tuple]]:
         """(port, what is reached, rules responsible) for the given sources."""
@@ -197,6 +199,8 @@ def evaluate(estate, options):
     unsure: dict[tuple[str, str], set[str]] = {}
     for firewall, subnets in reach.by_firewall.values():
         walk = web(effective_rules(estate, firewall))
+        if walk.idle:
+            continue
         for subnet in subnets:
             sources = AddressSet.of_networks(subnet.prefixes)
             lower = walk.reach(sources, LOWER)
