@@ -36,8 +36,10 @@ EVERY_ADDRESS_TOKENS = frozenset({"*", "any"})
 
 
 def _block(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> tuple[int, int]:
+    # The size from the prefix length: `num_addresses` goes through a locked cached property, and
+    # every AKS subnet's prefixes come here once per firewall on its path.
     start = int(network.network_address)
-    return start, start + network.num_addresses
+    return start, start + (1 << (network.max_prefixlen - network.prefixlen))
 
 
 @dataclass(frozen=True)
