@@ -106,7 +106,8 @@ def test_subnets_a_partly_unreadable_deny_tells_apart_only_at_its_widest_are_jud
             "destinationPorts": ["443"]}
     allow = {"ruleType": "ApplicationRule", "name": "everything", "protocols": [{"protocolType": "Https", "port": 443}],
              "sourceAddresses": ["*"], "targetFqdns": ["*"]}
-    estate, ruleset = _walk_inputs([_collection("deny", 100, "Deny", [deny]), _collection("allow", 200, "Allow", [allow])])
+    estate, ruleset = _walk_inputs([_collection("deny", 100, "Deny", [deny]),
+                                    _collection("allow", 200, "Allow", [allow])])
     wanted = list(Requirements(estate, META.options).documented)
     subnets = [[ipaddress.ip_network("10.0.0.0/24")], [ipaddress.ip_network("10.0.1.0/24")]]
     alone = [RuleWalk(estate, ruleset, TAG).verdict(networks, wanted) for networks in subnets]

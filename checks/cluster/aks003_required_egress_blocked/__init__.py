@@ -279,7 +279,8 @@ class RuleWalk:
         found = self._named.get(alternative)
         if found is None:
             found = self._named[alternative] = frozenset(
-                rule.position for rule in self._fqdn_rules if any(fqdn_covers(d, alternative) for d in rule.destination_fqdns))
+                rule.position for rule in self._fqdn_rules
+                if any(fqdn_covers(d, alternative) for d in rule.destination_fqdns))
         return found
 
     def _kind(self, requirement: Requirement) -> int:
