@@ -58,7 +58,7 @@ class AddressSet:
         v4, v6 = [], []
         for network in networks:
             (v4 if network.version == 4 else v6).append(_block(network))
-        return cls(IntervalSet.of(v4), IntervalSet.of(v6))
+        return cls(IntervalSet.of(v4) if v4 else IntervalSet(), IntervalSet.of(v6) if v6 else IntervalSet())
 
     def __bool__(self) -> bool:
         return bool(self.v4) or bool(self.v6)
