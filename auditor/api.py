@@ -38,7 +38,9 @@ from .analysis.addresses import (
     EVERYTHING, PUBLIC, PUBLIC_V4, PUBLIC_V6, AddressSet, Addresses, parse_address, parse_addresses,
 )
 from .analysis.breadth import Cover, covering_rules
-from .analysis.destination_reach import ALLOWED, DENIED, UNDECIDED, Reach, atom_reach, reach_host, source_parts
+from .analysis.destination_reach import (
+    ALLOWED, DENIED, UNDECIDED, Reach, SourceCells, atom_reach, reach_host, source_parts,
+)
 from .analysis.firewall_egress_ips import EgressAddresses, firewall_egress_addresses
 from .analysis.fqdn import DEFAULT_MULTI_TENANT_DOMAINS, domain_covered, every_name, matches, public_suffix_covered, target_host
 from .analysis.intervals import IntervalSet
@@ -136,7 +138,7 @@ __all__ += [
     "rulesets_by_owner", "source_atoms",
 ]
 __all__ += ["EgressAddresses", "firewall_egress_addresses"]
-__all__ += ["ALLOWED", "DENIED", "UNDECIDED", "Reach", "atom_reach", "reach_host", "source_parts"]
+__all__ += ["ALLOWED", "DENIED", "UNDECIDED", "Reach", "SourceCells", "atom_reach", "reach_host", "source_parts"]
 __all__ += ["DEFAULT_MULTI_TENANT_DOMAINS", "domain_covered", "every_name", "matches", "public_suffix_covered",
             "target_host"]
 # ARM ids: taken apart one way everywhere (ids are case-insensitive; never split on a spelling).

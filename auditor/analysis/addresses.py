@@ -36,8 +36,10 @@ EVERY_ADDRESS_TOKENS = frozenset({"*", "any"})
 
 
 def _block(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> tuple[int, int]:
+    # The size from the prefix length: `num_addresses` goes through a locked cached property, and
+    # every AKS subnet's prefixes come here once per firewall on its path.
     start = int(network.network_address)
-    return start, start + network.num_addresses
+    return start, start + (1 << (network.max_prefixlen - network.prefixlen))
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class AddressSet:
         v4, v6 = [], []
         for network in networks:
             (v4 if network.version == 4 else v6).append(_block(network))
-        return cls(IntervalSet.of(v4), IntervalSet.of(v6))
+        return cls(IntervalSet.of(v4) if v4 else IntervalSet(), IntervalSet.of(v6) if v6 else IntervalSet())
 
     def __bool__(self) -> bool:
         return bool(self.v4) or bool(self.v6)

@@ -95,11 +95,7 @@ def source_parts(net: NetworkRules, sources: AddressSet, protocol: str, port: in
     last = net.memo.get(last_key)
     if last is not None and last[0] == sources:
         return last[1]
-    candidates = net.memo.get(("reach-candidates", protocol, port, bound))
-    if candidates is None:
-        wanted = IntervalSet.span(port, port + 1)
-        candidates = net.memo[("reach-candidates", protocol, port, bound)] = tuple(
-            rule for rule in net.rules if protocol in rule.box(bound)[3] and rule.box(bound)[2].overlaps(wanted))
+    candidates = reach_candidates(net, protocol, port, bound)
     atoms: list[tuple[int, SourceAtom]] = []
     for version in (4, 6):
         part = AddressSet(v4=sources.v4) if version == 4 else AddressSet(v6=sources.v6)
@@ -121,6 +117,58 @@ def source_parts(net: NetworkRules, sources: AddressSet, protocol: str, port: in
             atoms.append((version, SourceAtom(addresses, tuple(candidates[i] for i in positions))))
     net.memo[last_key] = (sources, atoms)
     return atoms
+
+
+def reach_candidates(net: NetworkRules, protocol: str, port: int, bound: str) -> tuple[CompiledRule, ...]:
+    """The network rules that can carry `protocol`/`port` at the bound, in processing order: the
+    only ones whose sources can tell two parts of a source set apart for a reach question."""
+    key = ("reach-candidates", protocol, port, bound)
+    found = net.memo.get(key)
+    if found is None:
+        wanted = IntervalSet.span(port, port + 1)
+        found = net.memo[key] = tuple(
+            rule for rule in net.rules if protocol in rule.box(bound)[3] and rule.box(bound)[2].overlaps(wanted))
+    return found
+
+
+class SourceCells:
+    """Source sets cut into cells that every reach question (at each of `bounds`), and each of
+    `others`, treats alike: every candidate rule's sources and every one of `others` hold a cell
+    wholly or not at all.
+
+    A cell's key names which of them hold it, so an answer worked out from membership alone
+    (which rules a part meets, which sets it lies in) is the same for every source set whose
+    cells have the same keys: hundreds of AKS subnets behind one hub land in the same few cells
+    of its rules, and ask the same questions of them.
+    """
+
+    def __init__(self, net: NetworkRules, protocol: str, port: int, bounds: tuple[str, ...],
+                 others: tuple[AddressSet, ...]) -> None:
+        self._sets = [rule.box(bound)[0] for bound in bounds for rule in reach_candidates(net, protocol, port, bound)]
+        self._sets += others
+        self._indexes: dict[int, HolderIndex] = {}
+
+    def _index(self, version: int) -> HolderIndex:
+        index = self._indexes.get(version)
+        if index is None:
+            index = self._indexes[version] = HolderIndex(_family(s, version) for s in self._sets)
+        return index
+
+    def cells(self, sources: AddressSet) -> list[tuple[tuple[int, tuple[int, ...]], AddressSet]]:
+        """(key, part) per cell of `sources`: IPv4 cells first, each in the order its addresses start."""
+        found: list[tuple[tuple[int, tuple[int, ...]], AddressSet]] = []
+        for version in (4, 6):
+            spans = _family(sources, version)
+            if not spans:
+                continue
+            index = self._index(version)
+            held: dict[tuple[int, ...], list[tuple[int, int]]] = {}
+            for start, end in index.pieces(spans):
+                held.setdefault(index.holding(start), []).append((start, end))
+            for holding, pieces in held.items():
+                part = spans if len(held) == 1 else IntervalSet.of(pieces)
+                found.append(((version, holding), AddressSet(v4=part) if version == 4 else AddressSet(v6=part)))
+        return found
 
 
 def atom_reach(net: NetworkRules, version: int, atom: SourceAtom, protocol: str, port: int, bound: str,

@@ -54,10 +54,10 @@ from dataclasses import dataclass
 from aksaudit.api import (
     APPLICATION, NETWORK, AddressSet, T_CLUSTER, T_FIREWALL, T_IP_GROUP, T_POLICY, T_RCG, T_ROUTE_TABLE, T_VIRTUAL_HUB, T_VNET,
     CheckMeta, FixKind, Severity, effective_rules, fail, passed, skipped,
-    DENIED, LOWER, TCP, UNDECIDED, UPPER, Addresses, T_PUBLIC_IP, atom_reach, ip_group_addresses, network_rules, parse_addresses, source_parts,
+    DENIED, LOWER, TCP, UNDECIDED, UPPER, Addresses, SourceCells, T_PUBLIC_IP, atom_reach, ip_group_addresses, network_rules, parse_addresses, source_parts,
 )
 from aksaudit.checks.cluster.aks003_required_egress_blocked.requirements import (
-    Requirement, requirements, unread_dependency_lists,
+    Requirement, Requirements,
 )
 from aksaudit.checks.cluster.aks003_required_egress_blocked.settled import settled_lookups  # noqa: F401 (see below)
 from aksaudit.checks.evidence import unidentified_next_hops
@@ -111,6 +111,7 @@ META = CheckMeta(
 )
 
 HTTPS_PORT = 443
+BLOCKED, UNCOVERED = "blocked", "uncovered"  # what a walk finds of a requirement it does not let through
 
 
 def fqdn_covers(pattern: str, wanted: str) -> bool:
@@ -184,13 +185,21 @@ class RuleWalk:
         self._entries: dict[tuple[str, ...], list[int]] = {}
         self._covering: dict[str, frozenset[int]] = {}
         self._sources: dict[int, Addresses] = {}
+        self._fqdn_rules = tuple(rule for rule in self.net.rules if rule.destination_fqdns)
+        self._named: dict[str, frozenset[int]] = {}
+        self._kinds: dict[tuple[str, ...], int] = {}
+        self._shapes: dict[tuple, int] = {}
+        self._cells: SourceCells | None = None
+        self._verdicts: dict[tuple, tuple[list, list[str]]] = {}
         lowered_tag = tag.lower()
+        self._https = frozenset(pos for pos, rule in enumerate(self.rules) if _https(rule))
         for pos, rule in enumerate(self.rules):
-            if _https(rule):
+            if pos in self._https:
                 if lowered_tag in (t.strip().lower() for t in rule.fqdn_tags):
                     self._static.add(pos)
                 else:
                     self._index(pos, _targets(rule))
+        self._suffix_lengths = sorted({len(suffix) for suffix in self._suffix})
 
     def _index(self, pos: int, patterns) -> None:
         for pattern in patterns:
@@ -206,8 +215,10 @@ class RuleWalk:
             wanted = alternative.strip().lower().rstrip(".")
             hits = set(self._exact.get(wanted, ()))
             hits.update(self._exact.get("*", ()))
-            for start in range(len(wanted) + 1):
-                hits.update(self._suffix.get(wanted[start:], ()))
+            for length in self._suffix_lengths:  # every tail of `wanted` some wildcard could end with
+                if length > len(wanted):
+                    break
+                hits.update(self._suffix.get(wanted[len(wanted) - length:], ()))
             found = self._covering[alternative] = frozenset(hits)
         return found
 
@@ -263,33 +274,124 @@ class RuleWalk:
                 return remaining, rule, gaps
         return remaining, None, gaps
 
-    def verdict(self, prefixes, wanted: list[Requirement]) -> dict:
-        """Per requirement, what stays uncovered or who blocks it, and what could not be read."""
-        subnet = AddressSet.of_networks(prefixes)  # immutable: every requirement starts from the same set
+    def _naming(self, alternative: str) -> frozenset[int]:
+        """Positions of the network rules whose `destinationFqdns` cover the alternative (`_names_host`)."""
+        found = self._named.get(alternative)
+        if found is None:
+            found = self._named[alternative] = frozenset(
+                rule.position for rule in self._fqdn_rules
+                if any(fqdn_covers(d, alternative) for d in rule.destination_fqdns))
+        return found
+
+    def _kind(self, requirement: Requirement) -> int:
+        """A number shared by requirements every rule matches alike: the same application rules cover
+        each alternative, the same network rules name it. A public cluster's own API server FQDN is a
+        new name per cluster, but the rules match it as they match its neighbours'."""
+        key = requirement.alternatives
+        found = self._kinds.get(key)
+        if found is None:
+            shape = tuple((self._covers(alternative), self._naming(alternative)) for alternative in key)
+            found = self._kinds[key] = self._shapes.setdefault(shape, len(self._shapes))
+        return found
+
+    def _judge(self, subnet: AddressSet, wanted: list[Requirement]) -> tuple[list, list[str]]:
+        """Per requirement None (allowed), (BLOCKED, the rule blocking it) or (UNCOVERED, what stays
+        unallowed); and what could not be read."""
         gaps = list(self.ruleset.gaps)
-        remaining: dict[str, AddressSet] = {}
-        blocked: dict[str, object] = {}
+        outcomes: list = []
         lower_parts = source_parts(self.net, subnet, TCP, HTTPS_PORT, LOWER)
         for requirement in wanted:
             lower = self._outcome(lower_parts, requirement, LOWER)
             gaps += lower[2]
             if not lower[0]:
-                continue  # allowed even at the least the rules can allow
+                outcomes.append(None)  # allowed even at the least the rules can allow
+                continue
             upper = self._outcome(source_parts(self.net, subnet, TCP, HTTPS_PORT, UPPER), requirement, UPPER)
             gaps += upper[2]
             if not upper[0]:  # allowed only if what could not be read (or a tag's contents) allows it
                 gaps += [gap for rule in self.net.rules for gap in rule.imprecise]
+                outcomes.append(None)
                 continue
-            if upper[1] is not None:
-                blocked.setdefault(requirement.label, upper[1])
+            outcomes.append((BLOCKED, upper[1]) if upper[1] is not None else (UNCOVERED, upper[0]))
+        return outcomes, sorted(set(gaps))
+
+    @staticmethod
+    def _by_cells(outcomes: list, subnet: AddressSet, cells) -> list | None:
+        """The outcomes with each unallowed set as the positions of the cells it is made of (None
+        for the whole subnet), or None when one is not made of cells: then they are not kept."""
+        shaped: list = []
+        for outcome in outcomes:
+            if outcome is None or outcome[0] == BLOCKED:
+                shaped.append(outcome)
+                continue
+            left = outcome[1]
+            if left == subnet:
+                shaped.append((UNCOVERED, None))
+                continue
+            picked = tuple(i for i, (_, part) in enumerate(cells) if part.overlaps(left))
+            if AddressSet().union(*(cells[i][1] for i in picked)) != left:
+                return None
+            shaped.append((UNCOVERED, picked))
+        return shaped
+
+    @staticmethod
+    def _from_cells(outcome, subnet: AddressSet, cells):
+        """An outcome kept by `_by_cells`, in terms of this subnet's cells."""
+        if outcome is None or outcome[0] == BLOCKED:
+            return outcome
+        picked = outcome[1]
+        return UNCOVERED, subnet if picked is None else AddressSet().union(*(cells[i][1] for i in picked))
+
+    def verdict(self, prefixes, wanted: list[Requirement]) -> dict:
+        """Per requirement, what stays uncovered or who blocks it, and what could not be read.
+
+        Worked out once per ruleset, kind of requirement (`_kind`) and keys of the subnet's cells
+        (`SourceCells`: the parts every rule that can decide the walk holds wholly or not at all),
+        since the walk asks only which rules hold which part; other subnets with the same keys get
+        the same answer, in terms of their own addresses.
+        """
+        subnet = AddressSet.of_networks(prefixes)  # immutable: every requirement starts from the same set
+        if self._cells is None:
+            self._cells = SourceCells(self.net, TCP, HTTPS_PORT, (LOWER, UPPER),
+                                      tuple(self._sources_of(pos).ips for pos in sorted(self._https)))
+        cells = self._cells.cells(subnet)
+        kinds = self._kinds
+        key = (tuple(k for k, _ in cells),
+               tuple(kinds[r.alternatives] if r.alternatives in kinds else self._kind(r) for r in wanted))
+        known = self._verdicts.get(key)
+        if known is None:
+            outcomes, gaps = self._judge(subnet, wanted)
+            shaped = self._by_cells(outcomes, subnet, cells)
+            if shaped is not None:
+                self._verdicts[key] = (shaped, gaps)
+        else:
+            shaped, gaps = known
+            outcomes = [self._from_cells(outcome, subnet, cells) for outcome in shaped]
+        return self._report(wanted, outcomes, gaps)
+
+    @staticmethod
+    def _report(wanted: list[Requirement], outcomes: list, gaps: list[str]) -> dict:
+        if not any(outcomes):  # everything allowed: the usual case
+            return {"missing": [], "uncovered": {}, "blocked": [], "gaps": list(gaps)}
+        remaining: dict[str, AddressSet] = {}
+        blocked: dict[str, object] = {}
+        for requirement, outcome in zip(wanted, outcomes):
+            if outcome is None:
+                continue
+            if outcome[0] == BLOCKED:
+                blocked.setdefault(requirement.label, outcome[1])
             else:
-                remaining[requirement.label] = remaining.get(requirement.label, AddressSet()) | upper[0]
+                remaining[requirement.label] = remaining.get(requirement.label, AddressSet()) | outcome[1]
+        described: dict[AddressSet, list[str]] = {}
+        for nets in remaining.values():
+            if nets not in described:
+                described[nets] = nets.describe(limit=20)
         return {
             "missing": [r.label for r in wanted if r.label in remaining and r.label not in blocked],
-            "uncovered": {label: nets.describe(limit=20) for label, nets in remaining.items() if label not in blocked},
+            "uncovered": {label: list(described[nets]) for label, nets in remaining.items() if label not in blocked},
             "blocked": [{"fqdn": label, "rule": rule.name, "collection": rule.collection, "locus": rule.locus,
                          "owner": rule.owner_id} for label, rule in blocked.items()],
-            "gaps": sorted(set(gaps)),
+            "gaps": list(gaps),
         }
 
 
@@ -317,10 +419,11 @@ def evaluate(estate, options):
     tag = str(options.get("fqdn_tag", "AzureKubernetesService"))
     by_cluster = _paths_by_cluster(estate)
     walks: dict[int, RuleWalk] = {}  # per ruleset: one index however many clusters share the firewall
+    required = Requirements(estate, options)
     for cluster in estate.clusters.values():
-        wanted = requirements(estate, cluster, options)
+        wanted = required.of(cluster)
         problems, judged = [], False
-        gaps = [gap for gap in (cluster.pools_unread, unread_dependency_lists(estate, cluster)) if gap]
+        gaps = [gap for gap in (cluster.pools_unread, required.unread(cluster)) if gap]
         for path in _node_paths(estate, cluster, by_cluster.get(id(cluster), ())):
             if path.gap:  # the subnet, its route table or a route could not be read
                 gaps.append(path.gap)

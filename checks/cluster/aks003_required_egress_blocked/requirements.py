@@ -23,32 +23,56 @@ def _region(location: str) -> str:
     return location.replace(" ", "").lower()
 
 
-def unread_dependency_lists(estate: Estate, cluster: ManagedCluster) -> str:
-    """Why the cluster's own dependency list may be one that could not be read ('' when it cannot):
-    reading the documented list instead would judge the firewall against other FQDNs."""
-    prefix = id_key(cluster.id) + "/"
-    return "; ".join(r.describe() for r in estate.rejected if r.could_be(T_OUTBOUND_ENDPOINTS)
-                     and (not r.resource_id or id_key(r.resource_id).startswith(prefix)))
+class Requirements:
+    """What each cluster of an estate must reach, and why its own list may be unread, with the
+    options and the estate's rejected rows read once for all its clusters (thousands of them)."""
 
+    def __init__(self, estate: Estate, options: Mapping[str, Any]) -> None:
+        self.estate = estate
+        self.excluded = {str(c).lower() for c in options.get("excluded_endpoint_categories", ())}
+        documented = []
+        for entry in options.get("required_fqdns", ()):
+            names = tuple(n for n in str(entry).split() if n.lower() != "or")  # 'a or b': either will do
+            if names:
+                documented.append(Requirement(" or ".join(names), names, "documented"))
+        self.documented = tuple(documented)
+        self.public_cluster_fqdns = tuple(str(entry) for entry in options.get("public_cluster_fqdns", ()))
+        self._public: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._rejected = tuple(r for r in estate.rejected if r.could_be(T_OUTBOUND_ENDPOINTS))
 
-def requirements(estate: Estate, cluster: ManagedCluster, options: Mapping[str, Any]) -> list[Requirement]:
-    """The cluster's own HTTPS dependencies when the live collector read them (they track what this
-    cluster really uses: add-ons, region, private API server), else the documented list from the
-    options, with the API server's `*.hcp.<region>.azmk8s.io` only when the cluster is public."""
-    excluded = {str(c).lower() for c in options.get("excluded_endpoint_categories", ())}
-    listed = [e for group in estate.outbound_endpoints_of(cluster.id) if group.category.lower() not in excluded
-              for e in group.endpoints if any(port == HTTPS_PORT for port, _ in e.ports) and e.domain]
-    if listed:
-        return [Requirement(d, (d,), "cluster") for d in sorted({e.domain for e in listed})]
-    wanted = []
-    for entry in options.get("required_fqdns", ()):
-        names = tuple(n for n in str(entry).split() if n.lower() != "or")  # 'a or b': either will do
-        if names:
-            wanted.append(Requirement(" or ".join(names), names, "documented"))
-    if not cluster.private_cluster:
-        region = _region(cluster.header.location)
-        for entry in options.get("public_cluster_fqdns", ()):
-            pattern = str(entry).replace("{region}", region)
-            own = (cluster.fqdn,) if cluster.fqdn and cluster.fqdn.lower().endswith(pattern.lstrip("*").lower()) else ()
-            wanted.append(Requirement(pattern, (pattern, *own), "documented"))
-    return wanted
+    def unread(self, cluster: ManagedCluster) -> str:
+        """Why the cluster's own dependency list may be one that could not be read ('' when it cannot):
+        reading the documented list instead would judge the firewall against other FQDNs."""
+        if not self._rejected:
+            return ""
+        prefix = id_key(cluster.id) + "/"
+        return "; ".join(r.describe() for r in self._rejected
+                         if not r.resource_id or id_key(r.resource_id).startswith(prefix))
+
+    def _patterns(self, location: str) -> tuple[tuple[str, str], ...]:
+        """(pattern, what the cluster's own API server FQDN ends with to be one of its names) per
+        `public_cluster_fqdns` entry, for the region of `location`."""
+        found = self._public.get(location)
+        if found is None:
+            region = _region(location)
+            patterns = (entry.replace("{region}", region) for entry in self.public_cluster_fqdns)
+            found = self._public[location] = tuple((pattern, pattern.lstrip("*").lower()) for pattern in patterns)
+        return found
+
+    def of(self, cluster: ManagedCluster) -> list[Requirement]:
+        """The cluster's own HTTPS dependencies when the live collector read them (they track what this
+        cluster really uses: add-ons, region, private API server), else the documented list from the
+        options, with the API server's `*.hcp.<region>.azmk8s.io` only when the cluster is public."""
+        if self.estate.outbound_endpoints:
+            listed = [e for group in self.estate.outbound_endpoints_of(cluster.id)
+                      if group.category.lower() not in self.excluded
+                      for e in group.endpoints if any(port == HTTPS_PORT for port, _ in e.ports) and e.domain]
+            if listed:
+                return [Requirement(d, (d,), "cluster") for d in sorted({e.domain for e in listed})]
+        wanted = list(self.documented)
+        if not cluster.private_cluster:
+            fqdn = cluster.fqdn
+            for pattern, suffix in self._patterns(cluster.header.location):
+                own = (fqdn,) if fqdn and fqdn.lower().endswith(suffix) else ()
+                wanted.append(Requirement(pattern, (pattern, *own), "documented"))
+        return wanted
