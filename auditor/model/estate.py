@@ -326,7 +326,7 @@ def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: It
     parsed: dict[tuple[str, str], tuple[int, Any]] = {}  # (type, id key) -> first row index, resource
     conflicts: dict[tuple[str, str], list[int]] = {}
     for index, row in enumerate(rows):
-        if not isinstance(row, Mapping):
+        if type(row) is not dict and not isinstance(row, Mapping):  # the abstract-class check only for odd rows
             rejected.append(RejectedRow(index, "", f"is {type(row).__name__}, expected an object", source))
             continue
         raw_id = row.get("id")
