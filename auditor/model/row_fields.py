@@ -68,6 +68,8 @@ def strings(value: Any, key: str) -> tuple[str, ...]:
 
     A list of plain strings, the common case, is copied whole; anything else takes the item-by-item
     path, which names the first item that is not a string."""
+    if value is None:
+        return ()
     if type(value) is list and len(value) <= MAX_LIST_ITEMS:
         for item in value:
             if type(item) is not str:
@@ -81,6 +83,8 @@ def strings(value: Any, key: str) -> tuple[str, ...]:
 
 def ref_id(value: Any, key: str) -> str:
     """The id inside an ARM reference object {"id": "..."}."""
+    if type(value) is dict and type(found := value.get("id")) is str:  # the common case, in one test
+        return found
     return text(obj(value, key).get("id"), f"{key}.id")
 
 
