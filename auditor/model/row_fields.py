@@ -70,15 +70,23 @@ def strings(value: Any, key: str) -> tuple[str, ...]:
     path, which names the first item that is not a string."""
     if value is None:
         return ()
-    if type(value) is list and len(value) <= MAX_LIST_ITEMS:
-        for item in value:
-            if type(item) is not str:
-                break
-        else:
-            return tuple(value)
+    found = plain_strings(value)
+    if found is not None:
+        return found
     if isinstance(value, str):
         return (value,)
     return tuple(text(item, f"{key}[{index}]") for index, item in enumerate(arr(value, key)))
+
+
+def plain_strings(value: Any) -> tuple[str, ...] | None:
+    """The items of a list of `str` within the item limit, the shape nearly every string list has;
+    None for any other value, which the caller then reads item by item."""
+    if type(value) is list and len(value) <= MAX_LIST_ITEMS:
+        for item in value:
+            if type(item) is not str:
+                return None
+        return tuple(value)
+    return None
 
 
 def ref_id(value: Any, key: str) -> str:
