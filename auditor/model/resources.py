@@ -171,6 +171,8 @@ class Subnet:
     @property
     def unread(self) -> str:
         """Why this subnet's prefixes or route table are unknown ('' when they are known)."""
+        if not self.gaps:  # asked of every subnet when the estate is indexed; most read whole
+            return ""
         reason = unread(self.gaps, *self.gaps)
         return f"subnet {self.id}: {reason}" if reason else ""
 

@@ -145,8 +145,11 @@ def optional(gaps: MutableMapping[str, str], value: Any, key: str, read: Callabl
     AKS-managed VNet): absent or null reads as `default`; only the wrong type is a gap."""
     if value is None:
         return default
-    if gaps and any(within(key, known) for known in gaps):
-        return default  # its parent is already a gap: one reason is enough
+    if gaps:
+        if any(within(key, known) for known in gaps):
+            return default  # its parent is already a gap: one reason is enough
+    elif read is text and type(value) is str:
+        return value  # the common case, without a call
     try:
         return read(value, key)
     except RowError as error:
