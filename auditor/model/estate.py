@@ -358,7 +358,8 @@ def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: It
                                                             "case-insensitively, and different content", source,
                                         kind))
     rejected.sort(key=lambda r: r.index)
-    kept = [(key[1], resource) for key, (_, resource) in parsed.items() if resource is not None and key not in conflicts]
+    kept = [(key[1], resource) for key, (_, resource) in parsed.items()
+            if resource is not None and key not in conflicts]
     return Estate([resource for _, resource in kept], rejected, unreadable_scopes, hub_lookups, route_lookups,
                   keys=[key for key, _ in kept])
 
