@@ -50,10 +50,13 @@ class Estate:
 
     def __init__(self, resources: Iterable[Any], rejected: Iterable[RejectedRow] = (),
                  unreadable_scopes: Iterable[str] = (), hub_lookups: Mapping[str, str] | None = None,
-                 route_lookups: Mapping[str, str] | None = None) -> None:
+                 route_lookups: Mapping[str, str] | None = None, *, keys: Iterable[str] | None = None) -> None:
+        """`keys`, when given, are the resources' `id_key`s in the same order: `build_estate` has
+        them already, and lower-casing every id again cost a twentieth of the model's time."""
         by_type: dict[type, dict[str, Any]] = defaultdict(dict)
-        for resource in resources:
-            by_type[type(resource)].setdefault(id_key(resource.id), resource)
+        keyed = zip(keys, resources) if keys is not None else ((id_key(r.id), r) for r in resources)
+        for key, resource in keyed:
+            by_type[type(resource)].setdefault(key, resource)
         self.clusters: Mapping[str, ManagedCluster] = MappingProxyType(by_type[ManagedCluster])
         self.vnets: Mapping[str, VirtualNetwork] = MappingProxyType(by_type[VirtualNetwork])
         self.route_tables: Mapping[str, RouteTable] = MappingProxyType(by_type[RouteTable])
@@ -326,7 +329,7 @@ def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: It
     parsed: dict[tuple[str, str], tuple[int, Any]] = {}  # (type, id key) -> first row index, resource
     conflicts: dict[tuple[str, str], list[int]] = {}
     for index, row in enumerate(rows):
-        if not isinstance(row, Mapping):
+        if type(row) is not dict and not isinstance(row, Mapping):  # the abstract-class check only for odd rows
             rejected.append(RejectedRow(index, "", f"is {type(row).__name__}, expected an object", source))
             continue
         raw_id = row.get("id")
@@ -355,8 +358,10 @@ def build_estate(rows: Iterable[Any], *, source: str = "", unreadable_scopes: It
                                                             "case-insensitively, and different content", source,
                                         kind))
     rejected.sort(key=lambda r: r.index)
-    resources = [resource for key, (_, resource) in parsed.items() if resource is not None and key not in conflicts]
-    return Estate(resources, rejected, unreadable_scopes, hub_lookups, route_lookups)
+    kept = [(key[1], resource) for key, (_, resource) in parsed.items()
+            if resource is not None and key not in conflicts]
+    return Estate([resource for _, resource in kept], rejected, unreadable_scopes, hub_lookups, route_lookups,
+                  keys=[key for key, _ in kept])
 
 
 KNOWN_TYPES = frozenset({T_CLUSTER, T_VNET, T_ROUTE_TABLE, T_FIREWALL, T_POLICY, T_RCG, T_IP_GROUP, T_PUBLIC_IP,

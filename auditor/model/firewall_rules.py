@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from aksaudit.model.row_fields import RowError, arr, obj, strings, text
+from aksaudit.model.row_fields import RowError, arr, obj, plain_strings, strings, text
 
 Gaps = dict[str, str]  # path in the row -> why the datum there could not be read
 
@@ -76,7 +76,9 @@ def _protocols(raw: Any, key: str) -> tuple[str, ...]:
     """Application rule protocols are objects ({protocolType, port}); network ones are strings."""
     result = []
     for index, item in enumerate(arr(raw, key)):
-        if isinstance(item, Mapping):
+        if type(item) is str:  # a network rule's, without the abstract-class check below
+            result.append(item)
+        elif isinstance(item, Mapping):
             kind = text(item.get("protocolType"), f"{key}[{index}].protocolType")
             port = item.get("port")
             result.append(f"{kind}:{port}" if port is not None else kind)
@@ -91,6 +93,9 @@ ACTIONS = frozenset({"allow", "deny", "dnat", "snat"})
 def _listed(gaps: list[str], raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     """A list of strings of a rule; a null element is a value that could not be read."""
     value = raw.get(key)
+    found = () if value is None else plain_strings(value)
+    if found is not None and all(found):  # the common case: absent, or non-empty strings kept whole
+        return found
     if isinstance(value, list) and any(item is None for item in value):
         gaps.append(f"'{where}.{key}' holds an element that is null")
     return tuple(item for item in strings(value, f"{where}.{key}") if item)
@@ -110,8 +115,8 @@ def _rule_gaps(raw: Mapping[str, Any], where: str, kind: str, protocols_key: str
     protocols = raw.get(protocols_key)
     if kind != NAT and (not isinstance(protocols, list) or not protocols):
         gaps.append(f"'{where}.{protocols_key}' is missing or empty")
-    elif isinstance(protocols, list) and any(p is None or (isinstance(p, Mapping) and not p.get("protocolType"))
-                                             for p in protocols):
+    elif isinstance(protocols, list) and any(p is None or (type(p) is not str and isinstance(p, Mapping)
+                                                           and not p.get("protocolType")) for p in protocols):
         gaps.append(f"'{where}.{protocols_key}' holds a protocol that could not be read")
     if not sides["sourceAddresses"] and not sides["sourceIpGroups"]:
         gaps.append(f"'{where}' lists no source address or IP group")

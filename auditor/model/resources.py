@@ -116,15 +116,17 @@ def parse_header(row: Mapping[str, Any]) -> Header:
     resource_id = text(row.get("id"), "id")
     if not resource_id.startswith("/"):
         raise RowError("'id' is missing or is not an ARM id")
+    # Positional (id, name, type, location, resource group, subscription, tags): every row makes one,
+    # and keywords cost a third more.
     return Header(
-        id=resource_id,
-        name=text(row.get("name"), "name") or last_segment(resource_id),
-        type=text(row.get("type"), "type").lower(),
-        location=text(row.get("location"), "location"),
+        resource_id,
+        text(row.get("name"), "name") or last_segment(resource_id),
+        text(row.get("type"), "type").lower(),
+        text(row.get("location"), "location"),
         # Resource Graph repeats both in columns; the id says them too, and is what identifies the row.
-        resource_group=text(row.get("resourceGroup"), "resourceGroup") or _id_segment(resource_id, "resourcegroups"),
-        subscription_id=text(row.get("subscriptionId"), "subscriptionId") or _id_segment(resource_id, "subscriptions"),
-        tags=dict(obj(row.get("tags"), "tags")),
+        text(row.get("resourceGroup"), "resourceGroup") or _id_segment(resource_id, "resourcegroups"),
+        text(row.get("subscriptionId"), "subscriptionId") or _id_segment(resource_id, "subscriptions"),
+        dict(obj(row.get("tags"), "tags")),
     )
 
 
@@ -171,6 +173,8 @@ class Subnet:
     @property
     def unread(self) -> str:
         """Why this subnet's prefixes or route table are unknown ('' when they are known)."""
+        if not self.gaps:  # asked of every subnet when the estate is indexed; most read whole
+            return ""
         reason = unread(self.gaps, *self.gaps)
         return f"subnet {self.id}: {reason}" if reason else ""
 
@@ -294,10 +298,11 @@ def _subnet(gaps: dict[str, str], vnet_id: str, index: int, raw: Any) -> Subnet 
     route_table_id = optional(own, props.get("routeTable"), f"{where}.properties.routeTable", named_ref_id, "")
     nat_gateway_id = optional(own, props.get("natGateway"), f"{where}.properties.natGateway", named_ref_id, "")
     gaps.update(own)
-    return Subnet(id=subnet_id or f"{vnet_id}/subnets/{name}", name=name, vnet_id=vnet_id,
-                  prefixes=(*single, *(n for n in many if n not in single)), route_table_id=route_table_id,
-                  nat_gateway_id=nat_gateway_id, gaps=MappingProxyType(own),
-                  route_sources=_route_sources(name, props.get("ipConfigurations"), subnet_id or f"{vnet_id}/subnets/{name}"))
+    subnet_id = subnet_id or f"{vnet_id}/subnets/{name}"
+    prefixes = (*single, *(n for n in many if n not in single)) if many else single
+    # Positional, in field order: a VNet row holds several subnets, and keywords cost a third more.
+    return Subnet(subnet_id, name, vnet_id, prefixes, route_table_id, nat_gateway_id, MappingProxyType(own),
+                  _route_sources(name, props.get("ipConfigurations"), subnet_id))
 
 
 # Where BGP-learned routes come from: a gateway's IP configuration in GatewaySubnet
@@ -346,20 +351,20 @@ def _peering(vnet_id: str, index: int, raw: Any) -> Peering:
     name = text(raw.get("name"), f"{where}.name")
     props = obj(raw.get("properties"), f"{where}.properties")
     remote = obj(props.get("remoteAddressSpace"), f"{where}.properties.remoteAddressSpace")
+    prefixes_key = f"{where}.properties.remoteAddressSpace.addressPrefixes"
+    # Positional, in field order (as for subnets: many per row, and keywords cost a third more).
     return Peering(
-        id=text(raw.get("id"), f"{where}.id") or f"{vnet_id}/virtualNetworkPeerings/{name}",
-        name=name,
-        remote_vnet_id=ref_id(props.get("remoteVirtualNetwork"), f"{where}.properties.remoteVirtualNetwork"),
-        state=text(props.get("peeringState"), f"{where}.properties.peeringState"),
-        remote_prefixes=parse_networks(
-            strings(remote.get("addressPrefixes"), f"{where}.properties.remoteAddressSpace.addressPrefixes"),
-            f"{where}.properties.remoteAddressSpace.addressPrefixes"),
-        allow_forwarded_traffic=flag(props.get("allowForwardedTraffic"), f"{where}.properties.allowForwardedTraffic"),
-        complete=props.get("peerCompleteVnets") is None
-                 or flag(props.get("peerCompleteVnets"), f"{where}.properties.peerCompleteVnets"),
-        local_subnet_names=strings(props.get("localSubnetNames"), f"{where}.properties.localSubnetNames"),
-        remote_subnet_names=strings(props.get("remoteSubnetNames"), f"{where}.properties.remoteSubnetNames"),
-        use_remote_gateways=_use_remote_gateways(props, f"{where}.properties.useRemoteGateways"),
+        text(raw.get("id"), f"{where}.id") or f"{vnet_id}/virtualNetworkPeerings/{name}",
+        name,
+        ref_id(props.get("remoteVirtualNetwork"), f"{where}.properties.remoteVirtualNetwork"),
+        text(props.get("peeringState"), f"{where}.properties.peeringState"),
+        parse_networks(strings(remote.get("addressPrefixes"), prefixes_key), prefixes_key),
+        flag(props.get("allowForwardedTraffic"), f"{where}.properties.allowForwardedTraffic"),
+        props.get("peerCompleteVnets") is None
+        or flag(props.get("peerCompleteVnets"), f"{where}.properties.peerCompleteVnets"),  # complete
+        strings(props.get("localSubnetNames"), f"{where}.properties.localSubnetNames"),
+        strings(props.get("remoteSubnetNames"), f"{where}.properties.remoteSubnetNames"),
+        _use_remote_gateways(props, f"{where}.properties.useRemoteGateways"),
     )
 
 
@@ -451,13 +456,14 @@ def _route(table_id: str, index: int, raw: Any) -> Route:
     name = text(raw.get("name"), f"{where}.name")
     props = obj(raw.get("properties"), f"{where}.properties")
     prefix = text(props.get("addressPrefix"), f"{where}.properties.addressPrefix")
+    # Positional, in field order (id, name, prefix, network, next hop type and IP): many per row.
     return Route(
-        id=text(raw.get("id"), f"{where}.id") or f"{table_id}/routes/{name}",
-        name=name,
-        address_prefix=prefix,
-        network=parse_network(prefix),
-        next_hop_type=text(props.get("nextHopType"), f"{where}.properties.nextHopType"),
-        next_hop_ip=text(props.get("nextHopIpAddress"), f"{where}.properties.nextHopIpAddress").strip(),
+        text(raw.get("id"), f"{where}.id") or f"{table_id}/routes/{name}",
+        name,
+        prefix,
+        parse_network(prefix),
+        text(props.get("nextHopType"), f"{where}.properties.nextHopType"),
+        text(props.get("nextHopIpAddress"), f"{where}.properties.nextHopIpAddress").strip(),
     )
 
 
@@ -1267,13 +1273,14 @@ def _pool(gaps: dict[str, str], index: int, raw: Any) -> AgentPool | None:
     if raw is None:
         return None
     name = required(gaps, raw.get("name"), f"{where}.name", text, "")
+    # Positional, in field order (name, node and pod subnet, node public IP, mode, path): many per row.
     return AgentPool(
-        name=name or str(index),
-        vnet_subnet_id=optional(gaps, raw.get("vnetSubnetID"), f"{where}.vnetSubnetID", text, ""),
-        pod_subnet_id=optional(gaps, raw.get("podSubnetID"), f"{where}.podSubnetID", text, ""),
-        enable_node_public_ip=required(gaps, raw.get("enableNodePublicIP"), f"{where}.enableNodePublicIP", flag, False),
-        mode=optional(gaps, raw.get("mode"), f"{where}.mode", text, ""),
-        path=where,
+        name or str(index),
+        optional(gaps, raw.get("vnetSubnetID"), f"{where}.vnetSubnetID", text, ""),
+        optional(gaps, raw.get("podSubnetID"), f"{where}.podSubnetID", text, ""),
+        required(gaps, raw.get("enableNodePublicIP"), f"{where}.enableNodePublicIP", flag, False),
+        optional(gaps, raw.get("mode"), f"{where}.mode", text, ""),
+        where,
     )
 
 
