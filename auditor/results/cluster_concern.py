@@ -24,14 +24,26 @@ class ClusterIndex:
 
     @classmethod
     def of(cls, paths: Iterable[PathSummary]) -> "ClusterIndex":
+        """Nearly every resource lies on one cluster's paths only (its subnet, route table, routes):
+        those share that cluster's one-element set, and only resources on several clusters' paths
+        (a hub's firewall and policies) get a set of their own. A set per resource, frozen at the
+        end, cost more than the rest of the index at a million rows."""
         clusters: dict[str, str] = {}
-        by_resource: dict[str, set[str]] = {}
+        own: dict[str, frozenset[str]] = {}  # cluster -> {cluster}
+        by_resource: dict[str, frozenset[str]] = {}
+        shared: dict[str, set[str]] = {}
         for path in paths:
             cluster = id_key(path.cluster_id)
             clusters.setdefault(cluster, path.cluster_id)
+            mine = own.get(cluster)
+            if mine is None:
+                mine = own[cluster] = frozenset((cluster,))
             for resource in path.resource_ids:
-                by_resource.setdefault(resource, set()).add(cluster)
-        return cls(clusters, {resource: frozenset(owners) for resource, owners in by_resource.items()})
+                first = by_resource.setdefault(resource, mine)
+                if first is not mine and cluster not in first:
+                    shared.setdefault(resource, set(first)).add(cluster)
+        by_resource.update((resource, frozenset(owners)) for resource, owners in shared.items())
+        return cls(clusters, by_resource)
 
     def concerned(self, findings: Iterable[Finding] = (), skipped: Iterable[SkippedOutcome] = ()) -> set[str]:
         """The clusters (lower-cased ids) any of the findings or skipped outcomes concerns.
