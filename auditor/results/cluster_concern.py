@@ -13,7 +13,7 @@ from typing import Iterable, Mapping
 
 from aksaudit.model.row_fields import id_key
 from aksaudit.results.findings import Finding
-from aksaudit.results.path_summaries import PathSummary
+from aksaudit.results.path_summaries import FirewallSummary, PathSummary, firewall_resource_ids
 from aksaudit.results.scan_result import SkippedOutcome
 
 
@@ -32,17 +32,24 @@ class ClusterIndex:
         own: dict[str, frozenset[str]] = {}  # cluster -> {cluster}
         by_resource: dict[str, frozenset[str]] = {}
         shared: dict[str, set[str]] = {}
+        behind: dict[int, tuple[FirewallSummary, set[str]]] = {}  # firewall summary -> clusters behind it
         for path in paths:
             cluster = id_key(path.cluster_id)
             clusters.setdefault(cluster, path.cluster_id)
             mine = own.get(cluster)
             if mine is None:
                 mine = own[cluster] = frozenset((cluster,))
-            for resource in path.resource_ids:
+            for resource in path.own_resource_ids:
                 first = by_resource.setdefault(resource, mine)
                 if first is not mine and cluster not in first:
                     shared.setdefault(resource, set(first)).add(cluster)
-        by_resource.update((resource, frozenset(owners)) for resource, owners in shared.items())
+            for firewall in path.firewalls:  # one summary object per firewall: its ids once
+                behind.setdefault(id(firewall), (firewall, set()))[1].add(cluster)
+        for firewall, owners in behind.values():
+            for resource in firewall_resource_ids(firewall):
+                shared.setdefault(resource, set()).update(owners)
+        by_resource.update((resource, frozenset(owners | by_resource.get(resource, frozenset())))
+                           for resource, owners in shared.items())
         return cls(clusters, by_resource)
 
     def concerned(self, findings: Iterable[Finding] = (), skipped: Iterable[SkippedOutcome] = ()) -> set[str]:

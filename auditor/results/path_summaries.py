@@ -60,12 +60,20 @@ class PathSummary:
     @property
     def resource_ids(self) -> frozenset[str]:
         """Lower-cased ids of every resource on the path: a finding on any of them concerns the cluster."""
+        return self.own_resource_ids | {key for firewall in self.firewalls for key in firewall_resource_ids(firewall)}
+
+    @property
+    def own_resource_ids(self) -> frozenset[str]:
+        """`resource_ids` without the firewalls': what this path alone holds (a hub's firewall and
+        its policies are on every spoke's path, so an index takes them once per firewall)."""
         ids = {self.cluster_id, self.subnet_id, self.route_table_id, *self.network_ids, *self.other_route_ids}
         ids.update(hop.route_id for hop in self.hops)
-        for firewall in self.firewalls:
-            ids.add(firewall.id)
-            ids.update(firewall.rule_owner_ids)
         return frozenset(id_key(i) for i in ids if i)
+
+
+def firewall_resource_ids(firewall: FirewallSummary) -> frozenset[str]:
+    """Lower-cased ids of a firewall and of what holds its rules."""
+    return frozenset(id_key(i) for i in (firewall.id, *firewall.rule_owner_ids) if i)
 
 
 def _hop(hop) -> HopSummary:
