@@ -365,8 +365,10 @@ def test_ctrl_c_mid_scan_exits_130_leaving_no_output_files(tmp_path, outcome):
         args = [*aksaudit_cmd(), "scan", *MG, "--sarif-dir", str(out / "sarif")]
         for flag, path in outputs.items():
             args += [flag, str(path)]
+        # As a terminal starts it: a shell's background job inherits SIGINT ignored, and a scan
+        # started so ignores Ctrl-C by design.
         proc = subprocess.Popen(args, env=environment(emulator), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+                                text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.monotonic() + 60
         while emulator.in_flight == 0 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
