@@ -126,8 +126,26 @@ def parse_header(row: Mapping[str, Any]) -> Header:
         # Resource Graph repeats both in columns; the id says them too, and is what identifies the row.
         text(row.get("resourceGroup"), "resourceGroup") or _id_segment(resource_id, "resourcegroups"),
         text(row.get("subscriptionId"), "subscriptionId") or _id_segment(resource_id, "subscriptions"),
-        dict(obj(row.get("tags"), "tags")),
+        _tags(obj(row.get("tags"), "tags")),
     )
+
+
+# One shared empty mapping for the common case: a row without tags, a resource read whole. Every
+# resource holds both, and an empty dict (and its read-only view) apiece cost a million rows about
+# 150 MB, for nothing anyone can tell apart.
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
+def _tags(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A row's tags: the decoded object itself (nothing else holds it), or the shared empty one."""
+    if not value:
+        return _NOTHING
+    return value if type(value) is dict else dict(value)
+
+
+def read_gaps(gaps: dict[str, str]) -> Mapping[str, str]:
+    """A parser's gaps (row path -> why not read), read-only; the shared empty one when none."""
+    return MappingProxyType(gaps) if gaps else _NOTHING
 
 
 def _id_segment(resource_id: str, name: str) -> str:
@@ -301,7 +319,7 @@ def _subnet(gaps: dict[str, str], vnet_id: str, index: int, raw: Any) -> Subnet 
     subnet_id = subnet_id or f"{vnet_id}/subnets/{name}"
     prefixes = (*single, *(n for n in many if n not in single)) if many else single
     # Positional, in field order: a VNet row holds several subnets, and keywords cost a third more.
-    return Subnet(subnet_id, name, vnet_id, prefixes, route_table_id, nat_gateway_id, MappingProxyType(own),
+    return Subnet(subnet_id, name, vnet_id, prefixes, route_table_id, nat_gateway_id, read_gaps(own),
                   _route_sources(name, props.get("ipConfigurations"), subnet_id))
 
 
@@ -381,7 +399,7 @@ def parse_vnet(row: Mapping[str, Any]) -> VirtualNetwork:
         # Azure returns the list, empty for a VNet without peerings: a missing one is not "no peering".
         peerings=tuple(_peering(header.id, i, p) for i, p in
                        enumerate(required(gaps, props.get("virtualNetworkPeerings"), PEERINGS, arr, []))),
-        gaps=MappingProxyType(gaps),
+        gaps=read_gaps(gaps),
     )
 
 
@@ -604,7 +622,7 @@ def parse_firewall(row: Mapping[str, Any]) -> Firewall:
         policy_id=policy_id,
         threat_intel_mode=mode,
         classic_rules=rules,
-        gaps=MappingProxyType(gaps),
+        gaps=read_gaps(gaps),
     )
 
 
@@ -643,7 +661,7 @@ def parse_policy(row: Mapping[str, Any]) -> FirewallPolicy:
         rule_collection_group_ids=tuple(named_ref_id(g, f"properties.ruleCollectionGroups[{i}]")
                                         for i, g in enumerate(groups)),
         threat_intel_mode=mode,
-        gaps=MappingProxyType(gaps),
+        gaps=read_gaps(gaps),
     )
 
 
@@ -680,7 +698,7 @@ def parse_rule_collection_group(row: Mapping[str, Any]) -> RuleCollectionGroup:
         priority=priority,
         rules=rules,
         rules_readable=readable,
-        gaps=MappingProxyType(gaps),
+        gaps=read_gaps(gaps),
     )
 
 
@@ -728,7 +746,7 @@ def parse_public_ip(row: Mapping[str, Any]) -> PublicIp:
     address = optional(gaps, props.get("ipAddress"), "properties.ipAddress", text, "").strip()
     if not address and (config or method.lower() != "dynamic") and not gaps:
         gaps["properties.ipAddress"] = "'properties.ipAddress' is missing, yet the address is static or in use"
-    return PublicIp(parse_header(row), address, config, MappingProxyType(gaps))
+    return PublicIp(parse_header(row), address, config, read_gaps(gaps))
 
 
 # --- load balancers ----------------------------------------------------------------------------
@@ -803,7 +821,7 @@ def _frontend(list_gaps: dict[str, str], index: int, raw: Any) -> Frontend | Non
         inbound_rule_ids=(*rules["loadBalancingRules"], *rules["inboundNatRules"], *rules["inboundNatPools"]),
         outbound_rule_ids=rules["outboundRules"],
         subnet_id=subnet_id,
-        gaps=MappingProxyType(gaps),
+        gaps=read_gaps(gaps),
     )
 
 
@@ -812,7 +830,7 @@ def parse_load_balancer(row: Mapping[str, Any]) -> LoadBalancer:
     props = readable_properties(row)
     raw = required(gaps, props.get("frontendIPConfigurations"), "properties.frontendIPConfigurations", arr, [])
     frontends = (_frontend(gaps, i, f) for i, f in enumerate(raw))
-    return LoadBalancer(parse_header(row), tuple(f for f in frontends if f is not None), MappingProxyType(gaps))
+    return LoadBalancer(parse_header(row), tuple(f for f in frontends if f is not None), read_gaps(gaps))
 
 
 # --- Virtual WAN ------------------------------------------------------------------------------
@@ -1267,8 +1285,15 @@ def _pools(value: Any, key: str) -> list[Any]:
     return pools
 
 
+@lru_cache(maxsize=64)
+def _pool_path(index: int) -> str:
+    """`properties.agentPoolProfiles[i]`, one string per position: each pool keeps its path, and
+    a million clusters need not hold a copy apiece."""
+    return f"{POOLS}[{index}]"
+
+
 def _pool(gaps: dict[str, str], index: int, raw: Any) -> AgentPool | None:
-    where = f"{POOLS}[{index}]"
+    where = _pool_path(index)
     raw = required(gaps, raw, where, obj, None)
     if raw is None:
         return None
@@ -1336,7 +1361,7 @@ def parse_cluster(row: Mapping[str, Any]) -> ManagedCluster:
         vnet_integration=optional(gaps, api.get("enableVnetIntegration"), VNET_INTEGRATION, flag, False),
         fqdn=optional(gaps, props.get("fqdn"), "properties.fqdn", text, ""),
         node_resource_group=required(gaps, props.get("nodeResourceGroup"), NODE_RESOURCE_GROUP, text, ""),
-        gaps=MappingProxyType(gaps),
+        gaps=read_gaps(gaps),
     )
 
 
