@@ -78,6 +78,7 @@ def offline(estate_path: str, outdir: str) -> dict[str, Any]:
     from aksaudit.model.estate import build_estate
     from aksaudit.run.registry import load_registry
     from aksaudit.reports import html, json_report, sarif
+    from aksaudit.cli.outputs import write_output
 
     checks = load_registry().checks
     startup = time.perf_counter() - started
@@ -101,7 +102,7 @@ def offline(estate_path: str, outdir: str) -> dict[str, Any]:
         # As the pipeline does after the checks: the effective egress of every cluster.
         result = replace(result, egress=effective_egress(estate))
         wall, proc = phase("checks", wall_model, proc_model)
-        (out / "result.json").write_text(json_report.render(result), encoding="utf-8")
+        write_output(out / "result.json", json_report.chunks(result))  # as `scan --json` writes it
         wall, proc = phase("json", wall, proc)
         rss_json = peak_rss_mb()
         (out / "result.sarif").write_text(sarif.render(result), encoding="utf-8")

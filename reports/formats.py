@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from enum import Enum
-from typing import Callable
+from typing import Callable, Iterable
 
 from aksaudit.run.engine import ScanResult
 
@@ -36,6 +36,13 @@ class ReportFormat(str, Enum):
 
     def render(self, result: ScanResult) -> str | bytes:
         return self.renderer(result)
+
+    def pieces(self, result: ScanResult) -> "str | bytes | Iterable[str]":
+        """What to write: the document piece by piece where its module makes it so (`chunks`:
+        JSON, the largest at scale), else whole."""
+        module = importlib.import_module(f"aksaudit.reports.{_MODULES[self]}")
+        chunks = getattr(module, "chunks", None)
+        return chunks(result) if chunks is not None else module.render(result)
 
 
 _MODULES = {ReportFormat.JSON: "json_report", ReportFormat.SARIF: "sarif", ReportFormat.HTML: "html",

@@ -2,6 +2,6 @@
 its reader in `aksaudit.run.result_json` (schema in reports/aksaudit-v1.schema.json)."""
 from __future__ import annotations
 
-from aksaudit.run.result_json import SCHEMA_VERSION, document, finding_dict, render
+from aksaudit.run.result_json import SCHEMA_VERSION, chunks, document, finding_dict, render
 
-__all__ = ["SCHEMA_VERSION", "document", "finding_dict", "render"]
+__all__ = ["SCHEMA_VERSION", "chunks", "document", "finding_dict", "render"]

@@ -12,7 +12,7 @@ from typing import Any
 from aksaudit.run.shard_merge import merge_results
 from aksaudit.run.registry import Registry
 from ..run.exit_policy import DEFAULT_FAIL_ON, FAIL_ON, exit_code
-from ..run.result_json import read_result, render
+from ..run.result_json import chunks, read_result
 from . import channels
 from .arguments import choice
 from .outputs import STDOUT, check_paths, named, write_output
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace, registry: Registry, console: Any = None) -> in
     check_paths(named("--output", args.output), named("SHARD.json", args.inputs))
     documentation = {check.id: check.documentation for check in registry.checks}
     merged = merge_results([(str(path), read_result(path, documentation)) for path in args.inputs])
-    write_output(args.output, render(merged))
+    write_output(args.output, chunks(merged))
     if args.output != STDOUT and not args.quiet:
         state = "complete" if merged.complete else "INCOMPLETE"
         channels.say("", f"merged {len(args.inputs)} result(s), {len(merged.findings)} finding(s) -> "

@@ -25,7 +25,7 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from . import channels
 
@@ -178,8 +178,32 @@ def _umask() -> int:
     return mask
 
 
-def _encode(content: str | bytes) -> bytes:
-    return content.encode("utf-8", "backslashreplace") if isinstance(content, str) else content
+BATCH = 1 << 20  # characters encoded and written at once when content comes in pieces
+
+
+def _encode(content: str) -> bytes:
+    return content.encode("utf-8", "backslashreplace")
+
+
+def _batches(content: str | bytes | Iterable[str]) -> Iterator[bytes]:
+    """The bytes to write: text encoded, pieces gathered into about a megabyte per write (a
+    large report comes in hundreds of thousands of pieces, and is never whole in memory)."""
+    if isinstance(content, bytes):
+        yield content
+        return
+    if isinstance(content, str):
+        yield _encode(content)
+        return
+    batch: list[str] = []
+    size = 0
+    for piece in content:
+        batch.append(piece)
+        size += len(piece)
+        if size >= BATCH:
+            yield _encode("".join(batch))
+            batch, size = [], 0
+    if batch:
+        yield _encode("".join(batch))
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -189,7 +213,12 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def _write_stream(path: str, data: bytes) -> None:
+def _write_batches(fd: int, content: str | bytes | Iterable[str]) -> None:
+    for data in _batches(content):
+        _write_all(fd, data)
+
+
+def _write_stream(path: str, content: str | bytes | Iterable[str]) -> None:
     flags = os.O_WRONLY | os.O_CLOEXEC
     try:
         if stat.S_ISREG(os.stat(path).st_mode):
@@ -198,19 +227,19 @@ def _write_stream(path: str, data: bytes) -> None:
         flags |= os.O_CREAT
     fd = os.open(path, flags, 0o666)
     try:
-        _write_all(fd, data)
+        _write_batches(fd, content)
     finally:
         os.close(fd)
 
 
-def _write_file(path: str, data: bytes, mode: int) -> None:
+def _write_file(path: str, content: str | bytes | Iterable[str], mode: int) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     # The temporary name stays within NAME_MAX even when the target's name is close to it.
     fd, temp = tempfile.mkstemp(prefix=f".{target.name[:64]}.", suffix=".tmp", dir=target.parent)
     try:
         try:
-            _write_all(fd, data)
+            _write_batches(fd, content)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -221,26 +250,25 @@ def _write_file(path: str, data: bytes, mode: int) -> None:
         raise
 
 
-def write_output(path: str | Path, content: str | bytes, *, executable: bool = False) -> None:
-    """Write one output by the contract above; a failure is an OutputError naming the path."""
+def write_output(path: str | Path, content: str | bytes | Iterable[str], *, executable: bool = False) -> None:
+    """Write one output by the contract above; a failure is an OutputError naming the path.
+    `content` may come in pieces (text), written as they come."""
     path = str(path)
-    data = _encode(content)
     if path == STDOUT:
         out = channels.raw_stdout()
         out.flush()
         buffer = getattr(out, "buffer", None)
-        if buffer is not None:
-            buffer.write(data)
-            buffer.flush()
-        else:
-            out.write(data.decode("utf-8"))
-            out.flush()
+        for data in _batches(content):
+            if buffer is not None:
+                buffer.write(data)
+            else:
+                out.write(data.decode("utf-8"))
+        (buffer if buffer is not None else out).flush()
         return
     try:
         if _is_stream(path):
-            _write_stream(path, data)
+            _write_stream(path, content)
         else:
-            _write_file(path, data, (0o777 if executable else 0o666) & ~_umask())
+            _write_file(path, content, (0o777 if executable else 0o666) & ~_umask())
     except OSError as error:
         raise OutputError(describe(path, error)) from error
-

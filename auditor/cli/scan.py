@@ -109,7 +109,7 @@ def write_reports(args: argparse.Namespace, result: ScanResult, shown: ScanResul
     with gc_paused():  # rendering builds millions of short-lived acyclic objects: see aksaudit.run.bulk
         for report in ReportFormat:
             if getattr(args, report.value, None):
-                write_output(getattr(args, report.value), report.render(result if report.machine_contract else shown))
+                write_output(getattr(args, report.value), report.pieces(result if report.machine_contract else shown))
         if not (args.sarif_dir or args.sarif):
             return []
         from ..reports import sarif
