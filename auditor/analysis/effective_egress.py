@@ -13,7 +13,6 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Mapping
 
-from aksaudit.model.row_fields import id_key
 from aksaudit.analysis.egress_view import VIEW_FORMAT, SubnetPath, cluster_views, diff_cluster_view, human_line, subnet_paths
 from aksaudit.analysis.subnet_egress import SubnetEgress
 
@@ -44,18 +43,26 @@ def _allowed_id(egress: SubnetEgress, allowed: dict[str, dict[str, Any]], ids: d
 
 
 def _subnet(found: SubnetPath, firewalls: Mapping[str, Any], allowed: dict[str, dict[str, Any]],
-            ids: dict[int, tuple[SubnetEgress, str]]) -> dict[str, Any]:
+            ids: dict[int, tuple[SubnetEgress, str]], entries: dict[tuple[str, str, str], dict[str, str]]) -> dict[str, Any]:
     path, steering = found.path, found.steering
     parts = [steering.removeprefix("not steered: ")] if steering.startswith("not steered: ") else []
     unfiltered = "; ".join(parts + _narrower_exits(path))
+    listed = []
+    for key, _, _, egress in (sorted(found.egress, key=itemgetter(0)) if len(found.egress) > 1 else found.egress):
+        firewall = firewalls[key]
+        # One entry object per firewall, its name as the cluster's subnets see it, and traffic:
+        # a hub's spokes repeat the same three values (plain data, never changed once built).
+        entry_key = (firewall.id, firewall.header.name, _allowed_id(egress, allowed, ids))
+        entry = entries.get(entry_key)
+        if entry is None:
+            entry = entries[entry_key] = {"firewall": entry_key[0], "name": entry_key[1], "allowed": entry_key[2]}
+        listed.append(entry)
     return {
         "subnet": path.subnet_id, "name": path.subnet.name if path.subnet else "",
         "route_table": (path.route_table.id if path.route_table else
                         (path.subnet.route_table_id if path.subnet else "")) or "",
         "unfiltered": unfiltered,
-        "firewalls": [{"firewall": firewalls[key].id, "name": firewalls[key].header.name,
-                       "allowed": _allowed_id(egress, allowed, ids)}
-                      for key, _, _, egress in (sorted(found.egress, key=itemgetter(0)) if len(found.egress) > 1 else found.egress)],
+        "firewalls": listed,
     }
 
 
@@ -70,7 +77,7 @@ def effective_egress(estate: "Estate", approved: Mapping[str, Any] | None = None
     views = cluster_views(estate) if approved_clusters is not None else {}
     # Per cluster, as the views hold them: each subnet once (the last path to it), and each
     # firewall its subnets reach (the last seen).
-    by_key = {id_key(cluster.id): cluster for cluster in estate.clusters.values()}
+    by_key = dict(estate.clusters)  # keyed by `id_key` of each cluster's id
     subnets: dict[str, dict[str, SubnetPath]] = {key: {} for key in by_key}
     firewalls: dict[str, dict[str, Any]] = {key: {} for key in by_key}
     for found in subnet_paths(estate):
@@ -81,10 +88,12 @@ def effective_egress(estate: "Estate", approved: Mapping[str, Any] | None = None
     entries = []
     allowed: dict[str, dict[str, Any]] = {}
     ids: dict[int, tuple[SubnetEgress, str]] = {}
+    firewall_entries: dict[tuple[str, str, str], dict[str, str]] = {}
     for key, cluster in clusters:
         entry: dict[str, Any] = {
             "cluster": cluster.id, "name": cluster.header.name, "outbound_type": cluster.outbound_type or "",
-            "subnets": [_subnet(found, firewalls[key], allowed, ids) for _, found in sorted(subnets[key].items())],
+            "subnets": [_subnet(found, firewalls[key], allowed, ids, firewall_entries)
+                        for _, found in sorted(subnets[key].items())],
         }
         if approved_clusters is not None:
             before = approved_clusters.get(key)
