@@ -116,13 +116,19 @@ def named_ref_id(value: Any, key: str) -> str:
     return resource_id
 
 
+# What `str.strip()` removes from ASCII text, and '/'.
+_SLASH_OR_SPACE = "/" + "".join(c for c in map(chr, range(128)) if c.isspace())
+
+
 def id_key(resource_id: str) -> str:
     """Lookup key for ARM ids: Azure returns the same id in several casings. (`ascii_lower`
     inlined: this runs millions of times per large scan.)"""
+    if resource_id.isascii():  # nearly always: trailing '/' and ASCII whitespace, in any mix, go at once
+        return resource_id.strip().rstrip(_SLASH_OR_SPACE).lower()
     value = resource_id.strip()
     while value.endswith("/"):  # '0 /' and '0' are one id: a key of a key is the same key
         value = value.rstrip("/").rstrip()
-    return value.lower() if value.isascii() else value.translate(_ASCII_LOWER)
+    return value.translate(_ASCII_LOWER)
 
 
 # --- datums a verdict depends on ------------------------------------------------------------------

@@ -76,3 +76,19 @@ def test_partial_ids_keep_what_they_have():
     assert group.resource_group_id == "/subscriptions/S1/resourceGroups/rg-A"
     assert ArmId.parse("").names == () and ArmId.parse("").subscription == ""
     assert ArmId.parse("/subscriptions/S1").subscription == "S1"
+
+
+def reference_key(text: str) -> str:
+    """`id_key` by its definition: trim whitespace, drop trailing '/' (and whitespace before
+    them) until none is left, lower-case A-Z only."""
+    value = text.strip()
+    while value.endswith("/"):
+        value = value.rstrip("/").rstrip()
+    return value.translate({ord(c): ord(c.lower()) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
+
+
+@given(st.lists(st.sampled_from(["/", " ", "\t", "\x1c", "\x85", "\u2003", "A", "k", "K", "İ", "x/"]), max_size=12)
+       .map("".join) | st.text(max_size=40))
+def test_id_key_is_its_definition(text):
+    assert id_key(text) == reference_key(text)
+    assert id_key(id_key(text)) == id_key(text)
