@@ -137,8 +137,10 @@ def plain(value: Any) -> Any:
     """Evidence may hold mapping proxies and tuples; JSON wants dicts and lists."""
     if isinstance(value, (str, int, float)) or value is None:  # most of it: answered first
         return value
+    # A string item is taken as it is without a call: most items are strings, and a report of
+    # 50k findings walked 5.5 million of them.
     if isinstance(value, dict) or hasattr(value, "items"):
-        return {str(k): plain(v) for k, v in value.items()}
+        return {str(k): v if type(v) is str else plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [plain(v) for v in value]
+        return [v if type(v) is str else plain(v) for v in value]
     return value
