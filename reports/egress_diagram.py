@@ -82,8 +82,13 @@ def stages(path: PathSummary, findings_by_id: Mapping[str, list[int]], skipped: 
     claimed: set[str] = set()
     result, reached = [], True
     for box in boxes(path):
-        own = [k for k in dict.fromkeys(id_key(i) for i in box.ids if i) if k not in claimed]
-        claimed.update(own)
+        own = []  # the box's ids no earlier box claimed, in order, each once
+        for resource_id in box.ids:
+            if resource_id:
+                key = id_key(resource_id)
+                if key not in claimed:
+                    claimed.add(key)
+                    own.append(key)
         found = sorted({index for key in own for index in findings_by_id.get(key, ())})
         if not reached:
             state = UNREACHED

@@ -8,9 +8,10 @@ spokes concerns each spoke's clusters), or that names it in its evidence (`clust
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from aksaudit.run.engine import ScanResult
+from aksaudit.results.cluster_concern import ClusterIndex
 from aksaudit.results.findings import Finding, Severity
 from aksaudit.model.row_fields import id_key
 
@@ -35,13 +36,10 @@ def _named_clusters(finding: Finding) -> set[str]:
     return {id_key(c) for c in named if isinstance(c, str) and c}
 
 
-def clusters_by_resource(result: ScanResult) -> dict[str, set[str]]:
-    """Lower-cased resource id -> lower-cased ids of the clusters whose egress path holds it."""
-    found: dict[str, set[str]] = {}
-    for path in result.paths:
-        for resource in path.resource_ids:
-            found.setdefault(resource, set()).add(id_key(path.cluster_id))
-    return found
+def clusters_by_resource(result: ScanResult) -> Mapping[str, frozenset[str]]:
+    """Lower-cased resource id -> lower-cased ids of the clusters whose egress path holds it: the
+    index the compliant-cluster count and the per-control counts use, so the three agree."""
+    return ClusterIndex.of(result.paths).by_resource
 
 
 def check_overview(result: ScanResult) -> list[CheckSummary]:
@@ -54,11 +52,11 @@ def check_overview(result: ScanResult) -> list[CheckSummary]:
     return sorted(summaries, key=lambda s: (-Severity(s.severity).rank, s.check_id))
 
 
-def _summary(members: Iterable[Finding], on_path: dict[str, set[str]]) -> CheckSummary:
+def _summary(members: Iterable[Finding], on_path: Mapping[str, frozenset[str]]) -> CheckSummary:
     members = list(members)
     clusters: set[str] = set()
     for finding in members:
-        clusters |= on_path.get(id_key(finding.resource_id), set()) | _named_clusters(finding)
+        clusters |= on_path.get(id_key(finding.resource_id), frozenset()) | _named_clusters(finding)
     worst = max(members, key=lambda f: f.severity.rank)
     suppressed = sum(1 for f in members if f.suppressed)
     return CheckSummary(worst.check_id, worst.title, worst.severity.value, len(members) - suppressed, suppressed,

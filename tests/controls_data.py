@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any, Iterable, Sequence
 
 from aksaudit.model.row_fields import id_key
-from aksaudit.reports.overview import _named_clusters, clusters_by_resource
+from aksaudit.reports.overview import _named_clusters
 from aksaudit.run.engine import ScanResult
 
 # (framework id, name, version, [(control id, title, [(check id, coverage)])])
@@ -44,6 +44,15 @@ def _clusters_of(result: ScanResult) -> dict[str, str]:
     return found
 
 
+def _on_path(result: ScanResult) -> dict[str, set[str]]:
+    """Lower-cased resource id -> the clusters whose egress path holds it, by the definition."""
+    found: dict[str, set[str]] = {}
+    for path in result.paths:
+        for resource in path.resource_ids:
+            found.setdefault(resource, set()).add(id_key(path.cluster_id))
+    return found
+
+
 def _concerned(resource_id: str, on_path: dict[str, set[str]], named: Iterable[str] = ()) -> set[str]:
     return on_path.get(id_key(resource_id), set()) | set(named)
 
@@ -52,7 +61,7 @@ def control_entry(result: ScanResult, control_id: str, title: str,
                   checks: Sequence[tuple[str, str]]) -> dict[str, Any]:
     ran = {c.id for c in result.checks_run}
     mapped = {check for check, _ in checks}
-    on_path = clusters_by_resource(result)
+    on_path = _on_path(result)
     clusters = _clusters_of(result)
     state = dict.fromkeys(clusters, "satisfied")
     findings = [f for f in result.findings if f.check_id in mapped]

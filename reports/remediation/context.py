@@ -12,8 +12,7 @@ from types import SimpleNamespace
 from typing import Any, Mapping
 from urllib.parse import quote
 
-from aksaudit.results.findings import Finding
-from aksaudit.reports.json_report import finding_dict
+from aksaudit.results.findings import Finding, plain
 
 from . import jmes
 from .operations.firewall_rule import guard as rule_guard
@@ -130,7 +129,7 @@ def dns_service_ip_for(service_cidrs: Any) -> str:
 
 def finding_context(finding: Finding, index: int) -> dict[str, Any]:
     """The variables a check's `remediation.sh.j2` renders with."""
-    evidence = finding_dict(finding)["evidence"]  # plain dicts and lists, as JSON v1 has them
+    evidence = plain(finding.evidence)  # plain dicts and lists, as JSON v1 has them
     ip = choose_firewall_ip(evidence)
     return {
         "finding": finding,

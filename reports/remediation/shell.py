@@ -89,6 +89,8 @@ def shq_words(values: Iterable[Any]) -> ShellWord:
 def comment(value: Any) -> CommentText:
     """Text for a `#` comment: line breaks and other control characters are shown escaped."""
     text = "" if value is None else str(value)
+    if text.isprintable():  # the common case, tested in one pass: nothing to escape
+        return CommentText(text)
     return CommentText("".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
                                for ch in text))
 

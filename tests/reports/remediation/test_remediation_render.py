@@ -53,6 +53,16 @@ def test_comment_text_cannot_leave_its_line():
     assert comment("a\nb\r$(c)\x1b") == "a\\nb\\r$(c)\\x1b"
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.text())
+def test_comment_escapes_exactly_what_is_not_printable(text):
+    """Text with nothing to escape is taken whole: the result is still, character by character,
+    each printable character as it is and any other as its escape."""
+    expected = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    assert comment(text) == expected
+    assert "\n" not in comment(text) and "\r" not in comment(text)
+
+
 # --- JMESPath --------------------------------------------------------------------------------
 
 @settings(max_examples=200, deadline=None)
