@@ -44,10 +44,11 @@ def _clusters_of(result: ScanResult) -> dict[str, str]:
     return found
 
 
-def _on_path(result: ScanResult) -> dict[str, set[str]]:
-    """Lower-cased resource id -> the clusters whose egress path holds it, by the definition."""
+def clusters_on_path(paths: Iterable[Any]) -> dict[str, set[str]]:
+    """Lower-cased resource id -> the clusters whose egress path holds it, by the definition (the
+    plain mapping the product's cluster index is tested against)."""
     found: dict[str, set[str]] = {}
-    for path in result.paths:
+    for path in paths:
         for resource in path.resource_ids:
             found.setdefault(resource, set()).add(id_key(path.cluster_id))
     return found
@@ -61,7 +62,7 @@ def control_entry(result: ScanResult, control_id: str, title: str,
                   checks: Sequence[tuple[str, str]]) -> dict[str, Any]:
     ran = {c.id for c in result.checks_run}
     mapped = {check for check, _ in checks}
-    on_path = _on_path(result)
+    on_path = clusters_on_path(result.paths)
     clusters = _clusters_of(result)
     state = dict.fromkeys(clusters, "satisfied")
     findings = [f for f in result.findings if f.check_id in mapped]

@@ -16,18 +16,11 @@ from aksaudit.results.cluster_concern import ClusterIndex
 from aksaudit.results.path_summaries import summarize_paths
 
 from conftest import EXAMPLES
+from controls_data import clusters_on_path
 
 ROOT = Path(__file__).resolve().parents[1]
 ESTATES = sorted(p for p in (*EXAMPLES.glob("*.json"), *(ROOT / "scenarios").glob("*.json"))
                  if p.name != "expected.json")
-
-
-def plain(paths) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for path in paths:
-        for resource in path.resource_ids:
-            found.setdefault(resource, set()).add(id_key(path.cluster_id))
-    return found
 
 
 @pytest.mark.parametrize("estate_path", ESTATES, ids=lambda p: p.name)
@@ -35,7 +28,7 @@ def test_index_equals_the_plain_mapping(estate_path):
     snapshot = open_snapshot(str(estate_path))
     paths = summarize_paths(build_estate(snapshot.rows, source=snapshot.source,
                                          unreadable_scopes=snapshot.unreadable_scopes))
-    expected = plain(paths)
+    expected = clusters_on_path(paths)
     unshared = [replace(p, firewalls=tuple(replace(f) for f in p.firewalls)) for p in paths]
     for variant in (paths, unshared, list(reversed(paths))):
         index = ClusterIndex.of(variant)
